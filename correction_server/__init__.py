@@ -1,0 +1,1 @@
+"""The correction server: ingest sealed lots, dispatch, mark, coordinate, close."""

@@ -1,0 +1,35 @@
+"""The data model. Importing this package registers every table on Base.metadata."""
+
+from correction_server.db import Base
+from correction_server.models.accounts import CorrectorPaper, Role, User
+from correction_server.models.exam import (
+    Attendance,
+    Candidate,
+    Centre,
+    Establishment,
+    ExamSession,
+    Paper,
+    Question,
+    RollEntry,
+)
+from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
+
+__all__ = [
+    "Attendance",
+    "Base",
+    "Candidate",
+    "Centre",
+    "Copy",
+    "CopyStatus",
+    "CorrectorPaper",
+    "Establishment",
+    "ExamSession",
+    "IdentityLink",
+    "Page",
+    "Paper",
+    "Question",
+    "Role",
+    "RollEntry",
+    "ScanLot",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Scanner profiles (SANE option names per model family) and device notes."""

@@ -1,0 +1,3 @@
+"""Massicot: dematerialised correction of written exams."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,48 @@
+"""The single `massicot` command; each part of the product mounts its own sub-commands."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from correction_server.cli import audit_app, office_app, register_server_commands
+from massicot.demo import register_demo_command
+from massicot.errors import UserError
+from scanner.cli import register_push_command, scan_app
+from templates.cli import print_app, template_app
+
+app = typer.Typer(
+    name="massicot",
+    help=(
+        "Massicot: scan exam copies in the centre, mask the candidate's identity, "
+        "and mark them online.\n\n"
+        "A centre's evening: `massicot scan import` (or `scan sane` / `scan watch`), "
+        "`massicot scan report`, `massicot scan seal`, `massicot push`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(template_app, name="template")
+app.add_typer(print_app, name="print")
+app.add_typer(scan_app, name="scan")
+app.add_typer(office_app, name="office")
+app.add_typer(audit_app, name="audit")
+register_push_command(app)
+register_server_commands(app)
+register_demo_command(app)
+
+_err = Console(stderr=True, highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as exc:
+        _err.print(f"[bold red]Error:[/] {exc}", soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err.print("Stopped. Everything received so far is kept; run the same command to resume.")
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""The scan station: from scanned pages to checked, masked, sealed lots."""

@@ -1,0 +1,95 @@
+"""The seal of a lot: what the station promises the server, hashed so nothing can drift.
+
+The manifest is JSON written by `massicot scan seal` and read by the server's ingest.
+Its `manifest_sha256` is the SHA-256 of the canonical JSON of every other field
+(keys sorted, no spaces, UTF-8), so both sides compute it the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+MANIFEST_FORMAT = "massicot-lot/1"
+MANIFEST_FILE = "manifest.json"
+IDENTITY_FILE = "identity.json"
+
+
+class ManifestPage(BaseModel):
+    number: int | None  # None: an annex sheet without a code, confirmed by the operator
+    image: str  # path relative to the lot folder, of the masked corrector-facing image
+    sha256: str
+    media_type: str = "image/jpeg"
+    rotation: Literal[0, 90, 180, 270] = 0
+    skew_degrees: float = 0.0
+    blank: bool = False
+    source: str  # "FILE#INDEX"
+
+
+class ManifestCopy(BaseModel):
+    copy: str
+    status: Literal["ok", "blank", "absent", "incomplete"]
+    pages: list[ManifestPage]
+
+
+class ManifestSource(BaseModel):
+    source: str  # "FILE#INDEX"
+    sha256: str  # of the source page as received from the scanner
+    use: Literal["page", "blank_verso", "discarded", "unreadable"]
+    reason: str | None = None
+
+
+class RollCounts(BaseModel):
+    registered: int
+    present: int
+    absent: int
+    blank: int
+    copies: int
+    pages: int
+
+
+class Manifest(BaseModel):
+    format: str = MANIFEST_FORMAT
+    paper: str
+    centre: str
+    sealed_at: str
+    sealed_by: str
+    counts: RollCounts
+    copies: list[ManifestCopy]
+    sources: list[ManifestSource]
+    identity_sha256: str  # SHA-256 of identity.json (the office-only copy → candidate file)
+    manifest_sha256: str = Field(default="")
+
+    def computed_sha256(self) -> str:
+        body = self.model_dump(exclude={"manifest_sha256"})
+        return canonical_sha256(body)
+
+    def sealed(self) -> Manifest:
+        return self.model_copy(update={"manifest_sha256": self.computed_sha256()})
+
+    def is_intact(self) -> bool:
+        return self.manifest_sha256 == self.computed_sha256()
+
+
+class IdentityLinkEntry(BaseModel):
+    copy: str
+    candidate: str  # registration number
+
+
+class IdentityFile(BaseModel):
+    """Copy → candidate, for the exam office alone. Never shipped to a corrector."""
+
+    paper: str
+    centre: str
+    links: list[IdentityLinkEntry]
+
+
+def canonical_json(data: object) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def canonical_sha256(data: object) -> str:
+    return hashlib.sha256(canonical_json(data)).hexdigest()
