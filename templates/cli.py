@@ -9,7 +9,9 @@ import typer
 from templates.copy_model import DEFAULT_MODEL, load_model
 
 template_app = typer.Typer(help="The printable copy model (booklet and labels).", no_args_is_help=True)
-print_app = typer.Typer(help="Print booklets, anonymity labels and signing sheets as PDF.", no_args_is_help=True)
+print_app = typer.Typer(
+    help="Print booklets, anonymity labels and signing sheets as PDF.", no_args_is_help=True
+)
 
 
 @template_app.command("show")
@@ -26,5 +28,3 @@ def template_show(
     for zone, box in description["zones"].items():
         typer.echo(f"  {zone:20} {box}")
     typer.echo(f"  label sheet          {description['label_sheet']}")
-
-

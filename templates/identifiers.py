@@ -59,9 +59,7 @@ def is_copy_id(text: str) -> bool:
 
 def validate_paper_code(code: str) -> str:
     if not PAPER_CODE_RE.match(code):
-        raise CodeError(
-            f"paper code {code!r} is not valid: use 1 to 12 capital letters, digits or '-'"
-        )
+        raise CodeError(f"paper code {code!r} is not valid: use 1 to 12 capital letters, digits or '-'")
     return code
 
 
