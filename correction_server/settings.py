@@ -1,0 +1,43 @@
+"""Where the server keeps its data. Defaults: SQLite + a local folder, under ./massicot-data."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("massicot-data")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    store_path: Path
+    secret_key: str
+    # Largest page image accepted, in bytes (a 600 dpi colour A4 JPEG is ~6 MB).
+    max_page_bytes: int = 20 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, database_url: str | None = None, store_path: Path | None = None) -> Settings:
+        data_dir = Path(os.environ.get("MASSICOT_DATA", DEFAULT_DATA_DIR))
+        url = database_url or os.environ.get("MASSICOT_DB")
+        if not url:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{(data_dir / 'massicot.sqlite3').resolve()}"
+        store = store_path or Path(os.environ.get("MASSICOT_STORE", data_dir / "store"))
+        secret = os.environ.get("MASSICOT_SECRET_KEY") or _local_secret(data_dir)
+        return cls(database_url=url, store_path=store, secret_key=secret)
+
+
+def _local_secret(data_dir: Path) -> str:
+    """A per-installation secret kept beside the data, so sessions survive a restart."""
+    import secrets
+
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
