@@ -12,9 +12,25 @@ from correction_server.models.exam import (
     Question,
     RollEntry,
 )
+from correction_server.models.marking import (
+    AnnotationLayer,
+    Comment,
+    CommentUse,
+    Marking,
+    MarkingStatus,
+    QuestionMark,
+    SpecialMark,
+)
 from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
 
 __all__ = [
+    "AnnotationLayer",
+    "Comment",
+    "CommentUse",
+    "Marking",
+    "MarkingStatus",
+    "QuestionMark",
+    "SpecialMark",
     "Attendance",
     "Base",
     "Candidate",
