@@ -113,6 +113,7 @@ def load_model(name: str = DEFAULT_MODEL) -> CopyModel:
         answer_first=_box(raw["answer_first"]),
         answer=_box(raw["answer"]),
         title_line=_box(raw["title_line"]),
+        extra={"print": raw.get("print", {})},
         label_sheet=LabelSheet(
             page_mm=_pair(sheet["page_mm"]),
             label_mm=_pair(sheet["label_mm"]),
