@@ -10,7 +10,6 @@ from decimal import Decimal
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    DateTime,
     Enum,
     ForeignKey,
     Integer,
@@ -20,14 +19,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from correction_server.db import Base
+from correction_server.db import Base, UtcDateTime
 
 UAI_RE = re.compile(r"^\d{7}[A-Z]$")
+# Same rule as the label printer's (templates.identifiers.REGISTRATION_RE), kept here so the
+# data model does not depend on the printing package.
+REGISTRATION_RE = re.compile(r"^[A-Z0-9]{4,16}$")
 
 
 def check_uai(value: str) -> str:
     if not UAI_RE.match(value or ""):
         raise ValueError(f"UAI code {value!r} is not valid: 7 digits then a capital letter, e.g. 0130040Y")
+    return value
+
+
+def check_registration(value: str) -> str:
+    if not REGISTRATION_RE.match(value or ""):
+        raise ValueError(
+            f"registration number {value!r} is not valid: 4 to 16 capital letters or digits, "
+            "e.g. 02412345678"
+        )
     return value
 
 
@@ -56,9 +67,9 @@ class Paper(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer, default=0)
     max_mark: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal(20))
     pages_per_copy: Mapped[int] = mapped_column(Integer, default=4)
-    window_opens: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    window_closes: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    scheme_locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_opens: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    window_closes: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    scheme_locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     session: Mapped[ExamSession] = relationship(back_populates="papers")
     questions: Mapped[list[Question]] = relationship(
         back_populates="paper", order_by="Question.position", cascade="all, delete-orphan"
@@ -73,6 +84,8 @@ class Question(Base):
         UniqueConstraint("paper_id", "position"),
         CheckConstraint("max_points > 0", name="max_points_positive"),
         CheckConstraint("step IN (0.5, 1)", name="step_half_or_whole"),
+        # Marks are given in whole or half points (fiche 5 §III), so a question's maximum is too.
+        CheckConstraint("max_points * 2 = ROUND(max_points * 2)", name="max_points_half_points"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"))
@@ -120,6 +133,12 @@ class Candidate(Base):
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
     establishment: Mapped[Establishment | None] = relationship()
     centre: Mapped[Centre] = relationship()
+    # The papers he is registered for, through the roll.
+    roll: Mapped[list[RollEntry]] = relationship(back_populates="candidate", cascade="all, delete-orphan")
+
+    @validates("registration")
+    def _check_registration(self, _key: str, value: str) -> str:
+        return check_registration(value)
 
 
 class Attendance(enum.StrEnum):
@@ -140,5 +159,5 @@ class RollEntry(Base):
         Enum(Attendance, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
         default=Attendance.REGISTERED,
     )
-    candidate: Mapped[Candidate] = relationship()
+    candidate: Mapped[Candidate] = relationship(back_populates="roll")
     paper: Mapped[Paper] = relationship()

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Enum,
     Float,
     ForeignKey,
@@ -18,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from correction_server.db import Base
+from correction_server.db import Base, UtcDateTime
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -33,7 +32,7 @@ class ScanLot(Base):
     seal_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
     paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     copies: Mapped[list[Copy]] = relationship(back_populates="scan_lot")
 
 
@@ -77,8 +76,12 @@ class Page(Base):
 
 
 class IdentityLink(Base):
-    """Copy → candidate. Read by the office role only; never joined into corrector queries."""
+    """Copy → candidate. Read by the office role only; never joined into corrector queries.
+
+    Kept out of the copy table on purpose: a corrector-facing query on `copy` cannot reach the
+    candidate by accident. A candidate has one copy per paper he sits, so several links.
+    """
 
     __tablename__ = "identity_link"
     copy_id: Mapped[str] = mapped_column(ForeignKey("copy.id"), primary_key=True)
-    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), unique=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"), index=True)
