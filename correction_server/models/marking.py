@@ -14,7 +14,6 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Enum,
     ForeignKey,
     Integer,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from correction_server.db import Base
+from correction_server.db import Base, UtcDateTime
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -55,8 +54,8 @@ class Marking(Base):
     # Sum of the question marks entered so far, on the barème's scale, and converted to 20.
     total: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     mark_20: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    marked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    marked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     question_marks: Mapped[list[QuestionMark]] = relationship(
         back_populates="marking", cascade="all, delete-orphan"
     )
@@ -101,7 +100,7 @@ class Comment(Base):
     text: Mapped[str] = mapped_column(Text)
     # A comment already used on copies is retired rather than deleted: the copies keep it.
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 
 class CommentUse(Base):
