@@ -21,6 +21,7 @@ from correction_server.models.marking import (
     QuestionMark,
     SpecialMark,
 )
+from correction_server.models.pushes import PushUpload
 from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "ExamSession",
     "IdentityLink",
     "Page",
+    "PushUpload",
     "Paper",
     "Question",
     "Role",
