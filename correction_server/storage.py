@@ -1,0 +1,212 @@
+"""Where page images live: an object store addressed by the SHA-256 of each image.
+
+One small interface (`ObjectStore`) so the embedded local folder and, later, an
+S3-compatible bucket are interchangeable. Uploads arrive in chunks and may be cut
+at any byte: chunks are appended to a partial file whose size is the resume point,
+and the object appears under its name only once it is complete and its bytes hash
+to that name. Nothing half-written can ever be read as a page.
+
+Layout of the local folder:
+    objects/ab/cd/<sha256>     complete, verified images (never modified)
+    partial/<sha256>.part      uploads in progress (append-only)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_READ_BLOCK = 1024 * 1024
+
+
+class StoreError(Exception):
+    """Base of the store's refusals; each carries plain words."""
+
+
+class OffsetMismatch(StoreError):
+    """The chunk does not start where the partial upload ends (a resend, or a lost chunk)."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__(f"the upload continues at byte {expected}")
+        self.expected = expected
+
+
+class HashMismatch(StoreError):
+    """The complete upload does not hash to its name: it was damaged; the partial is dropped."""
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(f"bytes received hash to {actual}, not {expected}")
+        self.expected = expected
+        self.actual = actual
+
+
+class TooLarge(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    offset: int  # bytes held for this object after the chunk (the resume point)
+    complete: bool  # the object is now stored and verified
+
+
+class ObjectStore(Protocol):
+    def has(self, sha256: str) -> bool: ...
+
+    def missing(self, hashes: list[str]) -> list[str]: ...
+
+    def upload_offset(self, sha256: str) -> int: ...
+
+    def append_chunk(self, sha256: str, offset: int, data: bytes, total: int) -> ChunkResult: ...
+
+    def open(self, sha256: str) -> BinaryIO: ...
+
+
+def check_sha256(value: str) -> str:
+    if not SHA256_RE.match(value):
+        raise ValueError(f"{value!r} is not a SHA-256 in lowercase hexadecimal (64 characters)")
+    return value
+
+
+class LocalStore:
+    """Content-addressed folder on a local disk (the embedded default)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.objects = self.root / "objects"
+        self.partial = self.root / "partial"
+        self.objects.mkdir(parents=True, exist_ok=True)
+        self.partial.mkdir(parents=True, exist_ok=True)
+
+    def object_path(self, sha256: str) -> Path:
+        check_sha256(sha256)
+        return self.objects / sha256[:2] / sha256[2:4] / sha256
+
+    def _partial_path(self, sha256: str) -> Path:
+        check_sha256(sha256)
+        return self.partial / f"{sha256}.part"
+
+    def has(self, sha256: str) -> bool:
+        return self.object_path(sha256).is_file()
+
+    def missing(self, hashes: list[str]) -> list[str]:
+        seen: set[str] = set()
+        out = []
+        for sha in hashes:
+            if sha not in seen and not self.has(sha):
+                out.append(sha)
+            seen.add(sha)
+        return out
+
+    def upload_offset(self, sha256: str) -> int:
+        if self.has(sha256):
+            return self.object_path(sha256).stat().st_size
+        try:
+            return self._partial_path(sha256).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self.object_path(sha256).open("rb")
+
+    def put(self, data: bytes) -> str:
+        """Store whole bytes at once (server-side producers, tests)."""
+        sha = hashlib.sha256(data).hexdigest()
+        if not self.has(sha):
+            self.append_chunk(sha, self.upload_offset(sha), data, len(data))
+        return sha
+
+    def append_chunk(self, sha256: str, offset: int, data: bytes, total: int) -> ChunkResult:
+        """Append `data` at `offset` of the upload of `sha256` whose full size is `total`.
+
+        Two pushes of the same image may race: an exclusive lock on the partial file
+        makes one wait, and it then finds the offset moved (OffsetMismatch) or the
+        object already complete.
+        """
+        final = self.object_path(sha256)
+        if final.is_file():
+            return ChunkResult(offset=final.stat().st_size, complete=True)
+        if offset + len(data) > total:
+            raise StoreError(
+                f"the chunk ends at byte {offset + len(data)}, beyond the announced size {total}"
+            )
+        part = self._partial_path(sha256)
+        with _locked_append(part) as handle:
+            if final.is_file():
+                # Completed by a concurrent push while this one waited; drop our empty partial.
+                if handle.seek(0, os.SEEK_END) == 0:
+                    part.unlink(missing_ok=True)
+                return ChunkResult(offset=final.stat().st_size, complete=True)
+            held = handle.seek(0, os.SEEK_END)
+            if held != offset:
+                raise OffsetMismatch(held)
+            handle.write(data)
+            held += len(data)
+            if held < total:
+                return ChunkResult(offset=held, complete=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+            actual = _hash_file(part)
+            if actual != sha256:
+                part.unlink(missing_ok=True)
+                raise HashMismatch(sha256, actual)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            # Rename only after the hash is verified: readers see a whole image or nothing.
+            os.replace(part, final)
+            _fsync_dir(final.parent)
+            return ChunkResult(offset=held, complete=True)
+
+
+@contextlib.contextmanager
+def _locked_append(path: Path) -> Iterator[BinaryIO]:
+    """Open `path` for appending under an exclusive lock, on the file that is still at `path`.
+
+    Whoever held the lock before may have renamed the partial into place or dropped it;
+    a handle on that old file would write into nothing, so it is reopened.
+    """
+    while True:
+        handle = path.open("ab+")
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            same = os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        handle.close()
+    try:
+        yield handle
+    finally:
+        handle.close()  # closing releases the lock
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_READ_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def open_store(location: Path | str) -> ObjectStore:
+    """The store named in the settings: a local folder today (an s3:// URL later)."""
+    text = str(location)
+    if text.startswith("s3://"):
+        raise NotImplementedError("S3-compatible stores are not supported yet: give a local folder")
+    return LocalStore(Path(text))
