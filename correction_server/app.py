@@ -19,4 +19,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Receives sealed lots from scan stations; correctors mark anonymised copies.",
     )
     app.state.settings = settings
+    from correction_server.api.ingest import install as install_ingest
+
+    install_ingest(app)
     return app
