@@ -2,11 +2,80 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 office_app = typer.Typer(help="The exam office: imports, dispatch, exports.", no_args_is_help=True)
 audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 
 
+@office_app.command("centre-token")
+def centre_token(
+    uai: str = typer.Argument(..., help="The centre's UAI code, e.g. 0130040Y."),
+    name: str | None = typer.Option(None, "--name", help="The centre's name (creates or renames it)."),
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL (default: MASSICOT_DB or the local SQLite)."
+    ),
+) -> None:
+    """Issue the token a centre's scan station pushes with. Shown once; a new one replaces the old."""
+    from correction_server.db import make_engine, make_session_factory, transaction
+    from correction_server.migrate import upgrade_database
+    from correction_server.settings import Settings
+    from correction_server.tokens import issue_centre_token
+
+    settings = Settings.from_env(database_url=db)
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            token = issue_centre_token(session, uai, name)
+    finally:
+        engine.dispose()
+    typer.echo(token)
+    typer.echo(
+        f"This is the only time the token of centre {uai.upper()} is shown; "
+        "any older token no longer works.\n"
+        "On the scan station, put it in ~/.config/massicot/token (chmod 600) or in the environment "
+        "variable MASSICOT_TOKEN.",
+        err=True,
+    )
+
+
 def register_server_commands(app: typer.Typer) -> None:
-    """`massicot serve` is added here once the server exists."""
+    @app.command("serve")
+    def serve(
+        db: str | None = typer.Option(
+            None, "--db", help="Database URL, e.g. postgresql+psycopg://host/massicot."
+        ),
+        store: Path | None = typer.Option(None, "--store", help="Folder of the page images."),
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+        port: int = typer.Option(8000, "--port"),
+        workers: int = typer.Option(1, "--workers", help="Server processes (PostgreSQL: one per core)."),
+        access_log: bool = typer.Option(False, "--access-log/--no-access-log"),
+    ) -> None:
+        """Start the correction server (upgrades the database first)."""
+        import os
+
+        import uvicorn
+
+        from correction_server.migrate import upgrade_database
+        from correction_server.settings import Settings
+
+        settings = Settings.from_env(database_url=db, store_path=store)
+        upgrade_database(settings.database_url)
+        settings.store_path.mkdir(parents=True, exist_ok=True)
+        # Worker processes build their app from the environment, so pass the choices on.
+        os.environ["MASSICOT_DB"] = settings.database_url
+        os.environ["MASSICOT_STORE"] = str(settings.store_path.resolve())
+        os.environ.setdefault("MASSICOT_SECRET_KEY", settings.secret_key)
+        typer.echo(f"Massicot server on http://{host}:{port} (API schema: /openapi.json)", err=True)
+        uvicorn.run(
+            "correction_server.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            log_level="warning",
+        )
