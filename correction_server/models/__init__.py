@@ -2,6 +2,7 @@
 
 from correction_server.db import Base
 from correction_server.models.accounts import CorrectorPaper, Role, User
+from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from correction_server.models.exam import (
     Attendance,
     Candidate,
@@ -12,6 +13,7 @@ from correction_server.models.exam import (
     Question,
     RollEntry,
 )
+from correction_server.models.logins import LoginSession
 from correction_server.models.marking import (
     AnnotationLayer,
     Comment,
@@ -25,6 +27,10 @@ from correction_server.models.pushes import PushUpload
 from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
 
 __all__ = [
+    "AssignmentState",
+    "CorrectionLot",
+    "LotCopy",
+    "LoginSession",
     "AnnotationLayer",
     "Comment",
     "CommentUse",
