@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 scan_app = typer.Typer(
@@ -11,4 +13,47 @@ scan_app = typer.Typer(
 
 
 def register_push_command(app: typer.Typer) -> None:
-    """`massicot push` is added here once the push client exists."""
+    @app.command("push")
+    def push(
+        lot: Path = typer.Argument(..., help="The sealed lot folder."),
+        server: str = typer.Option(
+            ..., "--server", help="The correction server, e.g. https://copies.example.fr"
+        ),
+        token_file: Path | None = typer.Option(
+            None,
+            "--token-file",
+            help="File holding the centre token (default: MASSICOT_TOKEN or ~/.config/massicot/token).",
+        ),
+        spool: bool = typer.Option(False, "--spool", help="Keep trying until the server has the whole lot."),
+        give_up_after: float | None = typer.Option(
+            None,
+            "--give-up-after",
+            help="Seconds without any answer before giving up (default 120; 24 h with --spool).",
+        ),
+        parallel: int = typer.Option(4, "--parallel", min=1, max=32, help="Images sent at the same time."),
+        chunk_kib: int = typer.Option(
+            1024, "--chunk-kib", min=16, help="Chunk size in KiB (smaller on a bad line)."
+        ),
+    ) -> None:
+        """Send a sealed lot to the correction server; resumes where it stopped, never sends a page twice."""
+        from datetime import datetime
+
+        from scanner.push import PushOptions, load_token, push_lot
+
+        def say(text: str) -> None:
+            typer.echo(f"{datetime.now():%H:%M:%S} {text}", err=True)
+
+        options = PushOptions(
+            server=server,
+            token=load_token(token_file),
+            spool=spool,
+            give_up_after=give_up_after,
+            parallel=parallel,
+            chunk_bytes=chunk_kib * 1024,
+        )
+        report = push_lot(lot, options, say)
+        typer.echo(
+            f"{report.state}: {report.copies} copies, {report.pages} pages; {report.images_sent} images sent "
+            f"({report.bytes_sent / 1e6:.1f} MB), {report.images_already_there} already on the server, "
+            f"{report.retries} retries, {report.seconds:.1f} s"
+        )
