@@ -42,6 +42,56 @@ def centre_token(
     )
 
 
+import_app = typer.Typer(
+    help="Import the candidate list and the papers with their barème. A file with any bad line "
+    "imports nothing; importing the same file again changes nothing.",
+    no_args_is_help=True,
+)
+office_app.add_typer(import_app, name="import")
+_DB_OPTION_HELP = "Database URL (default: MASSICOT_DB or the local SQLite)."
+
+
+@import_app.command("candidates")
+def import_candidates_command(
+    file: Path = typer.Argument(
+        ...,
+        help="CSV (UTF-8) or XLSX with the columns registration, surname, given_names, birth_date, "
+        "establishment_uai, establishment_name, centre_uai, centre_name, papers (and optionally session).",
+    ),
+    db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Create or update candidates, their centres, establishments and papers (the roll)."""
+    from correction_server.importing import import_candidates
+
+    typer.echo(str(_with_database(db, lambda factory: import_candidates(factory, file))))
+
+
+@import_app.command("paper")
+def import_paper_command(
+    file: Path = typer.Argument(..., help="YAML: session, code, title, date, max_mark, pages, questions..."),
+    db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Create or update a paper and its barème (questions with their maximum and step)."""
+    from correction_server.importing import import_paper
+
+    typer.echo(str(_with_database(db, lambda factory: import_paper(factory, file))))
+
+
+def _with_database(db: str | None, work):
+    """Upgrade the database, run `work(session_factory)`, and always release the engine."""
+    from correction_server.db import make_engine, make_session_factory
+    from correction_server.migrate import upgrade_database
+    from correction_server.settings import Settings
+
+    url = db or Settings.from_env().database_url
+    upgrade_database(url)
+    engine = make_engine(url)
+    try:
+        return work(make_session_factory(engine))
+    finally:
+        engine.dispose()
+
+
 def register_server_commands(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
