@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from correction_server.db import make_engine, make_session_factory
 from correction_server.settings import Settings
 
 
@@ -19,7 +20,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Receives sealed lots from scan stations; correctors mark anonymised copies.",
     )
     app.state.settings = settings
+    # One engine per process, shared by every router (see correction_server.access.db_session).
+    app.state.session_factory = make_session_factory(make_engine(settings.database_url))
     from correction_server.api.ingest import install as install_ingest
 
     install_ingest(app)
+    from correction_server.web import install as install_web
+
+    install_web(app)
     return app

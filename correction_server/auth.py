@@ -1,0 +1,219 @@
+"""Authentication: passwords, login sessions in signed cookies, CSRF tokens, login rate limit.
+
+Who may do what is decided in `correction_server.access`; this module only answers "who is
+this browser?".
+
+- Passwords are hashed with argon2id (argon2-cffi defaults); a hash made with older
+  parameters is upgraded at the next successful login.
+- A login creates a `LoginSession` row; the cookie `massicot_session` carries its id, signed
+  with the installation's secret (itsdangerous), HttpOnly, SameSite=Lax, Secure over https.
+  Logout deletes the row, so a copied cookie stops working too.
+- Every state-changing request from a logged-in browser must carry the session's CSRF token:
+  the form field `csrf_token` (HTML forms) or the header `X-CSRF-Token` (JavaScript fetch).
+  Templates get it as `csrf_token`; the base layout also puts it in
+  `<meta name="csrf-token">` for scripts.
+- The login form itself is protected by a double-submit token (cookie `massicot_pre` = form
+  field `csrf_token`), since there is no session yet.
+- Failed logins are limited per (username, client IP): `LOGIN_MAX_FAILURES` within
+  `LOGIN_WINDOW_SECONDS`, then refused until the window has passed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from correction_server.models.accounts import User
+from correction_server.models.logins import LoginSession
+
+SESSION_COOKIE = "massicot_session"
+PRE_LOGIN_COOKIE = "massicot_pre"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+# A correction evening is long; a day-old session must log in again.
+SESSION_LIFETIME = timedelta(hours=12)
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW_SECONDS = 15 * 60
+MIN_PASSWORD_LENGTH = 10
+
+_hasher = PasswordHasher()
+# Verifying against this when the username is unknown makes both cases take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class WeakPassword(ValueError):
+    """The password is too short; the message says what is expected."""
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    """An initial password: 16 URL-safe characters, ~96 bits."""
+    return secrets.token_urlsafe(12)
+
+
+# --- login sessions ------------------------------------------------------------------------
+
+
+def _serializer(secret_key: str, salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=salt)
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    cookie_value: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def open_session(session: Session, user: User, secret_key: str) -> OpenedSession:
+    """Record a new login for `user` and return the cookie value to set. Caller commits."""
+    now = datetime.now(UTC)
+    row = LoginSession(
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + SESSION_LIFETIME,
+    )
+    session.add(row)
+    cookie = _serializer(secret_key, "massicot-session").dumps(row.id)
+    return OpenedSession(cookie_value=cookie, csrf_token=row.csrf_token, expires_at=row.expires_at)
+
+
+def session_id_from_cookie(cookie_value: str | None, secret_key: str) -> str | None:
+    if not cookie_value:
+        return None
+    try:
+        return _serializer(secret_key, "massicot-session").loads(
+            cookie_value, max_age=int(SESSION_LIFETIME.total_seconds())
+        )
+    except BadSignature:
+        return None
+
+
+def load_session(session: Session, session_id: str) -> tuple[User, LoginSession] | None:
+    """The active user behind a session id, or None if unknown, expired or disabled."""
+    row = session.execute(
+        select(User, LoginSession)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.id == session_id)
+    ).first()
+    if row is None:
+        return None
+    user, login = row
+    if not user.active or login.expires_at <= datetime.now(UTC):
+        return None
+    return user, login
+
+
+def close_session(session: Session, session_id: str) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.id == session_id))
+
+
+def close_all_sessions(session: Session, user_id: int) -> None:
+    """After a password change or when an account is disabled."""
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+
+
+def tokens_match(expected: str | None, given: str | None) -> bool:
+    return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+# --- set-password links ----------------------------------------------------------------------
+
+SET_PASSWORD_MAX_AGE = 7 * 24 * 3600
+
+
+def set_password_token(user: User, secret_key: str) -> str:
+    """A link token that works once: it is bound to the current password hash, which changes."""
+    return _serializer(secret_key, "massicot-set-password").dumps(
+        {"u": user.id, "h": _hash_fingerprint(user.password_hash)}
+    )
+
+
+def user_for_set_password_token(session: Session, token: str, secret_key: str) -> User | None:
+    try:
+        data = _serializer(secret_key, "massicot-set-password").loads(token, max_age=SET_PASSWORD_MAX_AGE)
+    except BadSignature:
+        return None
+    user = session.get(User, data.get("u"))
+    if user is None or not user.active or data.get("h") != _hash_fingerprint(user.password_hash):
+        return None
+    return user
+
+
+def _hash_fingerprint(password_hash: str | None) -> str:
+    return (password_hash or "none")[-16:]
+
+
+# --- login rate limit ------------------------------------------------------------------------
+
+
+class LoginRateLimiter:
+    """Counts failed logins per (username, IP) in a sliding window. In memory, per process:
+    a restart forgets, which is acceptable for slowing down password guessing."""
+
+    def __init__(self, max_failures: int = LOGIN_MAX_FAILURES, window_seconds: float = LOGIN_WINDOW_SECONDS):
+        self.max_failures = max_failures
+        self.window_seconds = window_seconds
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and times[0] <= now - self.window_seconds:
+            times.popleft()
+        return times
+
+    def retry_after(self, username: str, ip: str) -> int:
+        """Seconds to wait before trying again; 0 when a try is allowed."""
+        key = (username.strip().lower(), ip)
+        now = time.monotonic()
+        with self._lock:
+            times = self._recent(key, now)
+            if len(times) < self.max_failures:
+                return 0
+            return max(1, int(times[0] + self.window_seconds - now) + 1)
+
+    def failed(self, username: str, ip: str) -> None:
+        key = (username.strip().lower(), ip)
+        with self._lock:
+            self._recent(key, time.monotonic()).append(time.monotonic())
+
+    def succeeded(self, username: str, ip: str) -> None:
+        with self._lock:
+            self._failures.pop((username.strip().lower(), ip), None)
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Upgrades an outdated hash."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user

@@ -1,0 +1,334 @@
+"""The corrector's pages (home, copy view) and the JSON API the copy view autosaves through.
+
+Thin routes: access checks from correction_server.access, rules in correction_server.marking
+and correction_server.comments, pixels in correction_server.page_images.
+
+    GET  /marking                              the corrector's home: lots, progress, deadline
+    GET  /marking/copies/{copy_id}             the copy view
+    GET  /marking/pages/{page_id}/image?w=     a page, upright, width-limited JPEG (cached)
+    GET  /api/marking/copies/{copy_id}         the marking state (JSON)
+    PUT  /api/marking/copies/{copy_id}         one autosave (JSON, carries the version)
+    GET  /api/marking/papers/{paper_id}/comments   the comment bank
+    POST /api/marking/papers/{paper_id}/comments   add to it
+    PUT  /api/marking/comments/{comment_id}        new wording (every use follows)
+    DELETE /api/marking/comments/{comment_id}      take it out of the bank
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from correction_server import comments, i18n, marking, page_images
+from correction_server.access import can_see_copy, db_session, ensure_copy_visible, require_role
+from correction_server.models import Copy, Marking, Page, Paper, Role, User
+from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
+from correction_server.storage import open_store
+from correction_server.web.marking_words import register_words
+from correction_server.web.rendering import render, request_language
+
+register_words()
+router = APIRouter()
+corrector = require_role(Role.CORRECTOR)
+reader = require_role(Role.CORRECTOR, Role.COORDINATOR, Role.OFFICE)
+bank_user = require_role(Role.CORRECTOR, Role.COORDINATOR)
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    app.add_exception_handler(marking.MarkingRefused, _marking_refusal)
+    app.add_exception_handler(comments.CommentRefused, _comment_refusal)
+
+
+async def _marking_refusal(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, marking.MarkingRefused)
+    body = {"error": exc.code, "message": _words(request, exc)}
+    if isinstance(exc, marking.VersionConflict):
+        body["current"] = exc.current.to_json()
+    return JSONResponse(body, status_code=exc.http_status)
+
+
+async def _comment_refusal(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, comments.CommentRefused)
+    return JSONResponse({"error": "comment", "message": str(exc)}, status_code=exc.http_status)
+
+
+def _words(request: Request, exc: marking.MarkingRefused) -> str:
+    if not exc.key:
+        return str(exc)
+    key = f"marking.err.{exc.key}"
+    text = i18n.translate(request_language(request), key, **exc.values)
+    return str(exc) if text == key else text
+
+
+# ---------------------------------------------------------------- pages
+
+
+@dataclass
+class LotCopyRow:
+    copy_id: str
+    status: str  # "todo", "draft" or "marked"
+    mark_20: str
+
+
+@dataclass
+class LotView:
+    lot_id: int
+    number: int
+    paper_id: int
+    paper_code: str
+    paper_title: str
+    closes: datetime | None
+    closed_reason: str | None
+    rows: list[LotCopyRow]
+
+    @property
+    def marked(self) -> int:
+        return sum(1 for r in self.rows if r.status == "marked")
+
+    @property
+    def next_copy(self) -> str | None:
+        return next((r.copy_id for r in self.rows if r.status != "marked"), None)
+
+
+def lots_of(session: Session, user: User, now: datetime) -> list[LotView]:
+    lots = session.execute(
+        select(CorrectionLot, Paper)
+        .join(Paper, Paper.id == CorrectionLot.paper_id)
+        .where(CorrectionLot.corrector_id == user.id)
+        .order_by(Paper.code, CorrectionLot.number)
+    ).all()
+    views = []
+    for lot, paper in lots:
+        rows = session.execute(
+            select(LotCopy.copy_id, Marking.status, Marking.mark_20, Marking.special)
+            .outerjoin(Marking, Marking.copy_id == LotCopy.copy_id)
+            .where(LotCopy.lot_id == lot.id, LotCopy.state == AssignmentState.ASSIGNED)
+            .order_by(LotCopy.position)
+        ).all()
+        views.append(
+            LotView(
+                lot_id=lot.id,
+                number=lot.number,
+                paper_id=paper.id,
+                paper_code=paper.code,
+                paper_title=paper.title,
+                closes=paper.window_closes,
+                closed_reason=marking.closed_reason(paper, now),
+                rows=[
+                    LotCopyRow(
+                        copy_id,
+                        "todo" if status is None else status.value,
+                        special.value if special else marking.fmt(mark_20) if mark_20 is not None else "",
+                    )
+                    for copy_id, status, mark_20, special in rows
+                ],
+            )
+        )
+    return views
+
+
+@router.get("/marking")
+def home(request: Request, user: User = Depends(corrector), session: Session = Depends(db_session)):
+    lots = lots_of(session, user, marking.utcnow())
+    return render(request, "marking_home.html", {"lots": lots})
+
+
+def _lot_neighbours(session: Session, copy_id: str) -> tuple[list[str], int | None]:
+    """The copies of the lot holding `copy_id`, in slip order, and the lot id."""
+    lot_id = session.scalar(
+        select(LotCopy.lot_id).where(LotCopy.copy_id == copy_id, LotCopy.state == AssignmentState.ASSIGNED)
+    )
+    if lot_id is None:
+        return [copy_id], None
+    ids = list(
+        session.scalars(
+            select(LotCopy.copy_id)
+            .where(LotCopy.lot_id == lot_id, LotCopy.state == AssignmentState.ASSIGNED)
+            .order_by(LotCopy.position)
+        )
+    )
+    return ids, lot_id
+
+
+@router.get("/marking/copies/{copy_id}")
+def copy_view(
+    request: Request, copy_id: str, user: User = Depends(reader), session: Session = Depends(db_session)
+):
+    ensure_copy_visible(session, user, copy_id)
+    copy = session.get(Copy, copy_id)
+    paper = session.get(Paper, copy.paper_id)
+    scheme = marking.load_scheme(session, paper.id)
+    state = marking.read_state(session, copy, scheme)
+    now = marking.utcnow()
+    mine = user.role == Role.CORRECTOR
+    closed = marking.closed_reason(paper, now)
+    if closed:
+        closed = _words(request, _closed_error(paper, now))
+    ids, lot_id = _lot_neighbours(session, copy_id)
+    index = ids.index(copy_id)
+    pages = session.scalars(select(Page).where(Page.copy_id == copy_id).order_by(Page.position)).all()
+    bank = comments.bank(session, user, paper.id) if mine else []
+    texts = comments.texts(session, user.id if mine else marking_owner(session, copy_id), paper.id)
+    width = page_images.DEFAULT_WIDTH
+    boot = {
+        "copy_id": copy.id,
+        "copy_status": copy.status.value,
+        "paper_id": paper.id,
+        "editable": mine and closed is None,
+        "state": state.to_json(),
+        "questions": [
+            {"id": q.id, "label": q.label, "max": float(q.max_points), "step": float(q.step)}
+            for q in scheme.questions
+        ],
+        "scheme_total": float(scheme.total),
+        "bank": [e.to_json() for e in bank],
+        "texts": {str(k): v for k, v in texts.items()},
+        "pages": [{"id": p.id, "position": p.position} for p in pages],
+        "prev": ids[index - 1] if index > 0 else None,
+        "next": ids[index + 1] if index + 1 < len(ids) else None,
+        "next_images": _page_urls(session, ids[index + 1], width) if index + 1 < len(ids) else [],
+        "home": "/marking" if mine else "/home",
+        "lang": request_language(request),
+    }
+    return render(
+        request,
+        "marking_copy.html",
+        {
+            "copy": copy,
+            "paper": paper,
+            "scheme": scheme,
+            "state": state,
+            "pages": pages,
+            "width": width,
+            "position": index + 1,
+            "count": len(ids),
+            "lot_id": lot_id,
+            "closed": closed,
+            "editable": boot["editable"],
+            "special": marking.allowed_special(copy.status),
+            "boot_json": json.dumps(boot, ensure_ascii=False).replace("</", "<\\/"),
+            "fmt": marking.fmt,
+        },
+    )
+
+
+def marking_owner(session: Session, copy_id: str) -> int:
+    """Whose comment bank a copy's comments come from, for a coordinator reading it."""
+    return session.scalar(select(Marking.corrector_id).where(Marking.copy_id == copy_id)) or 0
+
+
+def _closed_error(paper: Paper, now: datetime) -> marking.MarkingClosed:
+    try:
+        marking.check_open(paper, now)
+    except marking.MarkingClosed as exc:
+        return exc
+    raise AssertionError("the paper is open")
+
+
+def _page_urls(session: Session, copy_id: str, width: int) -> list[str]:
+    ids = session.scalars(select(Page.id).where(Page.copy_id == copy_id).order_by(Page.position)).all()
+    return [f"/marking/pages/{pid}/image?w={width}" for pid in ids]
+
+
+IMMUTABLE = "private, max-age=31536000, immutable"
+
+
+@router.get("/marking/pages/{page_id}/image")
+def page_image(
+    request: Request,
+    page_id: int,
+    w: int | None = None,
+    user: User = Depends(reader),
+    session: Session = Depends(db_session),
+):
+    page = session.get(Page, page_id)
+    if page is None or not can_see_copy(session, user, page.copy_id):
+        raise HTTPException(status_code=404, detail="Not found, or not yours.")
+    width = page_images.pick_width(w)
+    name = page_images.derivative_name(page.image_sha256, page.rotation, page.skew_degrees, width)
+    etag = page_images.etag_of(name)
+    session.close()  # the image may take a moment: give the database connection back first
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": IMMUTABLE})
+    settings = request.app.state.settings
+    store = _store(request)
+    if not store.has(page.image_sha256):
+        raise HTTPException(status_code=404, detail="This page's image has not arrived on the server yet.")
+    derived = page_images.display_image(
+        store, settings.store_path / "derived", page.image_sha256, page.rotation, page.skew_degrees, width
+    )
+    return FileResponse(
+        derived.path, media_type="image/jpeg", headers={"ETag": derived.etag, "Cache-Control": IMMUTABLE}
+    )
+
+
+def _store(request: Request):
+    store = getattr(request.app.state, "page_store", None)
+    if store is None:
+        store = open_store(request.app.state.settings.store_path)
+        request.app.state.page_store = store
+    return store
+
+
+# ---------------------------------------------------------------- JSON API
+
+
+@router.get("/api/marking/copies/{copy_id}")
+def get_state(copy_id: str, user: User = Depends(reader), session: Session = Depends(db_session)):
+    ensure_copy_visible(session, user, copy_id)
+    return marking.read_state(session, session.get(Copy, copy_id)).to_json()
+
+
+@router.put("/api/marking/copies/{copy_id}")
+def put_state(
+    copy_id: str,
+    body: marking.SaveRequest,
+    user: User = Depends(corrector),
+    session: Session = Depends(db_session),
+):
+    # Committed inside save(): when this answer leaves, the mark is on disk.
+    return marking.save(session, user.id, copy_id, body).to_json()
+
+
+class CommentIn(BaseModel):
+    text: str = Field(max_length=comments.MAX_COMMENT)
+    shared: bool = False
+
+
+@router.get("/api/marking/papers/{paper_id}/comments")
+def list_comments(paper_id: int, user: User = Depends(bank_user), session: Session = Depends(db_session)):
+    return {"entries": [e.to_json() for e in comments.bank(session, user, paper_id)]}
+
+
+@router.post("/api/marking/papers/{paper_id}/comments", status_code=201)
+def add_comment(
+    paper_id: int, body: CommentIn, user: User = Depends(bank_user), session: Session = Depends(db_session)
+):
+    entry = comments.add(session, user, paper_id, body.text, shared=body.shared)
+    session.commit()
+    return entry.to_json()
+
+
+@router.put("/api/marking/comments/{comment_id}")
+def edit_comment(
+    comment_id: int, body: CommentIn, user: User = Depends(bank_user), session: Session = Depends(db_session)
+):
+    entry = comments.edit(session, user, comment_id, body.text)
+    session.commit()
+    return entry.to_json()
+
+
+@router.delete("/api/marking/comments/{comment_id}")
+def retire_comment(comment_id: int, user: User = Depends(bank_user), session: Session = Depends(db_session)):
+    entry = comments.retire(session, user, comment_id)
+    session.commit()
+    return {"deleted": entry is None, "entry": entry.to_json() if entry else None}
+

@@ -1,0 +1,55 @@
+"""Rendering the browser pages: Jinja2 templates from templates/web/, with language and CSRF.
+
+Every page extends `base.html` (skip link, header with the language switch and logout,
+`<main id="content">`). Use from a route::
+
+    from correction_server.web.rendering import render
+    return render(request, "marking/copy.html", {"copy": copy}, status_code=200)
+
+The context always has: `t` (translate a key, see correction_server.i18n), `lang`,
+`user` (or None), `csrf_token` (put it in every POST form as
+`<input type="hidden" name="csrf_token" value="{{ csrf_token }}">`; scripts read
+`<meta name="csrf-token">` and send it as the `X-CSRF-Token` header).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+import templates as templates_package
+from correction_server import i18n
+
+TEMPLATE_DIR = Path(templates_package.__file__).parent / "web"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+jinja = Jinja2Templates(directory=str(TEMPLATE_DIR))
+
+
+def request_language(request: Request) -> str:
+    return i18n.pick_language(
+        request.cookies.get(i18n.LANGUAGE_COOKIE), request.headers.get("accept-language")
+    )
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    lang = request_language(request)
+
+    def t(key: str, **values: object) -> str:
+        return i18n.translate(lang, key, **values)
+
+    base = {
+        "t": t,
+        "lang": lang,
+        "languages": i18n.LANGUAGE_NAMES,
+        "user": getattr(request.state, "user", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+    }
+    base.update(context or {})
+    return jinja.TemplateResponse(request, template, base, status_code=status_code)
