@@ -156,25 +156,6 @@ def test_print_refuses_an_unwritable_output_path(tmp_path: Path, run_massicot):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(
-    os.geteuid() == 0, reason="root writes in read-only folders; the long-name case covers it"
-)
-def test_print_refuses_a_read_only_folder(tmp_path: Path, run_massicot):
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        assert_refused(
-            run_massicot(
-                "print", "booklets", "--paper", "U3", "--count", "1", "--out", str(folder / "b.pdf")
-            ),
-            "cannot write",
-        )
-        assert list(folder.iterdir()) == []
-    finally:
-        folder.chmod(0o700)
-
-
 def test_existing_output_is_kept_when_printing_fails(tmp_path: Path, run_massicot):
     out = tmp_path / "b.pdf"
     out.write_bytes(b"previous run")
