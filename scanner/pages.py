@@ -1,11 +1,27 @@
 """Per-page analysis: codes, orientation, skew, blank detection, identity label.
 
-Takes a SourcePage, returns a PageAnalysis (plain data). No disk, no network.
+Takes a SourcePage, returns a PageAnalysis (plain data) and the corrector-facing
+image. No disk, no network.
+
+Only page 1 gets a pixel change (its identity header masked). Every other page is
+handed on as the scanner's bytes: rotation and skew are metadata the viewer applies,
+which saves a full decode, a warp and a re-encode per page.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from scanner.codes import FoundCode, read_codes, read_page_codes
+from scanner.decoding import AnalysisImage, UndecodableImage, decode_for_analysis
+from scanner.masking import MaskingError, box_polygon, header_polygon, mask_image
+from scanner.sources import SourcePage
+from templates.copy_model import Box, CopyModel
 
 
 @dataclass(frozen=True)
@@ -15,7 +31,7 @@ class PageAnalysis:
     copy_id: str | None
     number: int | None  # page number within the copy
     rotation: int  # 0, 90, 180 or 270: clockwise rotation that makes the page upright
-    skew_degrees: float
+    skew_degrees: float  # then this many degrees clockwise (small, ±) straightens it
     blank: bool
     codes_read: int  # how many corner codes were read and agreed
     codes_disagree: bool  # corner codes read but naming different copies/pages
@@ -25,3 +41,398 @@ class PageAnalysis:
     width: int
     height: int
     notes: list[str] = field(default_factory=list)
+    # Upright page mm → full-resolution image pixels (2×3 affine, row-major), fitted on the
+    # codes' corners; None when no code was read. The mask is placed with it.
+    placement: tuple[float, ...] | None = None
+    dpi: float | None = None  # full-resolution dots per inch (from the file, else from an A4 size)
+    codes_rejected: int = 0  # symbols read that are not valid page codes (not ours, bad check char)
+    label_paper: str | None = None  # paper code on the label (page 1), to compare with the page's
+    ink_ratio: float = 0.0  # share of inked cells on the ⅛ image: what the blank decision saw
+
+
+@dataclass(frozen=True)
+class ProcessedPage:
+    analysis: PageAnalysis
+    image: bytes | None  # corrector-facing image (page 1 masked); None: not for correctors yet
+    media_type: str
+    # Set when the image itself cannot be decoded: the page goes to `unassigned` with this reason.
+    unreadable: str | None = None
+
+
+# ---------------------------------------------------------------- thresholds (measured on drawn pages)
+
+# Blank: on a ⅛ image (≈37 dpi at 300 dpi) pen strokes stay ≥ 40 grey levels under the
+# paper, printed light rules and paper noise stay within ~20.
+INK_CONTRAST = 40
+BLANK_MAX_INK_CELLS = 12
+BLANK_MARGIN_MM = 12.0  # feeder shadows and punched holes live near the sheet's edges
+HEADER_GRID_PX_PER_MM = 4.0
+HEADER_INK_CONTRAST = 70
+HEADER_INK_MIN_PX = 60  # at 4 px/mm: a short handwritten word is several hundred
+LABEL_INK_MIN_PX = 150
+
+_PAGE_CORNERS = {"TL": (0, 0), "TR": (1, 0), "BL": (0, 1), "BR": (1, 1)}
+
+
+# ---------------------------------------------------------------- geometry
+
+
+def _rotate_quadrant(quadrant: tuple[int, int], rotation: int) -> tuple[int, int]:
+    """Where an upright page's corner (x, y in {0, 1}) lands in an image that needs `rotation`
+    degrees clockwise to be upright (i.e. the page was turned that much counter-clockwise)."""
+    x, y = quadrant
+    for _ in range(rotation // 90):
+        x, y = y, 1 - x  # one quarter turn counter-clockwise
+    return x, y
+
+
+def fit_placement(codes: list[FoundCode], model: CopyModel) -> np.ndarray | None:
+    """Similarity transform (scale, angle, shift) from upright mm to image pixels, least squares
+    on every corner of every code read: codes far apart give the angle to a tenth of a degree."""
+    src, dst = [], []
+    for code in codes:
+        assert code.page_code is not None
+        x, y, w, h = model.codes[code.page_code.corner]
+        src.extend([(x, y), (x + w, y), (x + w, y + h), (x, y + h)])
+        dst.extend(code.corners)
+    if len(src) < 2:
+        return None
+    a_rows, b = [], []
+    for (u, v), (px, py) in zip(src, dst, strict=True):
+        a_rows.append((u, -v, 1.0, 0.0))
+        b.append(px)
+        a_rows.append((v, u, 0.0, 1.0))
+        b.append(py)
+    solution, *_ = np.linalg.lstsq(np.array(a_rows), np.array(b), rcond=None)
+    a, bb, tx, ty = solution
+    return np.array([[a, -bb, tx], [bb, a, ty]])
+
+
+def rotation_and_skew(placement: np.ndarray) -> tuple[int, float]:
+    """Split the page's angle in the image into a quarter turn and a small skew (both clockwise
+    corrections)."""
+    angle = math.degrees(math.atan2(placement[1, 0], placement[0, 0]))  # page turned clockwise by this
+    correction = -angle % 360.0
+    rotation = int(round(correction / 90.0)) % 4 * 90
+    skew = (correction - rotation + 180.0) % 360.0 - 180.0
+    return rotation, skew
+
+
+def assumed_placement(width: int, height: int, dpi: float, rotation: int, skew: float, model: CopyModel):
+    """Where the page would be if the sheet filled the scan: for pages with no code read."""
+    ppm = dpi / 25.4
+    page_w, page_h = model.page_mm
+    angle = -math.radians(rotation + skew)  # the page is turned by minus its correction
+    cos, sin = math.cos(angle), math.sin(angle)
+    # Centre of the page on the centre of the image.
+    cx, cy = page_w / 2, page_h / 2
+    m = np.array([[ppm * cos, -ppm * sin, 0.0], [ppm * sin, ppm * cos, 0.0]])
+    m[:, 2] = np.array([width / 2, height / 2]) - m[:, :2] @ np.array([cx, cy])
+    return m
+
+
+def _scaled(placement: np.ndarray, factor: float) -> np.ndarray:
+    return placement * factor
+
+
+# ---------------------------------------------------------------- codes
+
+
+@dataclass
+class _CodeVerdict:
+    paper: str | None = None
+    copy_id: str | None = None
+    number: int | None = None
+    agreeing: list[FoundCode] = field(default_factory=list)
+    disagree: bool = False
+    rejected: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def judge_codes(found: list[FoundCode], shape: tuple[int, int]) -> _CodeVerdict:
+    verdict = _CodeVerdict()
+    page_codes = [c for c in found if c.page_code is not None]
+    for code in found:
+        if code.error:
+            verdict.rejected += 1
+            verdict.notes.append(code.error)
+    if not page_codes:
+        return verdict
+    identities = Counter((c.page_code.paper, c.page_code.copy_id, c.page_code.page) for c in page_codes)
+    corners = Counter(c.page_code.corner for c in page_codes)
+    height, width = shape[:2]
+    rotations = set()
+    for code in page_codes:
+        cx, cy = code.centre
+        seen = (int(cx >= width / 2), int(cy >= height / 2))
+        fits = {
+            r for r in (0, 90, 180, 270) if _rotate_quadrant(_PAGE_CORNERS[code.page_code.corner], r) == seen
+        }
+        rotations.add(frozenset(fits))
+    if len(identities) > 1:
+        verdict.disagree = True
+        verdict.notes.append(
+            "the corner codes name different pages: "
+            + ", ".join(f"{p}/{c}/page {n}" for p, c, n in identities)
+        )
+    if max(corners.values()) > 1 or len(rotations) > 1:
+        verdict.disagree = True
+        verdict.notes.append(
+            "the corner codes are not where the page's corners are (a pasted or mixed page?)"
+        )
+    if verdict.disagree:
+        return verdict
+    verdict.paper, verdict.copy_id, verdict.number = next(iter(identities))
+    verdict.agreeing = page_codes
+    return verdict
+
+
+# ---------------------------------------------------------------- ink
+
+
+def _background(gray: np.ndarray) -> float:
+    return float(np.percentile(gray[::4, ::4], 90))
+
+
+def ink_cells(small: np.ndarray, dpi_small: float, margin_mm: float = BLANK_MARGIN_MM) -> int:
+    """Dark cells on a ⅛ image, away from the sheet's edges."""
+    margin = int(margin_mm * dpi_small / 25.4)
+    inner = small[margin : small.shape[0] - margin, margin : small.shape[1] - margin]
+    if inner.size == 0:
+        return 0
+    paper = _background(inner)
+    return int(np.count_nonzero(inner < paper - INK_CONTRAST))
+
+
+def projection_skew(small: np.ndarray) -> float:
+    """Skew (clockwise correction, degrees) from the sharpest row profile of a ⅛ image, ±6°."""
+    ink = (_background(small) - small.astype(np.float32)).clip(0, None)
+    h, w = ink.shape
+    centre = (w / 2, h / 2)
+
+    def score(angle: float) -> float:
+        m = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        turned = cv2.warpAffine(ink, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+        profile = turned.sum(axis=1)
+        return float(np.square(np.diff(profile)).sum())
+
+    best = max(np.arange(-6.0, 6.01, 0.5), key=score)
+    best = max(np.arange(best - 0.5, best + 0.51, 0.1), key=score)
+    # cv2's angle turns the content counter-clockwise: that is a clockwise correction of −angle.
+    return round(-float(best), 2)
+
+
+def header_grid(gray: np.ndarray, placement_small: np.ndarray, model: CopyModel) -> np.ndarray:
+    """The header zone straightened onto an upright grid of HEADER_GRID_PX_PER_MM (cheap: small)."""
+    hx, hy, hw, hh = model.header
+    s = HEADER_GRID_PX_PER_MM
+    # grid (gx, gy) → mm (hx + gx/s, hy + gy/s) → image pixels.
+    to_mm = np.array([[1 / s, 0, hx], [0, 1 / s, hy], [0, 0, 1]])
+    m = placement_small @ to_mm
+    size = (int(hw * s), int(hh * s))
+    return cv2.warpAffine(gray, m, size, flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP, borderValue=255)
+
+
+def _grid_box(box: Box, model: CopyModel, grow_mm: float) -> tuple[int, int, int, int]:
+    hx, hy, _, _ = model.header
+    s = HEADER_GRID_PX_PER_MM
+    x, y, w, h = box
+    return (
+        int((x - hx - grow_mm) * s),
+        int((y - hy - grow_mm) * s),
+        int((x - hx + w + grow_mm) * s),
+        int((y - hy + h + grow_mm) * s),
+    )
+
+
+def header_ink(grid: np.ndarray, model: CopyModel) -> tuple[bool, int]:
+    """Ink in the header outside what is printed or written there on purpose.
+
+    Left out: the frame and the header's title (printed), each identity box with its caption
+    above it, and the label box (the label itself, crooked or not)."""
+    s = HEADER_GRID_PX_PER_MM
+    ink = grid < _background(grid) - HEADER_INK_CONTRAST
+    keep = np.ones_like(ink)
+    band = int(2.0 * s)
+    keep[:band, :] = keep[-band:, :] = keep[:, :band] = keep[:, -band:] = False
+    keep[: int(5.0 * s), :] = False  # the header's printed title line
+    for box in model.identity_boxes.values():
+        x, y, w, h = box
+        x0, y0, x1, y1 = _grid_box((x, y - 4.0, w, h + 4.0), model, 2.0)
+        keep[max(0, y0) : y1, max(0, x0) : x1] = False
+    x0, y0, x1, y1 = _grid_box(model.label, model, 3.0)
+    keep[max(0, y0) : y1, max(0, x0) : x1] = False
+    count = int(np.count_nonzero(ink & keep))
+    return count >= HEADER_INK_MIN_PX, count
+
+
+def label_ink(grid: np.ndarray, model: CopyModel) -> int:
+    """Ink inside the label box, its frame and printed caption left out: a label stuck there."""
+    x0, y0, x1, y1 = _grid_box(model.label, model, -2.5)
+    zone = grid[max(0, y0) : y1, max(0, x0) : x1]
+    if zone.size == 0:
+        return 0
+    ink = zone < _background(grid) - HEADER_INK_CONTRAST
+    # The caption "stick the label here" runs along the box's middle line.
+    s = HEADER_GRID_PX_PER_MM
+    mid = zone.shape[0] // 2
+    ink[max(0, mid - int(3.5 * s)) : mid + int(3.5 * s), :] = False
+    return int(np.count_nonzero(ink))
+
+
+# ---------------------------------------------------------------- label
+
+
+def read_label_code(img: AnalysisImage, placement_small: np.ndarray, model: CopyModel) -> list[FoundCode]:
+    """Codes in the label box, found through the page's rotation and skew, with room for a crooked label."""
+    poly = box_polygon(placement_small, model.label, margin_mm=4.0)
+    h, w = img.gray.shape[:2]
+    x0, y0 = (max(0, int(v)) for v in poly.min(axis=0))
+    x1, y1 = int(min(w, poly[:, 0].max() + 1)), int(min(h, poly[:, 1].max() + 1))
+    if x1 <= x0 or y1 <= y0:
+        return []
+    crop = np.ascontiguousarray(img.gray[y0:y1, x0:x1])
+    return read_codes(crop, offset=(float(x0), float(y0)), try_harder=True)
+
+
+# ---------------------------------------------------------------- the page
+
+
+def analyse(
+    page: SourcePage, img: AnalysisImage, model: CopyModel, expected_paper: str | None
+) -> PageAnalysis:
+    ppm = img.pixels_per_mm
+    found = read_page_codes(img.gray, ppm, model)
+    verdict = judge_codes(found, img.gray.shape)
+    notes = list(verdict.notes)
+    small = _eighth(img)
+    dpi_small = img.dpi * small.shape[1] / img.width
+    cells = ink_cells(small, dpi_small)
+    ink_ratio = cells / max(1, small.size)
+    placement_small = fit_placement(verdict.agreeing, model) if verdict.agreeing else None
+    if placement_small is not None:
+        rotation, skew = rotation_and_skew(placement_small)
+        placement = tuple(float(v) for v in _scaled(placement_small, img.factor).ravel())
+    else:
+        rotation, skew = 0, projection_skew(small) if cells > BLANK_MAX_INK_CELLS else 0.0
+        placement = None
+    blank = not found and cells <= BLANK_MAX_INK_CELLS
+    if expected_paper and verdict.paper and verdict.paper != expected_paper:
+        notes.append(f"this page belongs to paper {verdict.paper}, not {expected_paper}")
+    registration = label_paper = None
+    label_unreadable = has_header_ink = False
+    if verdict.number == 1 and placement_small is not None:
+        label_codes = read_label_code(img, placement_small, model)
+        labels = [c.label_code for c in label_codes if c.label_code is not None]
+        grid = header_grid(img.gray, placement_small, model)
+        has_header_ink, _ = header_ink(grid, model)
+        if has_header_ink:
+            notes.append(
+                "ink in the header outside the identity boxes: check no answer is hidden by the mask"
+            )
+        if len({(lc.paper, lc.registration) for lc in labels}) == 1:
+            registration, label_paper = labels[0].registration, labels[0].paper
+            if verdict.paper and label_paper != verdict.paper:
+                notes.append(f"the label is for paper {label_paper}, the page for paper {verdict.paper}")
+        elif len(labels) > 1:
+            label_unreadable = True
+            notes.append("two different labels are stuck on this page")
+        elif label_ink(grid, model) >= LABEL_INK_MIN_PX:
+            label_unreadable = True
+            notes.append("a label is there but its code cannot be read (torn or covered?)")
+    return PageAnalysis(
+        source=page.source,
+        paper=verdict.paper,
+        copy_id=verdict.copy_id,
+        number=verdict.number,
+        rotation=rotation,
+        skew_degrees=round(skew, 2),
+        blank=blank,
+        codes_read=len(verdict.agreeing),
+        codes_disagree=verdict.disagree,
+        label_registration=registration,
+        label_unreadable=label_unreadable,
+        header_ink=has_header_ink,
+        width=img.width,
+        height=img.height,
+        notes=notes,
+        placement=placement,
+        dpi=img.dpi,
+        codes_rejected=verdict.rejected,
+        label_paper=label_paper,
+        ink_ratio=round(ink_ratio, 5),
+    )
+
+
+def _eighth(img: AnalysisImage) -> np.ndarray:
+    """The page at ⅛ of full resolution, from the analysis image (no second decode)."""
+    step = max(1, 8 // img.factor)
+    if step == 1:
+        return img.gray
+    size = (max(1, img.gray.shape[1] // step), max(1, img.gray.shape[0] // step))
+    return cv2.resize(img.gray, size, interpolation=cv2.INTER_AREA)
+
+
+def process_page(page: SourcePage, model: CopyModel, expected_paper: str | None = None) -> ProcessedPage:
+    """Analyse one page and make its corrector-facing image (masked if it is a page 1)."""
+    try:
+        img = decode_for_analysis(page.data, page.media_type, page.dpi)
+    except UndecodableImage as exc:
+        return ProcessedPage(
+            analysis=_unread(page), image=None, media_type=page.media_type, unreadable=str(exc)
+        )
+    analysis = analyse(page, img, model, expected_paper)
+    if analysis.number is None or analysis.codes_disagree:
+        return ProcessedPage(analysis=analysis, image=None, media_type=page.media_type)
+    try:
+        image, media_type = corrector_image(page, analysis, analysis.number, analysis.rotation, model)
+    except MaskingError as exc:
+        return ProcessedPage(analysis=analysis, image=None, media_type=page.media_type, unreadable=str(exc))
+    return ProcessedPage(analysis=analysis, image=image, media_type=media_type)
+
+
+def _unread(page: SourcePage) -> PageAnalysis:
+    return PageAnalysis(
+        source=page.source,
+        paper=None,
+        copy_id=None,
+        number=None,
+        rotation=0,
+        skew_degrees=0.0,
+        blank=False,
+        codes_read=0,
+        codes_disagree=False,
+        label_registration=None,
+        label_unreadable=False,
+        header_ink=False,
+        width=0,
+        height=0,
+    )
+
+
+def corrector_image(
+    page: SourcePage, analysis: PageAnalysis, number: int, rotation: int, model: CopyModel
+) -> tuple[bytes, str]:
+    """The image a corrector may see of this page, as page `number` turned by `rotation`.
+
+    Page 1 is masked (its identity header whited out); any other page is the scanner's bytes.
+    Used by process_page, and by the lot when an operator assigns a page that had no code:
+    then the header is placed from the rotation and the page's size, with a wider margin.
+    Raises MaskingError when a page 1 cannot be masked: it must then not reach a corrector.
+    """
+    if number != 1:
+        return page.data, page.media_type
+    if analysis.placement is not None and rotation == analysis.rotation:
+        placement = np.array(analysis.placement).reshape(2, 3)
+        margin = 1.0
+    else:
+        try:
+            img = decode_for_analysis(page.data, page.media_type, page.dpi)
+        except UndecodableImage as exc:
+            raise MaskingError(str(exc)) from None
+        skew = analysis.skew_degrees if analysis.placement is None else 0.0
+        placement = assumed_placement(img.width, img.height, img.dpi, rotation, skew, model)
+        # The sheet's offset in the scan is unknown without codes: a wider margin covers it.
+        margin = 6.0
+    polygon = header_polygon(placement, model, margin_mm=margin)
+    return mask_image(page.data, page.media_type, polygon)
