@@ -57,3 +57,13 @@ def register_push_command(app: typer.Typer) -> None:
             f"({report.bytes_sent / 1e6:.1f} MB), {report.images_already_there} already on the server, "
             f"{report.retries} retries, {report.seconds:.1f} s"
         )
+
+
+def _register_lot_commands() -> None:
+    # import, report, seal, verify, unseal and resolve live in their own module (scanner/lot_cli.py)
+    from scanner.lot_cli import register_lot_commands
+
+    register_lot_commands(scan_app)
+
+
+_register_lot_commands()

@@ -1,0 +1,324 @@
+"""Import orchestration: files → source pages → journal → analysis (worker processes) → lot.
+
+Order of durability, for every page (so that kill -9 at any instant loses nothing):
+  1. the page's bytes are written to originals/ (temp file, fsync, rename);
+  2. a `received` journal entry is appended (fsync) — from here the page is the lot's;
+  3. a worker analyses it and writes its corrector-facing image to images/ (atomic);
+  4. an `analysed` journal entry is appended, in reception order.
+A rerun skips the files whose every page was received (`file_done`), skips pages already
+received, and analyses the received pages that have no `analysed` entry yet. Reception
+order is the scan order grouping relies on, so a resumed run gives the same lot.
+
+`Importer` is also what the SANE station and the hot-folder watcher feed, page by page.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scanner.lot import (
+    Lot,
+    LotState,
+    PageRecord,
+    UnreadableRecord,
+    analysis_from_json,
+    analysis_to_json,
+    now_utc,
+    page_key,
+    sha256_file,
+    write_content_addressed,
+)
+from scanner.pages import PageAnalysis
+from scanner.sources import SourcePage, UnreadableSource
+
+# glibc hands big buffers back to the kernel after every page and faults them in again
+# (measured: decode time doubles); the scan workers keep them instead.
+GLIBC_TUNABLES = "glibc.malloc.mmap_threshold=134217728:glibc.malloc.trim_threshold=268435456"
+
+
+@dataclass(frozen=True)
+class AnalysisTask:
+    lot_folder: str
+    key: str
+    source: str
+    original: str
+    file_sha256: str
+    index: int
+    media_type: str
+    dpi: float | None
+    paper: str
+    model: str
+
+
+@dataclass
+class ImportProgress:
+    """What the live display shows; updated as pages come and go."""
+
+    received: int = 0  # pages received in this run
+    analysed: int = 0  # pages analysed in this run
+    to_check: int = 0  # pages that already look wrong (anomalies so far)
+    skipped: int = 0  # pages already in the lot (re-import, resume)
+    unreadable: int = 0  # files or pages that could not be read
+    started: float = field(default_factory=time.monotonic)
+    last: PageAnalysis | None = None
+
+    @property
+    def pages_per_second(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.analysed / elapsed if elapsed > 0 else 0.0
+
+
+def _model(name: str):
+    from templates.copy_model import load_model
+
+    return load_model(name)
+
+
+def analyse_task(task: AnalysisTask) -> dict:
+    """Runs in a worker: analyse one received page, store its image, return the journal entry."""
+    from scanner.pages import process_page
+
+    folder = Path(task.lot_folder)
+    try:
+        page = SourcePage(
+            source=task.source,
+            file_sha256=task.file_sha256,
+            index=task.index,
+            data=(folder / task.original).read_bytes(),
+            media_type=task.media_type,
+            dpi=task.dpi,
+        )
+        processed = process_page(page, _model(task.model), task.paper)
+    except Exception as exc:  # noqa: BLE001 — one bad page must not stop the batch: it is reported
+        return {"t": "analysed", "key": task.key, "error": f"the page could not be analysed ({exc})"}
+    entry = {"t": "analysed", "key": task.key, "analysis": analysis_to_json(processed.analysis)}
+    if processed.image is not None:
+        image, digest = write_content_addressed(folder / "images", processed.image, processed.media_type)
+        entry |= {"image": image, "image_sha256": digest, "media_type": processed.media_type}
+    return entry
+
+
+def looks_wrong(analysis: PageAnalysis, paper: str) -> bool:
+    """A page that will surely need the operator (counted live; the report has the exact list)."""
+    if analysis.paper is not None and analysis.paper != paper:
+        return True
+    if analysis.codes_disagree or (analysis.copy_id is None and not analysis.blank):
+        return True
+    return analysis.number == 1 and not analysis.label_registration
+
+
+class Importer:
+    """Feeds received pages durably into a lot and has them analysed. Use inside `lot.writing()`."""
+
+    def __init__(
+        self,
+        lot: Lot,
+        state: LotState,
+        *,
+        workers: int = 1,
+        on_update: Callable[[ImportProgress], None] | None = None,
+    ):
+        self.lot = lot
+        self.state = state
+        self.progress = ImportProgress()
+        self.on_update = on_update or (lambda progress: None)
+        self.workers = max(1, workers)
+        self.pool: ProcessPoolExecutor | None = None
+        self.in_flight: deque[tuple[str, Future | AnalysisTask]] = deque()
+        if self.workers > 1:
+            os.environ.setdefault("GLIBC_TUNABLES", GLIBC_TUNABLES)
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("forkserver")
+            )
+
+    # -- feeding -------------------------------------------------------------------------------
+
+    def resume(self) -> int:
+        """Analyse the pages a previous run received but did not get to analyse."""
+        waiting = [r for r in self.state.pages_in_order() if r.analysis is None and r.error is None]
+        for record in waiting:
+            self._submit(record)
+        return len(waiting)
+
+    def receive(self, page: SourcePage) -> bool:
+        """Keep a page durably, then have it analysed. False when the lot already has it."""
+        key = page_key(page.file_sha256, page.index)
+        if key in self.state.pages:
+            self.progress.skipped += 1
+            self.on_update(self.progress)
+            return False
+        original, digest = self.lot.store_original(page)
+        entry = {
+            "t": "received",
+            "key": key,
+            "source": page.source,
+            "file_sha256": page.file_sha256,
+            "index": page.index,
+            "sha256": digest,
+            "media_type": page.media_type,
+            "dpi": page.dpi,
+            "original": original,
+            "at": now_utc(),
+        }
+        self.lot.append(entry)
+        record = PageRecord(
+            key=key,
+            source=page.source,
+            file_sha256=page.file_sha256,
+            index=page.index,
+            sha256=digest,
+            media_type=page.media_type,
+            dpi=page.dpi,
+            original=original,
+            order=len(self.state.pages),
+        )
+        self.state.pages[key] = record
+        self.progress.received += 1
+        self._submit(record)
+        return True
+
+    def unreadable(self, item: UnreadableSource, sha256: str = "") -> bool:
+        if item.source in self.state.unreadable:
+            return False
+        self.lot.append({"t": "unreadable", "source": item.source, "reason": item.reason, "sha256": sha256})
+        self.state.unreadable[item.source] = UnreadableRecord(item.source, item.reason, sha256)
+        self.progress.unreadable += 1
+        self.on_update(self.progress)
+        return True
+
+    def file_done(self, file_sha256: str, name: str, pages: int) -> None:
+        if file_sha256 in self.state.files_done:
+            return
+        self.lot.append({"t": "file_done", "file_sha256": file_sha256, "name": name, "pages": pages})
+        self.state.files_done[file_sha256] = pages
+
+    # -- analysis ------------------------------------------------------------------------------
+
+    def _task(self, record: PageRecord) -> AnalysisTask:
+        info = self.state.info
+        return AnalysisTask(
+            lot_folder=str(self.lot.folder),
+            key=record.key,
+            source=record.source,
+            original=record.original,
+            file_sha256=record.file_sha256,
+            index=record.index,
+            media_type=record.media_type,
+            dpi=record.dpi,
+            paper=info.paper,
+            model=info.model,
+        )
+
+    def _submit(self, record: PageRecord) -> None:
+        task = self._task(record)
+        if self.pool is None:
+            self.in_flight.append((record.key, task))
+        else:
+            self.in_flight.append((record.key, self.pool.submit(analyse_task, task)))
+        self._drain(limit=self.workers * 4)
+
+    def _drain(self, limit: int) -> None:
+        """Journal finished analyses in reception order, keeping at most `limit` in flight."""
+        while self.in_flight:
+            key, job = self.in_flight[0]
+            if isinstance(job, AnalysisTask):
+                entry = analyse_task(job)
+            elif job.done() or len(self.in_flight) > limit:
+                entry = job.result()
+            else:
+                return
+            self.in_flight.popleft()
+            self._record(entry)
+
+    def _record(self, entry: dict) -> None:
+        self.lot.append(entry)
+        record = self.state.pages[entry["key"]]
+        if entry.get("error"):
+            record.error = entry["error"]
+            self.progress.to_check += 1
+        else:
+            record.analysis = analysis_from_json(entry["analysis"])
+            record.image = entry.get("image")
+            record.image_sha256 = entry.get("image_sha256")
+            record.image_media_type = entry.get("media_type", "image/jpeg")
+            self.progress.last = record.analysis
+            if looks_wrong(record.analysis, self.state.info.paper):
+                self.progress.to_check += 1
+        self.progress.analysed += 1
+        self.on_update(self.progress)
+
+    def finish(self) -> None:
+        self._drain(limit=0)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+@dataclass
+class ImportResult:
+    files: int
+    files_skipped: int
+    received: int
+    skipped: int
+    resumed: int
+    unreadable: int
+
+
+def import_files(
+    lot: Lot,
+    paths: Sequence[Path],
+    *,
+    workers: int = 1,
+    on_update: Callable[[ImportProgress], None] | None = None,
+) -> ImportResult:
+    """Import scan files into a lot (inside `lot.writing()`); safe to rerun, resumes after a crash."""
+    from scanner.sources import iter_source_pages, list_input_files
+
+    state = lot.state()
+    files, refused = list_input_files(list(paths))
+    importer = Importer(lot, state, workers=workers, on_update=on_update)
+    skipped_files = 0
+    try:
+        resumed = importer.resume()
+        for item in refused:
+            importer.unreadable(item)
+        for path, name in files:
+            try:
+                digest = sha256_file(path)
+            except OSError as exc:
+                importer.unreadable(
+                    UnreadableSource(f"{name}#0", f"the file cannot be read ({exc.strerror})")
+                )
+                continue
+            if digest in state.files_done:
+                skipped_files += 1
+                continue
+            pages = 0
+            for item in iter_source_pages(path, name):
+                if isinstance(item, UnreadableSource):
+                    importer.unreadable(item, digest)
+                else:
+                    pages += 1
+                    importer.receive(item)
+            importer.file_done(digest, name, pages)
+        importer.finish()
+    finally:
+        importer.close()
+    progress = importer.progress
+    return ImportResult(
+        files=len(files),
+        files_skipped=skipped_files,
+        received=progress.received,
+        skipped=progress.skipped,
+        resumed=resumed,
+        unreadable=progress.unreadable,
+    )

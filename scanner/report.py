@@ -1,0 +1,213 @@
+"""The lot's report: what was found, what is wrong, what to do. JSON for tools, a table for people.
+
+The JSON shape is relied on by tools outside the project: fields may be added, never renamed.
+    {"paper", "copies": [{"copy", "candidate", "status", "pages": [{"number", "image", "source",
+     "rotation", "blank"}]}], "anomalies": [{"kind", "copy", "candidate", "source", "message"}],
+     "unassigned": [{"source", "reason"}]}
+Added fields: top level "centre", "counts", "sealed", "blocking", "warnings"; per copy "missing";
+per page "annex", "skew_degrees"; per anomaly "action"; per unassigned entry "kind".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+from scanner.grouping import Anomaly, Grouping, Unassigned, group_pages
+from scanner.lot import LotState
+from scanner.reconcile import Reconciliation, reconcile
+from scanner.resolve import fold_decisions, recorded_copy_id
+
+
+@dataclass
+class LotView:
+    """Everything the report, the seal and the review page need, computed from the journal."""
+
+    state: LotState
+    grouping: Grouping
+    reconciliation: Reconciliation
+    unreadable: list[tuple[str, str, bool]]  # (source, reason, acknowledged by the operator)
+    incomplete_files: list[str]  # source files whose import stopped before their end
+
+    @property
+    def anomalies(self) -> list[Anomaly]:
+        return self.reconciliation.anomalies
+
+    def blocking(self) -> list[str]:
+        """What stops the seal besides anomalies, in plain words."""
+        reasons = [
+            f"file {source.split('#')[0]} could not be read ({reason}): look at it, then set it aside "
+            f"(`massicot scan resolve discard DIR {source!r} --reason '...'`) or scan the sheets again"
+            for source, reason, acknowledged in self.unreadable
+            if not acknowledged
+        ]
+        reasons += [
+            f"the import of {name} stopped before its end: run the same `massicot scan import` again"
+            for name in self.incomplete_files
+        ]
+        for copy in self.reconciliation.copies:
+            for placed in copy.pages:
+                if placed.page.image is None and placed.confirmed:
+                    reasons.append(f"page {placed.page.source} of copy {copy.copy} has no corrector image")
+        return reasons
+
+
+def build_view(state: LotState) -> LotView:
+    pages, copy_decisions, acknowledged = fold_decisions(state)
+    grouping = group_pages(pages, state.info.paper)
+    info = state.info
+    reconciliation = reconcile(
+        grouping,
+        info.roll,
+        copy_decisions,
+        recorded_copy_id=lambda candidate: recorded_copy_id(info.secret, info.paper, candidate),
+        pages_per_copy=info.pages_per_copy,
+    )
+    unreadable = [
+        (u.source, u.reason, u.source in acknowledged)
+        for u in sorted(state.unreadable.values(), key=lambda u: u.source)
+    ]
+    incomplete: dict[str, str] = {}
+    for record in state.pages_in_order():
+        if record.file_sha256 not in state.files_done:
+            incomplete.setdefault(record.file_sha256, record.source.rsplit("#", 1)[0])
+    return LotView(state, grouping, reconciliation, unreadable, sorted(incomplete.values()))
+
+
+def _unassigned_kind(entry: Unassigned) -> str:
+    if entry.blank_verso:
+        return "blank_verso"
+    return "discarded" if entry.discarded else "set_aside"
+
+
+def report_json(view: LotView) -> dict:
+    info = view.state.info
+    counts = view.reconciliation.counts
+    copies = []
+    for result in view.reconciliation.copies:
+        copies.append(
+            {
+                "copy": result.copy,
+                "candidate": result.candidate,
+                "status": result.status,
+                "pages": [
+                    {
+                        "number": placed.number,
+                        "image": placed.page.image if placed.confirmed else None,
+                        "source": placed.page.source,
+                        "rotation": placed.page.rotation,
+                        "blank": placed.page.blank,
+                        "annex": placed.annex,
+                        "skew_degrees": placed.page.analysis.skew_degrees if placed.page.analysis else 0.0,
+                    }
+                    for placed in result.pages
+                ],
+                "missing": result.missing,
+            }
+        )
+    unassigned = [
+        {"source": u.source, "reason": u.reason, "kind": _unassigned_kind(u)}
+        for u in sorted(view.grouping.unassigned, key=lambda u: u.source)
+    ]
+    unassigned += [
+        {"source": source, "reason": reason, "kind": "discarded" if acknowledged else "unreadable"}
+        for source, reason, acknowledged in view.unreadable
+    ]
+    return {
+        "paper": info.paper,
+        "centre": info.centre,
+        "copies": copies,
+        "anomalies": [
+            {
+                "kind": a.kind,
+                "copy": a.copy,
+                "candidate": a.candidate,
+                "source": a.source,
+                "message": a.message,
+                "action": a.action,
+            }
+            for a in view.anomalies
+        ],
+        "unassigned": unassigned,
+        "counts": asdict(counts),
+        "sealed": bool(view.state.sealed),
+        "blocking": view.blocking(),
+        "warnings": view.state.warnings,
+    }
+
+
+KIND_WORDS = {
+    "missing_page": "page missing",
+    "duplicate_page": "page scanned twice",
+    "unreadable_code": "code unreadable",
+    "foreign_page": "page of another paper",
+    "uncoded_page": "page without a code",
+    "no_label": "whose copy? (no label)",
+    "duplicate_label": "same label on two copies",
+    "missing_copy": "copy missing",
+    "unexpected_copy": "candidate not on the roll",
+    "absent_with_copy": "absent, yet a copy",
+}
+
+
+def summary_line(view: LotView) -> str:
+    c = view.reconciliation.counts
+    scanned = sum(1 for r in view.reconciliation.copies if not r.recorded)
+    return (
+        f"registered {c.registered} · present {c.present} · absent {c.absent} · blank {c.blank} · "
+        f"copies found {scanned} · anomalies to resolve {len(view.anomalies) + len(view.blocking())}"
+    )
+
+
+def render_text(view: LotView, console: Console, directory: str = "DIR") -> None:
+    """The report for a centre's secretary: the copies, then one line per problem saying what to do."""
+    info = view.state.info
+    title = f"Lot for paper {info.paper}" + (f", centre {info.centre}" if info.centre else "")
+    if view.state.sealed:
+        title += f" — SEALED by {view.state.sealed.get('by')} at {view.state.sealed.get('at')}"
+    copies = Table(title=title, title_justify="left")
+    for column in ("Copy", "Candidate", "State", "Pages"):
+        copies.add_column(column)
+    for result in view.reconciliation.copies:
+        numbers = [str(p.number) if p.number is not None else "annex" for p in result.pages]
+        state = {"ok": "complete", "blank": "blank copy", "absent": "ABSENT", "incomplete": "pages missing"}
+        copies.add_row(result.copy, result.candidate or "?", state[result.status], " ".join(numbers) or "—")
+    console.print(copies)
+
+    def with_dir(text: str) -> str:
+        return text.replace(" DIR ", f" {directory} ")
+
+    if view.anomalies or view.blocking():
+        problems = Table(title="To resolve before sealing", title_justify="left", show_lines=True)
+        for column in ("#", "What", "Where", "What to do"):
+            problems.add_column(column, overflow="fold")
+        number = 0
+        for number, anomaly in enumerate(view.anomalies, start=1):
+            where = " ".join(
+                part
+                for part in (
+                    anomaly.copy and f"copy {anomaly.copy}",
+                    anomaly.candidate and f"candidate {anomaly.candidate}",
+                    anomaly.source and f"sheet {anomaly.source}",
+                )
+                if part
+            )
+            problems.add_row(
+                str(number), KIND_WORDS[anomaly.kind], where, f"{anomaly.message}. {with_dir(anomaly.action)}"
+            )
+        for extra, reason in enumerate(view.blocking(), start=number + 1):
+            problems.add_row(str(extra), "to finish", "", with_dir(reason))
+        console.print(problems)
+    else:
+        console.print("Nothing left to resolve: the lot can be sealed (`massicot scan seal`).")
+    set_aside = [u for u in view.grouping.unassigned if not u.discarded and not u.blank_verso]
+    versos = sum(1 for u in view.grouping.unassigned if u.blank_verso)
+    discarded = sum(1 for u in view.grouping.unassigned if u.discarded)
+    console.print(
+        f"Sheets in no copy: {versos} blank versos, {discarded} discarded, {len(set_aside)} waiting for you."
+    )
+    for warning in view.state.warnings:
+        console.print(f"[yellow]Note:[/] {warning}")
+    console.print(f"[bold]{summary_line(view)}[/]")

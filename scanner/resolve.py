@@ -1,0 +1,376 @@
+"""The operator's decisions on a lot: one service for the CLI and the review page.
+
+Every decision is a journal entry with who and when; nothing is ever deleted: a discarded
+or rescanned page stays in the lot's record with its reason. `fold_decisions` replays them
+onto the received pages for grouping and reconciliation.
+
+Actions:
+  assign SOURCE COPY [--page N]   put a page in a copy (no --page: as an annex of that copy);
+                                  the corrector-facing image is made then (masked when N is 1)
+  discard SOURCE --reason TEXT    set a page (or an unreadable file) aside for good
+  confirm-annex SOURCE            the page without a code attached to a copy really belongs to it
+  label COPY CANDIDATE            record whose copy it is (label unreadable, missing, or wrong)
+  mark-blank COPY|CANDIDATE       a blank copy (for a candidate: present, handed in nothing to scan)
+  mark-absent COPY|CANDIDATE      an ABSENT copy (for a candidate: the roll was wrong, he was absent)
+  mark-present CANDIDATE          the roll was wrong, he sat the paper
+  admit CANDIDATE --reason TEXT   a candidate not on the roll sat the paper here
+  accept-incomplete COPY --reason the missing sheet really is not there
+  rescan COPY                     set the copy's pages aside so that a new scan replaces them
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass, replace
+
+from massicot.errors import UserError
+from scanner.grouping import ScannedPage, group_pages
+from scanner.lot import Lot, LotState, PageRecord, now_utc, refuse_if_sealed, write_content_addressed
+from scanner.reconcile import CopyDecisions
+from templates.identifiers import (
+    COPY_ID_ALPHABET,
+    COPY_ID_RANDOM_LENGTH,
+    REGISTRATION_RE,
+    check_character,
+    is_copy_id,
+)
+
+ROTATIONS = (0, 90, 180, 270)
+
+
+def default_actor() -> str:
+    return os.environ.get("USER") or getpass.getuser() or "unknown"
+
+
+def recorded_copy_id(secret: str, paper: str, candidate: str) -> str:
+    """The id of a copy the lot records without a booklet (absent, blank).
+
+    Keyed by the lot's secret so it is stable across runs yet cannot be guessed from the
+    registration number (a copy id is an anonymity number).
+    """
+    digest = hmac.new(secret.encode(), f"{paper}/{candidate}".encode(), hashlib.sha256).digest()
+    body = "".join(COPY_ID_ALPHABET[b % len(COPY_ID_ALPHABET)] for b in digest[:COPY_ID_RANDOM_LENGTH])
+    return body + check_character(body)
+
+
+# -- replaying decisions ----------------------------------------------------------------------
+
+
+@dataclass
+class _PageDecision:
+    assigned_copy: str | None = None
+    assigned_number: int | None = None
+    assigned_rotation: int | None = None
+    image: str | None = None
+    image_sha256: str | None = None
+    image_media_type: str | None = None
+    discarded: str | None = None
+    superseded: str | None = None
+
+
+def fold_decisions(state: LotState) -> tuple[list[ScannedPage], CopyDecisions, dict[str, str]]:
+    """Received pages with their decisions applied, copy decisions, and acknowledged unreadable files."""
+    per_page: dict[str, _PageDecision] = {}
+    copies = CopyDecisions()
+    acknowledged: dict[str, str] = {}
+    for decision in state.decisions:
+        f = decision.fields
+        action = decision.action
+        if action in ("assign", "confirm-annex"):
+            per_page[f["source"]] = _PageDecision(
+                assigned_copy=f["copy"],
+                assigned_number=f.get("number"),
+                assigned_rotation=f.get("rotation"),
+                image=f.get("image"),
+                image_sha256=f.get("image_sha256"),
+                image_media_type=f.get("media_type"),
+            )
+        elif action == "discard":
+            if f.get("unreadable"):
+                acknowledged[f["source"]] = f["reason"]
+            else:
+                per_page[f["source"]] = _PageDecision(discarded=f["reason"])
+        elif action == "rescan":
+            for key in f["sources"]:
+                per_page[key] = _PageDecision(superseded=f"set aside: copy {f['copy']} was rescanned")
+        elif action == "label":
+            copies.labels[f["copy"]] = f["candidate"]
+        elif action == "accept-incomplete":
+            copies.accepted_incomplete[f["copy"]] = f["reason"]
+        elif action == "admit":
+            copies.admitted[f["candidate"]] = f["reason"]
+        elif action in ("mark-blank", "mark-absent", "mark-present"):
+            _fold_mark(copies, action, f)
+    pages = [_scanned(record, per_page.get(record.key)) for record in state.pages_in_order()]
+    return pages, copies, acknowledged
+
+
+def _fold_mark(copies: CopyDecisions, action: str, f: dict) -> None:
+    if "copy" in f:
+        copy = f["copy"]
+        copies.blank_copies.discard(copy)
+        copies.absent_copies.discard(copy)
+        (copies.blank_copies if action == "mark-blank" else copies.absent_copies).add(copy)
+        return
+    candidate = f["candidate"]
+    copies.presence[candidate] = action != "mark-absent"
+    if action == "mark-blank":
+        copies.blank_candidates.add(candidate)
+    else:
+        copies.blank_candidates.discard(candidate)
+
+
+def _scanned(record: PageRecord, decision: _PageDecision | None) -> ScannedPage:
+    page = ScannedPage(
+        source=record.source,
+        order=record.order,
+        analysis=record.analysis,
+        key=record.key,
+        image=record.image,
+        image_sha256=record.image_sha256,
+        image_media_type=record.image_media_type,
+        error=record.error,
+    )
+    if decision is None:
+        return page
+    changes: dict = {"discarded": decision.discarded, "superseded": decision.superseded}
+    if decision.assigned_copy:
+        changes |= {
+            "assigned_copy": decision.assigned_copy,
+            "assigned_number": decision.assigned_number,
+            "assigned_rotation": decision.assigned_rotation,
+        }
+        if decision.image:
+            changes |= {
+                "image": decision.image,
+                "image_sha256": decision.image_sha256,
+                "image_media_type": decision.image_media_type or "image/jpeg",
+            }
+    return replace(page, **changes)
+
+
+# -- making decisions -------------------------------------------------------------------------
+
+
+def _record(lot: Lot, action: str, by: str, **fields) -> None:
+    lot.append({"t": "decision", "action": action, "by": by or default_actor(), "at": now_utc(), **fields})
+
+
+def _open_for_decision(lot: Lot) -> LotState:
+    state = lot.state()
+    refuse_if_sealed(state)
+    return state
+
+
+def _check_copy_id(copy: str) -> str:
+    copy = copy.strip().upper()
+    if not is_copy_id(copy):
+        raise UserError(
+            f"{copy!r} is not a copy number (9 characters, the last one a check character): "
+            "copy it again from the sheet"
+        )
+    return copy
+
+
+def _check_candidate(candidate: str) -> str:
+    candidate = candidate.strip().upper()
+    if not REGISTRATION_RE.match(candidate):
+        raise UserError(f"{candidate!r} is not a registration number (4 to 16 letters or digits)")
+    return candidate
+
+
+def _copies_now(state: LotState) -> dict:
+    pages, _, _ = fold_decisions(state)
+    return group_pages(pages, state.info.paper).copies
+
+
+def _corrector_image(lot: Lot, state: LotState, record: PageRecord, number: int | None, rotation: int):
+    """Make and store the corrector-facing image of a page the operator identified."""
+    if record.analysis is None:
+        raise UserError(
+            f"page {record.source} could not be analysed ({record.error or 'not analysed yet'}): "
+            "rescan the sheet instead"
+        )
+    from scanner.pages import corrector_image
+    from templates.copy_model import load_model
+
+    data, media_type = corrector_image(
+        lot.source_page(record), record.analysis, number, rotation, load_model(state.info.model)
+    )
+    path, digest = write_content_addressed(lot.images_dir, data, media_type)
+    return path, digest, media_type
+
+
+def assign(lot: Lot, source: str, copy: str, number: int | None, rotation: int | None, by: str) -> str:
+    copy = _check_copy_id(copy)
+    if number is not None and not 1 <= number <= 999:
+        raise UserError(f"page number {number} is not valid: give the number printed on the page")
+    if rotation is not None and rotation not in ROTATIONS:
+        raise UserError("rotation must be 0, 90, 180 or 270 (degrees clockwise to turn the page upright)")
+    with lot.writing():
+        state = _open_for_decision(lot)
+        record = state.find_source(source)
+        if number is not None:
+            grouped = _copies_now(state).get(copy)
+            taken = next((p for p in grouped.pages if p.number == number), None) if grouped else None
+            if taken is not None and taken.page.key != record.key:
+                raise UserError(
+                    f"copy {copy} already has a page {number} ({taken.page.source}): "
+                    "discard that one first if this one replaces it"
+                )
+        turn = rotation if rotation is not None else (record.analysis.rotation if record.analysis else 0)
+        image, digest, media_type = _corrector_image(lot, state, record, number, turn)
+        _record(
+            lot,
+            "assign",
+            by,
+            source=record.key,
+            name=record.source,
+            copy=copy,
+            number=number,
+            rotation=turn,
+            image=image,
+            image_sha256=digest,
+            media_type=media_type,
+        )
+    where = f"page {number}" if number is not None else "an annex"
+    return f"{record.source} is now {where} of copy {copy}"
+
+
+def confirm_annex(lot: Lot, source: str, by: str) -> str:
+    with lot.writing():
+        state = _open_for_decision(lot)
+        record = state.find_source(source)
+        placed = next(
+            (
+                (copy_id, p)
+                for copy_id, grouped in _copies_now(state).items()
+                for p in grouped.pages
+                if p.page.key == record.key
+            ),
+            None,
+        )
+        if placed is None or not placed[1].annex:
+            raise UserError(
+                f"{record.source} is not attached to any copy as an annex: "
+                "use `scan resolve assign` to put it in a copy"
+            )
+        copy_id, page = placed
+        image, digest, media_type = _corrector_image(lot, state, record, None, page.page.rotation)
+        _record(
+            lot,
+            "confirm-annex",
+            by,
+            source=record.key,
+            name=record.source,
+            copy=copy_id,
+            number=None,
+            rotation=page.page.rotation,
+            image=image,
+            image_sha256=digest,
+            media_type=media_type,
+        )
+    return f"{record.source} confirmed as an annex of copy {copy_id}"
+
+
+def discard(lot: Lot, source: str, reason: str, by: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise UserError("say why the page is discarded (--reason), it is kept in the lot's record")
+    with lot.writing():
+        state = _open_for_decision(lot)
+        if source in state.unreadable:
+            _record(lot, "discard", by, source=source, unreadable=True, reason=reason)
+            return f"{source} set aside: {reason}"
+        record = state.find_source(source)
+        _record(lot, "discard", by, source=record.key, name=record.source, reason=reason)
+    return f"{record.source} discarded: {reason}"
+
+
+def rescan(lot: Lot, copy: str, by: str) -> str:
+    copy = _check_copy_id(copy)
+    with lot.writing():
+        state = _open_for_decision(lot)
+        pages, _, _ = fold_decisions(state)
+        grouping = group_pages(pages, state.info.paper)
+        keys = [p.page.key for p in grouping.copies.get(copy, _Empty()).pages]
+        # pages of this copy waiting as duplicates go too: the new scan replaces them all
+        keys += [
+            p.key
+            for p in pages
+            if p.analysis
+            and p.analysis.copy_id == copy
+            and p.key not in keys
+            and not p.discarded
+            and not p.superseded
+            and not p.assigned_copy
+        ]
+        if not keys:
+            raise UserError(f"copy {copy} has no page in this lot: nothing to rescan")
+        _record(lot, "rescan", by, copy=copy, sources=keys)
+    return (
+        f"the {len(keys)} pages of copy {copy} are set aside (kept in the record); "
+        "scan the copy again and import the new file"
+    )
+
+
+class _Empty:
+    pages: list = []
+
+
+def label(lot: Lot, copy: str, candidate: str, by: str) -> str:
+    copy, candidate = _check_copy_id(copy), _check_candidate(candidate)
+    with lot.writing():
+        state = _open_for_decision(lot)
+        if copy not in _copies_now(state):
+            raise UserError(f"copy {copy} has no page in this lot: check the number")
+        _record(lot, "label", by, copy=copy, candidate=candidate)
+    return f"copy {copy} recorded as the copy of candidate {candidate}"
+
+
+def _copy_or_candidate(state: LotState, text: str) -> dict:
+    text = text.strip().upper()
+    if is_copy_id(text) and text in _copies_now(state):
+        return {"copy": text}
+    candidate = _check_candidate(text)
+    known = {line.candidate for line in state.info.roll}
+    if candidate not in known:
+        raise UserError(f"{candidate} is neither a copy of this lot nor a candidate on its roll")
+    return {"candidate": candidate}
+
+
+def mark(lot: Lot, action: str, target: str, by: str) -> str:
+    """mark-blank / mark-absent (a copy or a candidate), mark-present (a candidate)."""
+    with lot.writing():
+        state = _open_for_decision(lot)
+        fields = _copy_or_candidate(state, target)
+        if action == "mark-present" and "copy" in fields:
+            raise UserError("mark-present takes a candidate's registration number, not a copy number")
+        _record(lot, action, by, **fields)
+    what = fields.get("copy") and f"copy {fields['copy']}" or f"candidate {fields['candidate']}"
+    return f"{what}: {action.removeprefix('mark-')} recorded"
+
+
+def accept_incomplete(lot: Lot, copy: str, reason: str, by: str) -> str:
+    copy = _check_copy_id(copy)
+    if not reason.strip():
+        raise UserError("say why the copy is accepted with a page missing (--reason)")
+    with lot.writing():
+        state = _open_for_decision(lot)
+        if copy not in _copies_now(state):
+            raise UserError(f"copy {copy} has no page in this lot: check the number")
+        _record(lot, "accept-incomplete", by, copy=copy, reason=reason.strip())
+    return f"copy {copy} accepted as it is: {reason.strip()}"
+
+
+def admit(lot: Lot, candidate: str, reason: str, by: str) -> str:
+    candidate = _check_candidate(candidate)
+    if not reason.strip():
+        raise UserError("say why this candidate, not on the roll, sat the paper here (--reason)")
+    with lot.writing():
+        _open_for_decision(lot)
+        _record(lot, "admit", by, candidate=candidate, reason=reason.strip())
+    return f"candidate {candidate} recorded as having sat the paper here: {reason.strip()}"
