@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from correction_server.models.accounts import User
@@ -210,7 +210,8 @@ class LoginRateLimiter:
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None. Upgrades an outdated hash."""
-    user = session.scalar(select(User).where(User.username == username.strip()))
+    # Logins are e-mail addresses: accept them in any case.
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
         return None

@@ -77,6 +77,93 @@ def import_paper_command(
     typer.echo(str(_with_database(db, lambda factory: import_paper(factory, file))))
 
 
+users_app = typer.Typer(help="Accounts of correctors, coordinators and office staff.", no_args_is_help=True)
+office_app.add_typer(users_app, name="users")
+
+
+@users_app.command("import")
+def import_users_command(
+    file: Path = typer.Argument(
+        ...,
+        help="CSV (UTF-8) or XLSX with the columns name, email, establishment_uai, papers "
+        "(and optionally capacity, role: corrector by default, coordinator, office).",
+    ),
+    links: bool = typer.Option(
+        False, "--links", help="Print a set-password link per new account instead of an initial password."
+    ),
+    base_url: str = typer.Option(
+        "http://127.0.0.1:8000", "--base-url", help="The server's address, to print whole links."
+    ),
+    db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Create or update accounts. New accounts' passwords (or links) are shown once."""
+    from correction_server.accounts import import_accounts
+    from correction_server.settings import Settings
+
+    secret = Settings.from_env(database_url=db).secret_key
+    result = _with_database(db, lambda factory: import_accounts(factory, file, secret, links))
+    text = str(result)
+    if links:
+        text = text.replace("\t/password/", "\t" + base_url.rstrip("/") + "/password/")
+    typer.echo(text)
+
+
+@users_app.command("link")
+def user_link_command(
+    username: str = typer.Argument(..., help="The account's username (its e-mail address)."),
+    base_url: str = typer.Option("http://127.0.0.1:8000", "--base-url", help="The server's address."),
+    db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Print a one-time link with which the person chooses a new password (valid 7 days)."""
+    from correction_server.accounts import set_password_link
+    from correction_server.db import transaction
+    from correction_server.settings import Settings
+
+    secret = Settings.from_env(database_url=db).secret_key
+
+    def work(factory):
+        with transaction(factory) as session:
+            return set_password_link(session, username, secret)
+
+    typer.echo(base_url.rstrip("/") + _with_database(db, work))
+
+
+@office_app.command("dispatch")
+def dispatch_command(
+    paper: str = typer.Option(..., "--paper", help="The paper's code, e.g. U3."),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Replay a dispatch exactly (default: a random seed)."
+    ),
+    session_name: str | None = typer.Option(
+        None, "--session", help="The exam session, if several have this paper."
+    ),
+    db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Build correction lots from the copies of a paper that are in no lot yet."""
+    from correction_server.dispatch import dispatch_paper, find_paper
+
+    def work(factory):
+        with factory() as session:
+            return dispatch_paper(session, find_paper(session, paper, session_name), seed)
+
+    outcome = _with_database(db, work)
+    if not outcome.lots:
+        typer.echo(f"No new copy to dispatch for paper {outcome.paper_code}.")
+    for lot in outcome.lots:
+        typer.echo(f"lot {lot.number}\t{lot.copies} copies\t{lot.corrector_name}")
+    if outcome.lots:
+        typer.echo(
+            f"{outcome.copies_dispatched} copies dispatched into {len(outcome.lots)} lots "
+            f"(seed {outcome.seed}; `--seed {outcome.seed}` replays it)."
+        )
+    for note in outcome.notes:
+        typer.echo(note)
+    if outcome.held_back:
+        from correction_server.dispatch import held_back_text
+
+        typer.echo(held_back_text(outcome.held_back), err=True)
+
+
 def _with_database(db: str | None, work):
     """Upgrade the database, run `work(session_factory)`, and always release the engine."""
     from correction_server.db import make_engine, make_session_factory

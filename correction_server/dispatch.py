@@ -379,6 +379,14 @@ def dispatch_paper(session: Session, paper: Paper, seed: int | None = None) -> D
     return DispatchOutcome(paper.code, seed, created, held_back, plan.notes)
 
 
+def held_back_text(copy_ids: list[str]) -> str:
+    sample = ", ".join(copy_ids[:10]) + (" …" if len(copy_ids) > 10 else "")
+    return (
+        f"{len(copy_ids)} copies were not dispatched because their candidate is not known yet ({sample}): "
+        "the établissement rule cannot be checked for them. Resolve them, then dispatch again."
+    )
+
+
 def _copies_to_place(session: Session, paper_id: int) -> tuple[list[CopyToPlace], list[str]]:
     in_lots = select(LotCopy.copy_id)
     rows = session.execute(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from correction_server import i18n
 from correction_server.access import db_session, require_role
-from correction_server.dispatch import DispatchImpossible, dispatch_paper, lot_summaries
+from correction_server.dispatch import DispatchImpossible, dispatch_paper, held_back_text, lot_summaries
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.dispatch import LotCopy
 from correction_server.models.exam import Paper
@@ -105,11 +105,3 @@ def run_dispatch(
             messages.append({"kind": "error", "text": held_back_text(outcome.held_back)})
     context = dispatch_overview(session) | {"messages": messages, "problem": problem}
     return render(request, "dispatch.html", context, status_code=status)
-
-
-def held_back_text(copy_ids: list[str]) -> str:
-    sample = ", ".join(copy_ids[:10]) + (" …" if len(copy_ids) > 10 else "")
-    return (
-        f"{len(copy_ids)} copies were not dispatched because their candidate is not known yet ({sample}): "
-        "the établissement rule cannot be checked for them. Resolve them, then dispatch again."
-    )
