@@ -137,6 +137,7 @@ class Unassigned:
     reason: str
     blank_verso: bool = False
     discarded: bool = False  # by the operator (or superseded by a rescan): settled
+    undecodable: bool = False  # could not be read or not analysed yet: blocks the seal until discarded
 
 
 @dataclass
@@ -212,11 +213,18 @@ class _Grouper:
                 confirmed=True,
             )
             return
-        analysis = page.analysis
-        if analysis is None:
-            self.unreadable(page, page.error or "not analysed yet: run the same import again to finish it")
+        if page.error:  # the image itself cannot be decoded: like an unreadable file, not an anomaly
+            _set_aside(page, page.error, self.unassigned, undecodable=True)
             return
-        self.add_analysed(page, analysis)
+        if page.analysis is None:
+            _set_aside(
+                page,
+                "not analysed yet: run the same import again to finish it",
+                self.unassigned,
+                undecodable=True,
+            )
+            return
+        self.add_analysed(page, page.analysis)
 
     def unreadable(self, page: ScannedPage, why: str) -> None:
         _set_aside(page, why, self.unassigned)

@@ -99,6 +99,8 @@ def analyse_task(task: AnalysisTask) -> dict:
     except Exception as exc:  # noqa: BLE001 — one bad page must not stop the batch: it is reported
         return {"t": "analysed", "key": task.key, "error": f"the page could not be analysed ({exc})"}
     entry = {"t": "analysed", "key": task.key, "analysis": analysis_to_json(processed.analysis)}
+    if processed.unreadable:
+        entry["error"] = f"the page could not be read: {processed.unreadable}"
     if processed.image is not None:
         image, digest = write_content_addressed(folder / "images", processed.image, processed.media_type)
         entry |= {"image": image, "image_sha256": digest, "media_type": processed.media_type}
@@ -240,17 +242,15 @@ class Importer:
     def _record(self, entry: dict) -> None:
         self.lot.append(entry)
         record = self.state.pages[entry["key"]]
-        if entry.get("error"):
-            record.error = entry["error"]
-            self.progress.to_check += 1
-        else:
+        record.error = entry.get("error")
+        if entry.get("analysis"):
             record.analysis = analysis_from_json(entry["analysis"])
             record.image = entry.get("image")
             record.image_sha256 = entry.get("image_sha256")
             record.image_media_type = entry.get("media_type", "image/jpeg")
             self.progress.last = record.analysis
-            if looks_wrong(record.analysis, self.state.info.paper):
-                self.progress.to_check += 1
+        if record.error or (record.analysis and looks_wrong(record.analysis, self.state.info.paper)):
+            self.progress.to_check += 1
         self.progress.analysed += 1
         self.on_update(self.progress)
 

@@ -295,11 +295,9 @@ def rebuild_state(info: LotInfo, entries: list[dict], warnings: list[str]) -> Lo
             )
         elif kind == "analysed" and entry["key"] in state.pages:
             record = state.pages[entry["key"]]
-            if entry.get("error"):
-                record.error = entry["error"]
-            else:
+            record.error = entry.get("error")
+            if entry.get("analysis"):
                 record.analysis = analysis_from_json(entry["analysis"])
-                record.error = None
             record.image = entry.get("image")
             record.image_sha256 = entry.get("image_sha256")
             record.image_media_type = entry.get("media_type") or "image/jpeg"

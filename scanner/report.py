@@ -44,6 +44,12 @@ class LotView:
             if not acknowledged
         ]
         reasons += [
+            f"sheet {u.source}: {u.reason}. Scan the sheet again and import it, then set this one aside "
+            f"(`massicot scan resolve discard DIR {u.source!r} --reason '...'`)"
+            for u in self.grouping.unassigned
+            if u.undecodable and not u.discarded
+        ]
+        reasons += [
             f"the import of {name} stopped before its end: run the same `massicot scan import` again"
             for name in self.incomplete_files
         ]
@@ -79,6 +85,8 @@ def build_view(state: LotState) -> LotView:
 def _unassigned_kind(entry: Unassigned) -> str:
     if entry.blank_verso:
         return "blank_verso"
+    if entry.undecodable:
+        return "unreadable"
     return "discarded" if entry.discarded else "set_aside"
 
 

@@ -189,17 +189,23 @@ def _copies_now(state: LotState) -> dict:
 
 def _corrector_image(lot: Lot, state: LotState, record: PageRecord, number: int | None, rotation: int):
     """Make and store the corrector-facing image of a page the operator identified."""
-    if record.analysis is None:
+    if record.analysis is None or record.error:
         raise UserError(
             f"page {record.source} could not be analysed ({record.error or 'not analysed yet'}): "
             "rescan the sheet instead"
         )
+    from scanner.masking import MaskingError
     from scanner.pages import corrector_image
     from templates.copy_model import load_model
 
-    data, media_type = corrector_image(
-        lot.source_page(record), record.analysis, number, rotation, load_model(state.info.model)
-    )
+    try:
+        data, media_type = corrector_image(
+            lot.source_page(record), record.analysis, number, rotation, load_model(state.info.model)
+        )
+    except MaskingError as exc:
+        raise UserError(
+            f"page {record.source} cannot be masked as a page 1 ({exc}): scan the sheet again"
+        ) from None
     path, digest = write_content_addressed(lot.images_dir, data, media_type)
     return path, digest, media_type
 
