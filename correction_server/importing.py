@@ -261,17 +261,18 @@ def parse_candidates(table: Table) -> ParsedCandidates:
     names: dict[tuple[str, str], tuple[str, int]] = {}
     for row in table.rows:
         parsed, row_problems = _parse_candidate_row(row)
-        if parsed is not None:
-            if parsed.registration in first_seen:
-                row_problems.append(
-                    Problem(
-                        row.line,
-                        f"registration number {parsed.registration} is already on line "
-                        f"{first_seen[parsed.registration]}",
-                    )
+        # Checked on the raw number, so a duplicate is named even when its line has other faults.
+        registration = row.values["registration"].upper()
+        if registration in first_seen:
+            row_problems.append(
+                Problem(
+                    row.line,
+                    f"registration number {registration} is already on line {first_seen[registration]}",
                 )
-            else:
-                first_seen[parsed.registration] = row.line
+            )
+        elif REGISTRATION_RE.match(registration):
+            first_seen[registration] = row.line
+        if parsed is not None:
             row_problems += _name_conflicts(parsed, names)
         problems += row_problems
         if parsed is not None and not row_problems:
