@@ -278,12 +278,39 @@ def _pdf_pages(data: bytes, digest: str, name: str) -> Iterator[SourcePage | Unr
 
 
 def _pdf_page(page, index: int, src: str, digest: str, renderer: _Renderer) -> SourcePage | UnreadableSource:
+    if oversized := _oversized_image(page.obj):
+        width, height = oversized
+        return UnreadableSource(
+            src,
+            f"page {index + 1} of the PDF holds an image of {width}×{height} pixels, far beyond a "
+            "scanned page: it was not decoded; scan it again",
+        )
     image = _single_full_page_image(page)
     if image is not None:
         taken = _embedded_image(image, page, index, src, digest)
         if taken is not None:
             return taken
     return renderer.render(index, src, digest, page)
+
+
+def _oversized_image(holder, depth: int = 0) -> tuple[int, int] | None:
+    """The size of any image on the page (forms included) too big to decode, before anything draws it."""
+    import pikepdf
+
+    resources = holder.get("/Resources")
+    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+    if not isinstance(xobjects, pikepdf.Dictionary) or depth > 8:
+        return None
+    for _, xobj in xobjects.items():
+        if not isinstance(xobj, pikepdf.Stream):
+            continue
+        if xobj.get("/Subtype") == "/Image":
+            width, height = int(xobj.get("/Width", 0)), int(xobj.get("/Height", 0))
+            if too_large(width, height):
+                return width, height
+        elif xobj.get("/Subtype") == "/Form" and (found := _oversized_image(xobj, depth + 1)):
+            return found
+    return None
 
 
 def _page_size_pt(page) -> tuple[float, float]:
