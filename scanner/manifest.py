@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+# "copy" is the domain's word (a candidate's booklet); pydantic warns that it shadows the
+# deprecated BaseModel.copy(), which nothing here uses.
+warnings.filterwarnings("ignore", message='Field name "copy"', category=UserWarning)
 
 MANIFEST_FORMAT = "massicot-lot/1"
 MANIFEST_FILE = "manifest.json"
