@@ -135,7 +135,9 @@ def require_centre(principal: Principal | None) -> Principal:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
 
 
 def _listing(names: list[str]) -> str:
@@ -503,7 +505,9 @@ class IngestService:
             found.update(
                 session.execute(
                     select(Candidate.registration, Candidate.id).where(Candidate.registration.in_(batch))
-                ).tuples()
+                )
+                .tuples()
+                .all()
             )
         return found
 

@@ -181,17 +181,19 @@ def read_sealed_lot(folder: Path) -> SealedLot:
 
 
 def _run_station_verifier(folder: Path) -> None:
-    """The scan station's own seal check, when this version of it has one."""
-    try:
-        from scanner.seal import verify_lot  # type: ignore[import-not-found]
-    except ImportError:
+    """A lot made by `massicot scan` also has its journal: let the station's own check (which
+    also knows whether the lot was unsealed since) speak first. A folder holding only the
+    sealed files (copied off the station) is checked by hashes alone, below."""
+    if not (folder / "lot.json").is_file():
         return
-    result = verify_lot(folder)
-    if result is False or (
-        isinstance(result, list | tuple) and result and all(isinstance(r, str) for r in result)
-    ):
-        problems = "; ".join(result) if isinstance(result, list | tuple) else "the seal does not verify"
-        raise UserError(f"the lot in {folder} does not match its seal: {problems}")
+    from scanner.lot import Lot
+    from scanner.seal import verify
+
+    result = verify(Lot.open(folder))
+    if result.problems:
+        shown = "; ".join(result.problems[:5])
+        more = f" (and {len(result.problems) - 5} more)" if len(result.problems) > 5 else ""
+        raise UserError(f"the lot in {folder} does not match its seal: {shown}{more}. Seal it again")
 
 
 def _sha256_file(path: Path) -> str:
@@ -274,7 +276,7 @@ class _Patience:
         silent = time.monotonic() - self.last_answer
         if silent > self.limit:
             raise GaveUp(
-                f"the server has not answered for {silent / 60:.0f} min ({why}); gave up. Everything it "
+                f"no usable answer from the server for {silent / 60:.0f} min ({why}); gave up. Everything it "
                 "acknowledged is kept: run the same command again (or with --spool) to resume"
             )
         delay = random.uniform(0.5, 1.0) * min(30.0, 0.25 * 2**attempt)
@@ -351,7 +353,9 @@ def push_lot(folder: Path, options: PushOptions, say: Say = print) -> PushReport
     lot = read_sealed_lot(folder)
     seal = lot.manifest.manifest_sha256
     state = StateFile(lot.folder, options.server, seal)
-    if state.acknowledged:
+    if state.state == "received":
+        say("this lot was already pushed to this server; asking it again")
+    elif state.acknowledged:
         say(f"resuming: the server had acknowledged {len(state.acknowledged)} of {len(lot.images)} images")
     patience = _Patience(options.patience(), say)
     server = _Server(options, patience)
@@ -362,6 +366,7 @@ def push_lot(folder: Path, options: PushOptions, say: Say = print) -> PushReport
             if announced["state"] == "already received":
                 state.set("received")
                 report.state = "already received"
+                report.copies, report.pages = announced["copies"], announced["pages"]
                 say(f"the server already has this lot: {announced['message']}")
                 break
             missing: list[str] = announced["missing"]
