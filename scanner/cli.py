@@ -67,3 +67,13 @@ def _register_lot_commands() -> None:
 
 
 _register_lot_commands()
+
+
+def _register_station_commands() -> None:
+    # devices, sane, watch and review live in their own module (scanner/station_cli.py)
+    from scanner.station_cli import register_station_commands
+
+    register_station_commands(scan_app)
+
+
+_register_station_commands()

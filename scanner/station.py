@@ -1,0 +1,326 @@
+"""The scanning session: a feeder's pages, durably into the lot, through the scan pipeline.
+
+The same path as `massicot scan import`: every page goes through `importing.Importer`
+(original written + fsync'd, `received` journal entry, then analysis in reception order),
+and the report, grouping and seal read the same journal. The station adds what a
+scanner at the end of a cable needs:
+
+- one page at a time: the feeder hands each page over as soon as it is whole, and it is
+  in the lot (file + fsync + journal) before the next one is looked at;
+- faults: on a jam, an open cover or a double feed the station keeps everything received,
+  says in plain words what to do, waits for Enter and feeds again. The sheet that was being
+  read is never half kept: the feeder delivers whole pages or nothing;
+- a sheet fed twice: when the sheet put back after a jam had in fact been read whole, its
+  second scan carries the same copy and page number as a page received just before the
+  fault; the station recognises it, says so, and sets the second scan aside with that reason
+  (an operator decision recorded as made by the station, visible in the report);
+- a disk that fills up: the scanner is stopped, the pages received are kept, and the
+  secretary is told which sheet to put back first;
+- a restart after a crash or a power cut: pages already in the lot are recognised and not
+  added twice, pages received but not analysed are analysed, then scanning goes on.
+"""
+
+from __future__ import annotations
+
+import errno
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from massicot.errors import UserError
+from massicot.roll import read_roll
+from scanner.feeder import FeedEnd, Feeder, FeedResult
+from scanner.hotfolder import HotFolder
+from scanner.importing import Importer
+from scanner.lot import Lot, LotState, PageRecord, check_centre, refuse_if_sealed
+from scanner.pages import PageAnalysis
+from scanner.report import LotView, build_view
+from scanner.sources import SourcePage
+from templates.identifiers import validate_paper_code
+
+STATION_ACTOR = "scan station"
+REFED_REASON = "the same sheet scanned again after a fault at the scanner; the first scan is kept ({kept})"
+# How many pages received just before a fault may come back when the pile is fed again:
+# a jam can catch the sheet being read and the one just pulled behind it.
+REFEED_WINDOW = 2
+DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+class StationUI(Protocol):
+    """What the secretary sees and answers (scanner/live.py; a plain recorder in tests)."""
+
+    def started(self, description: str, view: LotView) -> None: ...
+    def page(self, record: PageRecord, new: bool, view: Callable[[], LotView]) -> None: ...
+    def feed_ended(self, result: FeedResult, view: LotView) -> None: ...
+    def note(self, text: str) -> None: ...
+    def ask(self, text: str) -> str | None: ...  # None: no answer will come (end of input)
+    def finished(self, view: LotView) -> None: ...
+
+
+@dataclass
+class SessionResult:
+    received: int  # new pages this session
+    already_there: int  # pages the lot already had (a restart)
+    feeds: list[FeedResult] = field(default_factory=list)
+    refed: list[tuple[str, str]] = field(default_factory=list)  # (second scan, first scan) set aside
+    stopped: str | None = None  # why the session stopped before the secretary said "end"
+
+
+def open_lot(
+    folder: Path, paper: str, roll: Path, centre: str | None = None, pages_per_copy: int | None = None
+) -> Lot:
+    """The lot folder for this paper, made on first use, as `scan import` opens it.
+
+    Bad input (paper code, roll, folder) is refused in plain words before the scanner moves.
+    """
+    from scanner.resolve import default_actor
+    from templates.identifiers import CodeError
+
+    try:
+        paper = validate_paper_code(paper.strip().upper())
+    except (CodeError, ValueError) as exc:
+        raise UserError(f"{exc}: use the paper code printed on the booklets") from None
+    lines = read_roll(roll)
+    lot = Lot.open_or_create(
+        folder, paper=paper, centre=check_centre(centre), roll=lines, pages_per_copy=pages_per_copy
+    )
+    with lot.writing():
+        state = lot.state()
+        refuse_if_sealed(state)
+        if state.info.roll != lines:
+            lot.replace_roll(lines, default_actor())
+    return lot
+
+
+def disk_full_words(lot: Lot, received: int, last: PageRecord | None) -> str:
+    where = f"the last page kept is {last.source}" if last else "no page of this session was kept"
+    if last and last.analysis and last.analysis.copy_id:
+        where += f" (copy {last.analysis.copy_id}, page {last.analysis.number})"
+    return (
+        f"the disk holding the lot {lot.folder} is full. The scanner was stopped; the {received} pages "
+        f"received in this session are kept and {where}. Free some space, put back in the feeder the "
+        "sheets after that page, and run the same command again"
+    )
+
+
+class Station:
+    """One scanning session on one lot. Use inside `with lot.writing():`."""
+
+    def __init__(self, lot: Lot, state: LotState, ui: StationUI, *, workers: int = 1):
+        self.lot = lot
+        self.state = state
+        self.ui = ui
+        self.importer = Importer(lot, state, workers=workers)
+        self.result = SessionResult(received=0, already_there=0)
+        self._recent: deque[PageRecord] = deque(maxlen=REFEED_WINDOW)  # the last pages received
+        self._before_fault: list[PageRecord] = []  # pages that may come back after a fault
+        self._after_fault = 0  # pages received since the last fault
+        self._last: PageRecord | None = None
+
+    def view(self) -> LotView:
+        return build_view(self.state)
+
+    # -- receiving -------------------------------------------------------------------------
+
+    def receive(self, page: SourcePage) -> None:
+        """The feeder's callback: the page is in the lot (and analysed) when this returns."""
+        key = f"{page.file_sha256}:{page.index}"
+        new = self.importer.receive(page)
+        # A scanner page is a source file of its own: mark it whole, so the report does not
+        # wait for the rest of a file that has no rest.
+        self.importer.file_done(page.file_sha256, page.source.rsplit("#", 1)[0], 1)
+        self.importer.finish()
+        record = self.state.pages[key]
+        if new:
+            self.result.received += 1
+            self._check_refeed(record)
+            self._recent.append(record)
+            self._last = record
+        else:
+            self.result.already_there += 1
+        self.ui.page(record, new, self.view)
+
+    def _check_refeed(self, record: PageRecord) -> None:
+        if not self._before_fault or self._after_fault >= REFEED_WINDOW:
+            return
+        self._after_fault += 1
+        mine = _identity(record.analysis)
+        if mine is None:
+            return
+        for earlier in self._before_fault:
+            if _identity(earlier.analysis) == mine:
+                self.result.refed.append((record.source, earlier.source))
+                copy, number = mine
+                self.ui.note(
+                    f"Sheet {record.source} is page {number} of copy {copy} again: it had been read "
+                    f"whole before the fault ({earlier.source}). The second scan is set aside."
+                )
+                return
+
+    # -- the session -----------------------------------------------------------------------
+
+    def run(self, feeder: Feeder) -> SessionResult:
+        self.ui.started(feeder.description, self.view())
+        waiting = self.importer.resume()
+        if waiting:
+            self.ui.note(f"{waiting} pages received before the interruption are being analysed.")
+            self.importer.finish()
+        try:
+            while True:
+                result = self._feed_once(feeder)
+                self.result.feeds.append(result)
+                self.ui.feed_ended(result, self.view())
+                if result.end is FeedEnd.EMPTY:
+                    answer = self.ui.ask(
+                        "Feeder empty. Load the next sheets and press Enter; type 'end' and Enter when "
+                        "the whole pile is scanned."
+                    )
+                    if answer is None or answer.strip().lower() in {"end", "e", "q", "quit", "fin"}:
+                        break
+                elif result.end.recoverable:
+                    self._before_fault = list(self._recent)
+                    self._after_fault = 0
+                    answer = self.ui.ask(result.advice())
+                    if answer is None or answer.strip().lower() in {"end", "q", "quit", "fin"}:
+                        self.result.stopped = result.advice()
+                        break
+                else:
+                    self.result.stopped = result.advice()
+                    raise UserError(self._stopped_words(result))
+            self.importer.finish()
+        finally:
+            self.importer.close()
+        self.ui.finished(self.view())
+        return self.result
+
+    def _feed_once(self, feeder: Feeder) -> FeedResult:
+        try:
+            return feeder.feed(self.receive)
+        except OSError as exc:
+            stop = getattr(feeder, "stop", None)
+            if stop:
+                stop()
+            if exc.errno in DISK_FULL:
+                raise UserError(disk_full_words(self.lot, self.result.received, self._last)) from None
+            raise UserError(
+                f"the lot folder {self.lot.folder} cannot be written any more ({exc.strerror}). "
+                f"The {self.result.received} pages received in this session are kept; fix the folder "
+                "and run the same command again"
+            ) from None
+
+    def _stopped_words(self, result: FeedResult) -> str:
+        kept = f"the {self.result.received} pages received in this session are kept"
+        words = result.advice()
+        return f"{words} ({kept})" if self.result.received else words
+
+
+def _identity(analysis: PageAnalysis | None) -> tuple[str, int] | None:
+    if analysis is None or analysis.copy_id is None or analysis.number is None:
+        return None
+    return analysis.copy_id, analysis.number
+
+
+def set_aside_refed(lot: Lot, refed: list[tuple[str, str]]) -> list[str]:
+    """Record the station's decision for each sheet it saw fed twice (after the lot's lock is free)."""
+    from scanner.resolve import discard
+
+    said = []
+    for second, first in refed:
+        said.append(discard(lot, second, REFED_REASON.format(kept=first), STATION_ACTOR))
+    return said
+
+
+def scan_session(
+    lot: Lot,
+    feeder: Feeder,
+    ui: StationUI,
+    *,
+    workers: int = 1,
+) -> tuple[SessionResult, LotView]:
+    """A whole session: scan, then record what the station decided, then the lot's view."""
+    station: Station | None = None
+    try:
+        with lot.writing():
+            state = lot.state()
+            refuse_if_sealed(state)
+            station = Station(lot, state, ui, workers=workers)
+            station.run(feeder)
+    finally:
+        # Even when the session stopped on a fault, the sheets seen twice are set aside.
+        if station is not None and station.result.refed:
+            try:
+                for text in set_aside_refed(lot, station.result.refed):
+                    ui.note(text)
+            except (UserError, OSError) as exc:
+                ui.note(
+                    f"The sheets scanned twice could not be set aside now ({exc}); the report lists them."
+                )
+    return station.result, build_view(lot.state())
+
+
+def watch_session(
+    lot: Lot,
+    hot: HotFolder,
+    ui: StationUI,
+    *,
+    until_idle: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[int, LotView]:
+    """Take each finished file of a hot folder through `scan import`'s path; returns (files taken, view).
+
+    Runs until Ctrl-C, or until `until_idle` seconds pass without a file to take.
+    """
+    from scanner.importing import import_files
+
+    taken = 0
+    with lot.writing():
+        state = lot.state()
+        refuse_if_sealed(state)
+        ui.started(f"the folder {hot.folder}", build_view(state))
+        hot.start()
+        last_activity = clock()
+        try:
+            while True:
+                ready = hot.ready()
+                for path in ready:
+                    before = set(lot.state().pages)
+                    try:
+                        result = import_files(lot, [path], workers=1)
+                    except OSError as exc:
+                        if exc.errno in DISK_FULL:
+                            raise UserError(
+                                f"the disk holding the lot {lot.folder} is full while taking {path.name}. "
+                                "Everything taken before is kept and the file stays in the folder: free some "
+                                "space and run the same command again"
+                            ) from None
+                        raise UserError(
+                            f"the lot folder {lot.folder} cannot be written any more ({exc.strerror}); "
+                            f"{path.name} stays in the folder: "
+                            f"fix the lot folder and run the same command again"
+                        ) from None
+                    state = lot.state()
+                    fresh = [r for r in state.pages_in_order() if r.key not in before]
+                    for record in fresh:
+                        ui.page(record, True, lambda s=state: build_view(s))
+                    if result.unreadable:
+                        ui.note(
+                            f"{path.name}: {result.unreadable} page(s) could not be read; "
+                            "the report says why."
+                        )
+                    hot.mark_done(path)
+                    taken += 1
+                    last_activity = clock()
+                if until_idle is not None and clock() - last_activity >= until_idle:
+                    break
+                if not ready:
+                    hot.wait()
+        except KeyboardInterrupt:
+            ui.note("Stopped. Every file taken is in the lot; files not taken yet stay in the folder.")
+        finally:
+            hot.stop()
+        view = build_view(lot.state())
+        ui.finished(view)
+    return taken, view
