@@ -26,6 +26,9 @@ class Settings:
             url = f"sqlite:///{(data_dir / 'massicot.sqlite3').resolve()}"
         store = store_path or Path(os.environ.get("MASSICOT_STORE", data_dir / "store"))
         secret = os.environ.get("MASSICOT_SECRET_KEY") or _local_secret(data_dir)
+        max_page = os.environ.get("MASSICOT_MAX_PAGE_BYTES")
+        if max_page:
+            return cls(database_url=url, store_path=store, secret_key=secret, max_page_bytes=int(max_page))
         return cls(database_url=url, store_path=store, secret_key=secret)
 
 
