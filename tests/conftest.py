@@ -50,9 +50,9 @@ def _missing(reason: str) -> None:
 
 
 def find_pg_bin() -> Path | None:
-    candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
-    )
+    # MASSICOT_PG_ROOT only exists so the "missing binaries" path itself can be tested.
+    root = Path(os.environ.get("MASSICOT_PG_ROOT", "/usr/lib/postgresql"))
+    candidates = sorted(root.glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
     return candidates[-1].parent if candidates else None
 
 

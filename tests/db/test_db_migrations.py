@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -70,3 +74,25 @@ def test_migrations_ship_inside_the_package() -> None:
     assert MIGRATIONS_DIR.parent.name == "correction_server"
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
+
+
+def _run_inner_pytest(tmp_path: Path, ci: str) -> subprocess.CompletedProcess[str]:
+    """Run a one-test session that asks for PostgreSQL while its binaries are "missing"."""
+    shutil.copy(Path(__file__).parents[1] / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "test_needs_pg.py").write_text("def test_needs_pg(pg_url):\n    assert pg_url\n")
+    env = {**os.environ, "MASSICOT_PG_ROOT": str(tmp_path / "nowhere"), "CI": ci}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_missing_postgresql_skips_locally_but_fails_in_ci(tmp_path: Path) -> None:
+    local = _run_inner_pytest(tmp_path, ci="")
+    assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout
+    ci = _run_inner_pytest(tmp_path, ci="true")
+    assert ci.returncode == 1 and "CI=true: this must not be skipped" in ci.stdout, ci.stdout
