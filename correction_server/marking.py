@@ -67,8 +67,10 @@ class MarkingRefused(UserError):
 
 
 class NotYourCopy(MarkingRefused):
-    http_status = 403
-    code = "forbidden"
+    """404 like the access checks: a corrector must not learn that a copy id exists elsewhere."""
+
+    http_status = 404
+    code = "not_found"
 
 
 class MarkingClosed(MarkingRefused):

@@ -46,12 +46,16 @@ def derivative_name(sha256: str, rotation: int, skew: float, width: int) -> str:
     return f"{sha256}-r{rotation % 360}-s{skew:+.1f}-w{width}.jpg"
 
 
+def etag_of(name: str) -> str:
+    return '"' + hashlib.sha256(name.encode()).hexdigest()[:32] + '"'
+
+
 def display_image(
     store: ObjectStore, cache_dir: Path, sha256: str, rotation: int, skew: float, width: int
 ) -> Derivative:
     name = derivative_name(sha256, rotation, skew, width)
     path = cache_dir / sha256[:2] / name
-    etag = '"' + hashlib.sha256(name.encode()).hexdigest()[:32] + '"'
+    etag = etag_of(name)
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         data = _render(store, sha256, rotation, skew, width)

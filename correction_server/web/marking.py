@@ -216,6 +216,7 @@ def copy_view(
             "special": marking.allowed_special(copy.status),
             "boot_json": json.dumps(boot, ensure_ascii=False).replace("</", "<\\/"),
             "fmt": marking.fmt,
+            "boot_next": boot["next"],
         },
     )
 

@@ -108,3 +108,33 @@ def build_world(
             pages={c.id: [p.id for p in c.pages] for c in copies},
             lot_id=lot.id,
         )
+
+
+def page_jpeg(label: str, width: int = 1240, height: int = 1754) -> bytes:
+    """A synthetic scanned page (150 dpi A4, grey): ruled lines and a label, as JPEG bytes."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (width, height), 250)
+    draw = ImageDraw.Draw(image)
+    for y in range(200, height - 100, 60):
+        draw.line([(80, y), (width - 80, y)], fill=200, width=2)
+    draw.rectangle([60, 40, width - 60, 150], outline=30, width=4)
+    draw.text((100, 80), label, fill=0)
+    for k in range(12):
+        draw.text((120, 230 + k * 120), f"{label} answer line {k + 1}: x = {k} + {k * 2}", fill=20)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=75)
+    return out.getvalue()
+
+
+def login_cookie(factory: sessionmaker[Session], user_id: int, secret_key: str) -> tuple[str, str]:
+    """(session cookie value, CSRF token) of a fresh login, without the password round trip."""
+    from correction_server import auth
+    from correction_server.models import User
+
+    with factory() as session:
+        opened = auth.open_session(session, session.get(User, user_id), secret_key)
+        session.commit()
+    return opened.cookie_value, opened.csrf_token

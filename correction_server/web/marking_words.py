@@ -1,0 +1,256 @@
+"""The words of the marking pages, French first, English beside."""
+
+from __future__ import annotations
+
+from correction_server.i18n import add_messages
+
+FR = {
+    "marking.home.title": "Mes copies à corriger",
+    "marking.home.none": "Aucun lot ne vous est attribué pour l'instant.",
+    "marking.home.lot": "{paper} – lot {number}",
+    "marking.home.progress": "{marked} copie(s) corrigée(s) sur {total}",
+    "marking.home.deadline": "Fin de la correction : {when}",
+    "marking.home.continue": "Continuer la correction",
+    "marking.home.copy": "Copie",
+    "marking.home.state": "État",
+    "marking.home.mark": "Note /20",
+    "marking.state.todo": "à corriger",
+    "marking.state.new": "à corriger",
+    "marking.state.draft": "en cours",
+    "marking.state.marked": "corrigée",
+    "marking.copy.title": "Copie {copy}",
+    "marking.copy.position": "Copie {position} sur {count}",
+    "marking.copy.prev": "Copie précédente",
+    "marking.copy.next": "Copie suivante",
+    "marking.copy.home": "Mes lots",
+    "marking.copy.pages": "Pages de la copie",
+    "marking.copy.page": "Page {n}",
+    "marking.copy.zoom_in": "Agrandir",
+    "marking.copy.zoom_out": "Réduire",
+    "marking.copy.rotate": "Tourner",
+    "marking.copy.scheme": "Barème",
+    "marking.copy.out_of": "/ {max}",
+    "marking.copy.total": "Total",
+    "marking.copy.on20": "Note sur 20",
+    "marking.copy.appreciation": "Appréciation d'ensemble (obligatoire)",
+    "marking.copy.comments": "Commentaires de la banque sur cette copie",
+    "marking.copy.remove": "Retirer",
+    "marking.copy.missing": "Reste à faire : {what}",
+    "marking.copy.readonly": "Lecture seule.",
+    "marking.copy.absent": "Cette copie a été enregistrée ABSENT au centre d'épreuve.",
+    "marking.copy.blank": "Cette copie a été enregistrée COPIE BLANCHE au centre d'épreuve.",
+    "marking.copy.confirm_ab": "Confirmer la note AB (absent)",
+    "marking.copy.confirm_00": "Confirmer la note 00 (copie blanche)",
+    "marking.copy.confirm_question": (
+        "Confirmer {mark} pour la copie {copy} ? Cette note est définitive pour le jury."
+    ),
+    "marking.copy.withdraw": "Annuler {mark}",
+    "marking.tools": "Annotations",
+    "marking.tool.none": "Aucun outil",
+    "marking.tool.tick": "Juste ✓",
+    "marking.tool.cross": "Faux ✗",
+    "marking.tool.pen": "Stylo",
+    "marking.tool.text": "Texte",
+    "marking.tool.highlight": "Surligner",
+    "marking.tool.comment": "Placer un commentaire",
+    "marking.tool.erase": "Gomme",
+    "marking.tool.undo": "Annuler",
+    "marking.tool.redo": "Rétablir",
+    "marking.bank": "Banque de commentaires",
+    "marking.bank.filter": "Chercher un commentaire",
+    "marking.bank.add": "Nouveau commentaire",
+    "marking.bank.add_button": "Ajouter à ma banque",
+    "marking.bank.insert": "Insérer",
+    "marking.bank.place": "Placer sur la page",
+    "marking.bank.edit": "Modifier",
+    "marking.bank.shared": "partagé",
+    "marking.bank.empty": "Votre banque est vide : ajoutez vos commentaires fréquents.",
+    "marking.save.saved": "Enregistré",
+    "marking.save.saving": "Enregistrement…",
+    "marking.save.pending": "Modifications non enregistrées",
+    "marking.save.offline": (
+        "Pas de connexion : vos modifications sont gardées ici et renvoyées dès que possible."
+    ),
+    "marking.conflict.title": "Cette copie a été modifiée ailleurs",
+    "marking.conflict.field": "Élément",
+    "marking.conflict.mine": "Votre version",
+    "marking.conflict.saved": "Version enregistrée",
+    "marking.conflict.keep_mine": "Garder ma version",
+    "marking.conflict.take_saved": "Prendre la version enregistrée",
+    "marking.shortcuts": "Raccourcis clavier",
+    "marking.key.next": "copie suivante (enregistre d'abord)",
+    "marking.key.prev": "copie précédente",
+    "marking.key.field": "aller à la question 1 à 9",
+    "marking.key.enter": "dans une note : champ suivant",
+    "marking.key.appreciation": "aller à l'appréciation",
+    "marking.key.bank": "chercher dans la banque de commentaires, Entrée pour insérer",
+    "marking.key.tools": "outils : ✓, ✗, stylo, texte, surligner, gomme (hors d'un champ)",
+    "marking.key.undo": "annuler / rétablir une annotation",
+    "marking.key.zoom": "agrandir / réduire, tourner l'affichage",
+    "marking.key.escape": "quitter l'outil ou le champ",
+    "marking.err.not_a_mark": "« {typed} » n'est pas une note : tapez un nombre comme 3 ou 2,5.",
+    "marking.err.out_of_range": "{question} : {value} est hors de 0 à {maximum} (le maximum du barème).",
+    "marking.err.step_half": "{question} : {value} n'est pas permis ; les notes vont par demi-points.",
+    "marking.err.step_whole": "{question} : {value} n'est pas permis ; les notes vont par points entiers.",
+    "marking.err.not_locked": (
+        "La saisie des notes de {paper} n'est pas encore ouverte : le coordonnateur verrouille le barème "
+        "après la réunion d'entente. Vous pouvez déjà lire les copies."
+    ),
+    "marking.err.no_window": (
+        "Le service des examens n'a pas encore fixé la période de correction de {paper} ; "
+        "la saisie ouvrira ensuite."
+    ),
+    "marking.err.not_yet": "La période de correction de {paper} ouvre le {when}.",
+    "marking.err.window_closed": (
+        "La période de correction de {paper} est close depuis le {when}. Les notes ne peuvent plus être "
+        "modifiées ; contactez le service des examens en cas d'erreur."
+    ),
+    "marking.err.not_yours": "La copie {copy} n'est pas dans vos lots.",
+    "marking.err.conflict": (
+        "Cette copie a été modifiée ailleurs (un autre onglet ou une autre fenêtre) depuis l'ouverture de "
+        "cette page. Rien n'a été écrasé : comparez, puis gardez votre version ou celle enregistrée."
+    ),
+    "marking.err.special_only_AB": (
+        "La copie {copy} a été enregistrée absente au centre : sa seule note est AB. "
+        "Si le scan montre des réponses, prévenez le service des examens."
+    ),
+    "marking.err.special_only_00": (
+        "La copie {copy} a été enregistrée blanche au centre : sa seule note est 00. "
+        "Si le scan montre des réponses, prévenez le service des examens."
+    ),
+    "marking.err.ab_not_absent": (
+        "AB est réservé aux copies enregistrées absentes au centre ; la copie {copy} ne l'est pas. "
+        "Notez ses questions."
+    ),
+    "marking.err.blank_not_blank": (
+        "00 est réservé aux copies enregistrées blanches au centre ; la copie {copy} ne l'est pas. "
+        "Notez ses questions (0 est une note valable)."
+    ),
+}
+
+EN = {
+    "marking.home.title": "My copies to mark",
+    "marking.home.none": "No lot has been given to you yet.",
+    "marking.home.lot": "{paper} – lot {number}",
+    "marking.home.progress": "{marked} of {total} copies marked",
+    "marking.home.deadline": "Marking closes: {when}",
+    "marking.home.continue": "Continue marking",
+    "marking.home.copy": "Copy",
+    "marking.home.state": "State",
+    "marking.home.mark": "Mark /20",
+    "marking.state.todo": "to mark",
+    "marking.state.new": "to mark",
+    "marking.state.draft": "in progress",
+    "marking.state.marked": "marked",
+    "marking.copy.title": "Copy {copy}",
+    "marking.copy.position": "Copy {position} of {count}",
+    "marking.copy.prev": "Previous copy",
+    "marking.copy.next": "Next copy",
+    "marking.copy.home": "My lots",
+    "marking.copy.pages": "Pages of the copy",
+    "marking.copy.page": "Page {n}",
+    "marking.copy.zoom_in": "Zoom in",
+    "marking.copy.zoom_out": "Zoom out",
+    "marking.copy.rotate": "Rotate",
+    "marking.copy.scheme": "Marking scheme",
+    "marking.copy.out_of": "/ {max}",
+    "marking.copy.total": "Total",
+    "marking.copy.on20": "Mark out of 20",
+    "marking.copy.appreciation": "Overall appreciation (required)",
+    "marking.copy.comments": "Bank comments on this copy",
+    "marking.copy.remove": "Remove",
+    "marking.copy.missing": "Still to do: {what}",
+    "marking.copy.readonly": "Read only.",
+    "marking.copy.absent": "This copy was recorded ABSENT at the exam centre.",
+    "marking.copy.blank": "This copy was recorded BLANK at the exam centre.",
+    "marking.copy.confirm_ab": "Confirm the mark AB (absent)",
+    "marking.copy.confirm_00": "Confirm the mark 00 (blank copy)",
+    "marking.copy.confirm_question": "Confirm {mark} for copy {copy}? The jury will see this mark.",
+    "marking.copy.withdraw": "Withdraw {mark}",
+    "marking.tools": "Annotations",
+    "marking.tool.none": "No tool",
+    "marking.tool.tick": "Right ✓",
+    "marking.tool.cross": "Wrong ✗",
+    "marking.tool.pen": "Pen",
+    "marking.tool.text": "Text",
+    "marking.tool.highlight": "Highlight",
+    "marking.tool.comment": "Place a comment",
+    "marking.tool.erase": "Eraser",
+    "marking.tool.undo": "Undo",
+    "marking.tool.redo": "Redo",
+    "marking.bank": "Comment bank",
+    "marking.bank.filter": "Find a comment",
+    "marking.bank.add": "New comment",
+    "marking.bank.add_button": "Add to my bank",
+    "marking.bank.insert": "Insert",
+    "marking.bank.place": "Place on the page",
+    "marking.bank.edit": "Edit",
+    "marking.bank.shared": "shared",
+    "marking.bank.empty": "Your bank is empty: add the comments you write often.",
+    "marking.save.saved": "Saved",
+    "marking.save.saving": "Saving…",
+    "marking.save.pending": "Unsaved changes",
+    "marking.save.offline": "No connection: your changes are kept here and sent again as soon as possible.",
+    "marking.conflict.title": "This copy was changed elsewhere",
+    "marking.conflict.field": "Item",
+    "marking.conflict.mine": "Your version",
+    "marking.conflict.saved": "Saved version",
+    "marking.conflict.keep_mine": "Keep my version",
+    "marking.conflict.take_saved": "Take the saved version",
+    "marking.shortcuts": "Keyboard shortcuts",
+    "marking.key.next": "next copy (saves first)",
+    "marking.key.prev": "previous copy",
+    "marking.key.field": "go to question 1 to 9",
+    "marking.key.enter": "in a mark: next field",
+    "marking.key.appreciation": "go to the appreciation",
+    "marking.key.bank": "search the comment bank, Enter to insert",
+    "marking.key.tools": "tools: ✓, ✗, pen, text, highlight, eraser (outside a field)",
+    "marking.key.undo": "undo / redo an annotation",
+    "marking.key.zoom": "zoom in / out, rotate the view",
+    "marking.key.escape": "leave the tool or the field",
+    "marking.err.not_a_mark": "“{typed}” is not a mark: type a number such as 3 or 2.5.",
+    "marking.err.out_of_range": "{question}: {value} is outside 0 to {maximum} (the barème's maximum).",
+    "marking.err.step_half": "{question}: {value} is not allowed; marks go in half points.",
+    "marking.err.step_whole": "{question}: {value} is not allowed; marks go in whole points.",
+    "marking.err.not_locked": (
+        "Marks for {paper} are not open yet: the coordinator locks the barème after the standardisation "
+        "meeting. You can already read the copies."
+    ),
+    "marking.err.no_window": (
+        "The exam office has not set the marking window of {paper} yet; marks open then."
+    ),
+    "marking.err.not_yet": "The marking window of {paper} opens on {when}.",
+    "marking.err.window_closed": (
+        "The marking window of {paper} closed on {when}. Marks can no longer be changed; contact the "
+        "exam office if a mark is wrong."
+    ),
+    "marking.err.not_yours": "Copy {copy} is not in your lots.",
+    "marking.err.conflict": (
+        "This copy was changed elsewhere (another tab or window) since this page loaded. Nothing was "
+        "overwritten: compare, then keep your version or the saved one."
+    ),
+    "marking.err.special_only_AB": (
+        "Copy {copy} was recorded absent at the centre: its only mark is AB. If the scan shows answers, "
+        "tell the exam office."
+    ),
+    "marking.err.special_only_00": (
+        "Copy {copy} was recorded blank at the centre: its only mark is 00. If the scan shows answers, "
+        "tell the exam office."
+    ),
+    "marking.err.ab_not_absent": (
+        "AB is only for a copy recorded absent at the centre; copy {copy} was not. Mark its questions."
+    ),
+    "marking.err.blank_not_blank": (
+        "00 is only for a copy recorded blank at the centre; copy {copy} was not. Mark its questions "
+        "(0 is a valid mark)."
+    ),
+}
+
+_done = False
+
+
+def register_words() -> None:
+    global _done
+    if not _done:
+        add_messages(fr=FR, en=EN)
+        _done = True
