@@ -19,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.pool import NullPool
 
 from massicot.errors import UserError
 
@@ -61,12 +62,10 @@ def upgrade_database(url: str) -> None:
     failed revision leaves the database as it was.
     """
     head = head_revision()
+    if _current(url) == (head,):
+        return
     engine = _migration_engine(url)
     try:
-        with engine.connect() as connection:
-            current = current_revisions(connection)
-        if current == (head,):
-            return
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
@@ -83,6 +82,16 @@ def upgrade_database(url: str) -> None:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"a migration left rows with dangling references: {broken[:5]}")
+    finally:
+        engine.dispose()
+
+
+def _current(url: str) -> tuple[str, ...]:
+    """The database's revision, read without taking any write lock (the common case: up to date)."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return current_revisions(connection)
     finally:
         engine.dispose()
 

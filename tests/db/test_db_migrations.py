@@ -7,12 +7,13 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 import correction_server.models  # noqa: F401  (every table on Base.metadata)
 from correction_server.db import Base
@@ -96,3 +97,19 @@ def test_missing_postgresql_skips_locally_but_fails_in_ci(tmp_path: Path) -> Non
     assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout
     ci = _run_inner_pytest(tmp_path, ci="true")
     assert ci.returncode == 1 and "CI=true: this must not be skipped" in ci.stdout, ci.stdout
+
+
+def test_concurrent_first_starts_upgrade_once(pg_url: str, tmp_path: Path) -> None:
+    """Several server processes starting at once on an empty database: one upgrades, none fails."""
+    admin = create_engine(f"{pg_url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("CREATE DATABASE concurrent_start"))
+    admin.dispose()
+    for url in (f"{pg_url}/concurrent_start", f"sqlite:///{tmp_path / 'start.sqlite3'}"):
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(upgrade_database, [url] * 4))  # re-raises any failure
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            assert current_revisions(connection) == (head_revision(),)
+            assert len(connection.execute(text("SELECT * FROM alembic_version")).all()) == 1
+        engine.dispose()
