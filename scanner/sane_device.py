@@ -24,6 +24,7 @@ device announces (`scanimage -d DEVICE -A`) and says in plain words what does no
 from __future__ import annotations
 
 import ctypes
+import errno
 import hashlib
 import re
 import shutil
@@ -502,6 +503,10 @@ class SaneFeeder:
             drain.join(timeout=5)
             self._process = None
         stderr = "".join(errors)
+        if "write error" in stderr.lower():
+            # scanimage: "Output file write error --- out of disk space?": the lot's disk is full.
+            self.stop()
+            raise OSError(errno.ENOSPC, "no space left for the scanner's pages", str(self.spool))
         end = _end_from(returncode, stderr)
         if "cannot open" in stderr and end is FeedEnd.FAILED:
             raise UserError(f"the scanner's pages cannot be written to {self.spool}: check the lot folder")

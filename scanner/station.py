@@ -22,6 +22,7 @@ scanner at the end of a cable needs:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import time
 from collections import deque
@@ -150,7 +151,7 @@ class Station:
         mine = _identity(record.analysis)
         if mine is None:
             return
-        for earlier in self._before_fault:
+        for earlier in reversed(self._before_fault):  # the sheet read last is the likeliest
             if _identity(earlier.analysis) == mine:
                 self.result.refed.append((record.source, earlier.source))
                 copy, number = mine
@@ -193,7 +194,6 @@ class Station:
             self.importer.finish()
         finally:
             self.importer.close()
-        self.ui.finished(self.view())
         return self.result
 
     def _feed_once(self, feeder: Feeder) -> FeedResult:
@@ -240,7 +240,11 @@ def scan_session(
     *,
     workers: int = 1,
 ) -> tuple[SessionResult, LotView]:
-    """A whole session: scan, then record what the station decided, then the lot's view."""
+    """A whole session: scan, record what the station decided, then show the lot against the roll.
+
+    When the session stops on an error the summary is shown all the same (what is in the lot
+    is kept and counted), then the error's plain words.
+    """
     station: Station | None = None
     try:
         with lot.writing():
@@ -258,6 +262,9 @@ def scan_session(
                 ui.note(
                     f"The sheets scanned twice could not be set aside now ({exc}); the report lists them."
                 )
+        if station is not None:
+            with contextlib.suppress(UserError, OSError):
+                ui.finished(build_view(lot.state()))
     return station.result, build_view(lot.state())
 
 
