@@ -46,6 +46,8 @@ from correction_server.models.dispatch import AssignmentState, CorrectionLot, Lo
 from correction_server.models.scans import Copy
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The one answer for "not yours" and "does not exist" alike (tests/auth/test_matrix.py relies on it).
+NOT_YOURS = "Not found, or not yours."
 
 
 def db_session(request: Request) -> Iterator[Session]:
@@ -196,7 +198,7 @@ def can_see_identity(user: User) -> bool:
 
 
 def _not_found() -> HTTPException:
-    return HTTPException(status_code=404, detail="Not found, or not yours.")
+    return HTTPException(status_code=404, detail=NOT_YOURS)
 
 
 def ensure_copy_visible(session: Session, user: User, copy_id: str) -> None:

@@ -14,7 +14,7 @@ from correction_server.web.rendering import render
 router = APIRouter(include_in_schema=False)
 
 # Where a copy opens for marking; the marking pages define it.
-COPY_LINK = "/copies/{copy_id}"
+COPY_LINK = "/marking/copies/{copy_id}"
 
 _lot_readers = require_role(Role.OFFICE, Role.CORRECTOR, Role.COORDINATOR)
 
