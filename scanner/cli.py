@@ -77,3 +77,13 @@ def _register_station_commands() -> None:
 
 
 _register_station_commands()
+
+
+def _register_simulate_command() -> None:
+    # sample scans for the demo and trials live beside their generator (scanner/samples_cli.py)
+    from scanner.samples_cli import register_simulate_command
+
+    register_simulate_command(scan_app)
+
+
+_register_simulate_command()

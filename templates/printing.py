@@ -249,6 +249,11 @@ def _booklet_page(p: _Page, model: CopyModel, paper: str, copy_id: str, page: in
 # ---------------------------------------------------------------- documents
 
 
+def pdf_pages_per_booklet(pages: int) -> int:
+    """PDF pages one booklet takes: an odd booklet gets a blank filler so the next starts a sheet."""
+    return pages + pages % 2
+
+
 def booklet_pdf(
     paper: str,
     copy_ids: Sequence[str],
