@@ -2,6 +2,7 @@
 
 from correction_server.db import Base
 from correction_server.models.accounts import CorrectorPaper, Role, User
+from correction_server.models.audit import AuditEntry
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from correction_server.models.exam import (
     Attendance,
@@ -27,6 +28,7 @@ from correction_server.models.pushes import PushUpload
 from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
 
 __all__ = [
+    "AuditEntry",
     "AssignmentState",
     "CorrectionLot",
     "LotCopy",
