@@ -216,3 +216,32 @@ def register_server_commands(app: typer.Typer) -> None:
             access_log=access_log,
             log_level="warning",
         )
+
+
+@audit_app.command("verify")
+def audit_verify(
+    db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Re-walk the audit log's hash chain and report the first broken link (exit 1 if any)."""
+    from correction_server.audit import verify_chain
+    from correction_server.db import make_engine, make_session_factory
+    from correction_server.migrate import upgrade_database
+    from correction_server.settings import Settings
+
+    settings = Settings.from_env(database_url=db)
+    upgrade_database(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            check = verify_chain(session)
+    finally:
+        engine.dispose()
+    if check.intact:
+        typer.echo(f"Audit log intact: {check.entries} entries, every link verified.")
+        return
+    typer.echo(
+        f"Audit log BROKEN at entry {check.first_broken_seq}: {check.reason}. "
+        "Entries from there on cannot be trusted; keep the database as it is and tell the exam office.",
+        err=True,
+    )
+    raise typer.Exit(1)
