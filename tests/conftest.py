@@ -36,6 +36,7 @@ from correction_server.db import make_engine, make_session_factory
 from correction_server.migrate import upgrade_database
 
 TEMPLATE_DB = "massicot_template"
+CLUSTER_PREFIX = "massicot-pg-"
 
 
 def _in_ci() -> bool:
@@ -130,7 +131,8 @@ class PgCluster:
 
     def stop(self) -> None:
         try:
-            self._run(str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "immediate")
+            if (self.data_dir / "postmaster.pid").exists():
+                self._run(str(self.bin_dir / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "immediate")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -194,6 +196,20 @@ class DatabaseFactory:
             admin.dispose()
 
 
+def _stop_orphan_clusters(bin_dir: Path) -> None:
+    """Stop clusters left by a pytest run that was killed before its clean-up could run."""
+    for root in Path("/tmp").glob(f"{CLUSTER_PREFIX}*"):
+        try:
+            owner = int((root / "owner.pid").read_text())
+            os.kill(owner, 0)
+            continue  # its pytest is still running
+        except ProcessLookupError:
+            pass
+        except (OSError, ValueError):
+            continue
+        PgCluster(bin_dir=bin_dir, root=root).stop()
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     bin_dir = find_pg_bin()
@@ -201,7 +217,11 @@ def pg_cluster() -> Iterator[PgCluster]:
         _missing("PostgreSQL binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
     if shutil.which("runuser") is None:
         _missing("runuser not found: it is needed to run initdb as the postgres user")
-    root = Path(tempfile.mkdtemp(prefix="massicot-pg-"))
+    _stop_orphan_clusters(bin_dir)
+    # Under /tmp, not $TMPDIR: the postgres user must reach the folder, and a unix socket path
+    # must stay under 108 characters.
+    root = Path(tempfile.mkdtemp(prefix=CLUSTER_PREFIX, dir="/tmp"))
+    (root / "owner.pid").write_text(str(os.getpid()))
     cluster = PgCluster(bin_dir=bin_dir, root=root)
     started = time.monotonic()
     try:
