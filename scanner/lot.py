@@ -460,6 +460,8 @@ class Lot:
 
 
 def _check_writable(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder} is a file, not a folder: choose another --lot")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

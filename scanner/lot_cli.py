@@ -99,7 +99,8 @@ def scan_import(
         render_text(view, out, str(lot))
     out.print(
         f"{result.received} new pages received, {result.skipped} already in the lot, "
-        f"{result.unreadable} unreadable; {summary_line(view)}"
+        f"{result.unreadable} unreadable; {summary_line(view)}",
+        soft_wrap=True,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from scanner.grouping import Anomaly, Grouping, Unassigned, group_pages
@@ -188,12 +189,10 @@ def render_text(view: LotView, console: Console, directory: str = "DIR") -> None
         return text.replace(" DIR ", f" {directory} ")
 
     if view.anomalies or view.blocking():
-        problems = Table(title="To resolve before sealing", title_justify="left", show_lines=True)
-        for column in ("#", "What", "Where", "What to do"):
-            problems.add_column(column, overflow="fold")
+        console.print("[bold]To resolve before sealing[/] (one line each: what is wrong, then what to do)")
         number = 0
         for number, anomaly in enumerate(view.anomalies, start=1):
-            where = " ".join(
+            where = ", ".join(
                 part
                 for part in (
                     anomaly.copy and f"copy {anomaly.copy}",
@@ -202,12 +201,14 @@ def render_text(view: LotView, console: Console, directory: str = "DIR") -> None
                 )
                 if part
             )
-            problems.add_row(
-                str(number), KIND_WORDS[anomaly.kind], where, f"{anomaly.message}. {with_dir(anomaly.action)}"
+            what = KIND_WORDS[anomaly.kind]
+            console.print(
+                f"{number:3}. [bold]{what}[/] ({escape(where)}): {escape(anomaly.message)}. "
+                f"[cyan]To do:[/] {escape(with_dir(anomaly.action))}",
+                soft_wrap=True,
             )
         for extra, reason in enumerate(view.blocking(), start=number + 1):
-            problems.add_row(str(extra), "to finish", "", with_dir(reason))
-        console.print(problems)
+            console.print(f"{extra:3}. [bold]to finish[/]: {escape(with_dir(reason))}", soft_wrap=True)
     else:
         console.print("Nothing left to resolve: the lot can be sealed (`massicot scan seal`).")
     set_aside = [u for u in view.grouping.unassigned if not u.discarded and not u.blank_verso]
@@ -217,5 +218,5 @@ def render_text(view: LotView, console: Console, directory: str = "DIR") -> None
         f"Sheets in no copy: {versos} blank versos, {discarded} discarded, {len(set_aside)} waiting for you."
     )
     for warning in view.state.warnings:
-        console.print(f"[yellow]Note:[/] {warning}")
-    console.print(f"[bold]{summary_line(view)}[/]")
+        console.print(f"[yellow]Note:[/] {escape(warning)}", soft_wrap=True)
+    console.print(f"[bold]{summary_line(view)}[/]", soft_wrap=True)
