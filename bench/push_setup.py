@@ -218,7 +218,16 @@ def reseal(folder: Path, manifest: Manifest) -> str:
 class ServerProcess:
     """`massicot serve` on 127.0.0.1:port, as a real process that can be killed and restarted."""
 
-    def __init__(self, db_url: str, store: Path, data_dir: Path, port: int | None = None, workers: int = 1):
+    def __init__(
+        self,
+        db_url: str,
+        store: Path,
+        data_dir: Path,
+        port: int | None = None,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+    ):
+        self.extra_env = env or {}
         self.db_url = db_url
         self.store = store
         self.data_dir = data_dir
@@ -233,7 +242,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, MASSICOT_DATA=str(self.data_dir))
+        env = dict(os.environ, MASSICOT_DATA=str(self.data_dir), **self.extra_env)
         command = [
             sys.executable,
             "-c",

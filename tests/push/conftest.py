@@ -1,0 +1,54 @@
+"""Fixtures for the push tests (helpers in push_helpers.py): a seeded server process, proxies."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+for folder in (HERE.parents[1], HERE):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+from push_helpers import CENTRE_A, CENTRE_B, Site, TcpProxy  # noqa: E402
+
+from bench.push_setup import ServerProcess, seed_exam  # noqa: E402
+
+
+def _start_site(db_url: str, root: Path, env: dict[str, str] | None = None) -> Site:
+    exam = seed_exam(db_url, {CENTRE_A: 12, CENTRE_B: 4})
+    store = root / "store"
+    server = ServerProcess(db_url, store, root / "server-data", env=env).start()
+    return Site(server, exam, db_url, store, root)
+
+
+@pytest.fixture
+def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
+    made = _start_site(db_url, tmp_path)
+    yield made
+    made.server.stop()
+
+
+@pytest.fixture
+def small_limit_site(db_url: str, tmp_path: Path) -> Iterator[Site]:
+    """A server that accepts pages up to 100 kB only."""
+    made = _start_site(db_url, tmp_path, env={"MASSICOT_MAX_PAGE_BYTES": "100000"})
+    yield made
+    made.server.stop()
+
+
+@pytest.fixture
+def proxy_factory() -> Iterator:
+    made: list[TcpProxy] = []
+
+    def make(target_port: int) -> TcpProxy:
+        proxy = TcpProxy(target_port)
+        made.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in made:
+        proxy.close()
