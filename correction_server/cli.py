@@ -245,3 +245,27 @@ def audit_verify(
         err=True,
     )
     raise typer.Exit(1)
+
+
+@office_app.command("roll")
+def roll_command(
+    paper: str = typer.Option(..., "--paper", help="The paper's code, e.g. U3."),
+    centre: str = typer.Option(..., "--centre", help="The centre's UAI code, e.g. 0130040Y."),
+    out: Path = typer.Option(..., "--out", help="The roll CSV to write (candidate,name,present)."),
+    session_name: str | None = typer.Option(None, "--session", help="The exam session, if several."),
+    db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Write a centre's roll for a paper: the centre prints labels and the signing sheet from it."""
+    from correction_server.dispatch import find_paper
+    from correction_server.rolls import centre_roll
+    from massicot.roll import roll_csv
+    from templates.printing import atomic_output
+
+    def work(factory):
+        with factory() as session:
+            return centre_roll(session, find_paper(session, paper, session_name), centre)
+
+    lines = _with_database(db, work)
+    with atomic_output(out) as tmp:
+        tmp.write_text(roll_csv(lines), encoding="utf-8")
+    typer.echo(f"{len(lines)} candidates of centre {centre.upper()} written to {out}.")

@@ -61,6 +61,15 @@ def parse_roll(text: str, origin: str = "roll") -> list[RollLine]:
     return lines
 
 
+def roll_csv(lines: list[RollLine]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REQUIRED_COLUMNS)
+    for line in lines:
+        writer.writerow([line.candidate, line.name, "yes" if line.present else "no"])
+    return out.getvalue()
+
+
 def read_roll(path: Path) -> list[RollLine]:
     try:
         text = path.read_text(encoding="utf-8")
