@@ -36,7 +36,7 @@ import secrets
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -364,9 +364,16 @@ def dispatch_paper(session: Session, paper: Paper, seed: int | None = None) -> D
         for user_id in sorted(plan.assignments, key=lambda u: (seat_names[u], u)):
             ids = plan.assignments[user_id]
             lot = CorrectionLot(paper_id=paper.id, corrector_id=user_id, number=next_number, seed=seed)
-            lot.copies = [LotCopy(copy_id=cid, position=pos) for pos, cid in enumerate(ids, start=1)]
             session.add(lot)
             session.flush()
+            # Core bulk insert: ten thousand ORM objects would take seconds for nothing.
+            session.execute(
+                insert(LotCopy),
+                [
+                    {"lot_id": lot.id, "copy_id": cid, "position": pos, "state": AssignmentState.ASSIGNED}
+                    for pos, cid in enumerate(ids, start=1)
+                ],
+            )
             created.append(CreatedLot(lot.id, lot.number, seat_names[user_id], len(ids)))
             next_number += 1
         session.commit()
