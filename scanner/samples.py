@@ -9,6 +9,8 @@ test can compare what the scan station found with what really happened.
 Conventions in the truth: `rotation` is the clockwise rotation applied to the upright
 page (0 or 180), `skew` the angle in degrees the sheet was turned counter-clockwise
 (OpenCV's convention), `source` is "FILE#INDEX" like scanner.sources.SourcePage.
+A skewed sheet is scanned as a scanner set to automatic size does: the image is the
+sheet's bounding box, a little larger than A4, with the backing showing around it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from templates.printing import booklet_pdf, labels_pdf, pdf_pages_per_booklet
 Format = Literal["jpeg", "pdf", "tiff"]
 FORMATS: tuple[str, ...] = ("jpeg", "pdf", "tiff")
 JPEG_QUALITY = 75
+BACKING_GRAY = 200  # the scanner's backing plate, seen around a skewed sheet
 _TEXT = (
     "la fonction est derivable sur donc on calcule le signe de la derivee puis les variations "
     "soit le systeme etudie en regime permanent la tension aux bornes vaut alors on en deduit "
@@ -450,8 +453,15 @@ class _Artist:
         cv2.add(out, self.noise_up[oy : oy + h, ox : ox + w], dst=out)
         cv2.subtract(out, self.noise_down[oy : oy + h, ox : ox + w], dst=out)
         if skew:
+            # The scanner crops to the skewed sheet's bounding box (its "automatic size"), so a
+            # turned sheet keeps its corners; the backing shows around it.
+            rad = np.radians(abs(skew))
+            bw = int(np.ceil(w * np.cos(rad) + h * np.sin(rad)))
+            bh = int(np.ceil(w * np.sin(rad) + h * np.cos(rad)))
             m = cv2.getRotationMatrix2D((w / 2, h / 2), skew, 1.0)
-            out = cv2.warpAffine(out, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=paper)
+            m[0, 2] += (bw - w) / 2
+            m[1, 2] += (bh - h) / 2
+            out = cv2.warpAffine(out, m, (bw, bh), flags=cv2.INTER_LINEAR, borderValue=BACKING_GRAY)
         if rotation == 180:
             out = cv2.rotate(out, cv2.ROTATE_180)
         return out
