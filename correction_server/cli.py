@@ -269,3 +269,23 @@ def roll_command(
     with atomic_output(out) as tmp:
         tmp.write_text(roll_csv(lines), encoding="utf-8")
     typer.echo(f"{len(lines)} candidates of centre {centre.upper()} written to {out}.")
+
+
+@office_app.command("lock-scheme")
+def lock_scheme_command(
+    paper: str = typer.Option(..., "--paper", help="The paper's code, e.g. U3."),
+    session_name: str | None = typer.Option(None, "--session", help="The exam session, if several."),
+    db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Lock the barème after the standardisation meeting: correctors may then enter marks."""
+    from correction_server.audit import SYSTEM
+    from correction_server.db import transaction
+    from correction_server.dispatch import find_paper
+    from correction_server.scheme import lock_scheme
+
+    def work(factory):
+        with transaction(factory) as session:
+            return lock_scheme(session, find_paper(session, paper, session_name), SYSTEM)
+
+    locked_at = _with_database(db, work)
+    typer.echo(f"Barème of {paper} locked on {locked_at:%Y-%m-%d %H:%M} UTC: correctors can enter marks.")
