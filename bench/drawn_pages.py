@@ -148,7 +148,7 @@ def draw_upright(spec: DrawnPage, model: CopyModel) -> np.ndarray:
             _draw_label(img, spec, model, ppm, rng)
         if spec.header_scribble:
             # An answer started in the header: below the identity boxes, left of the label.
-            _scribble(img, (hx + 2, hy + 38, 100, 12), ppm, rng, 1, pitch_mm=10)
+            _scribble(img, (hx + 44, hy + 38, 66, 12), ppm, rng, 1, pitch_mm=10)
     if spec.codes or spec.writing:
         _rules(img, model.answer_first if first else model.answer, ppm)
     if spec.writing:
@@ -181,10 +181,19 @@ def _draw_label(img: np.ndarray, spec: DrawnPage, model: CopyModel, ppm: float, 
     np.minimum(region, turned[: region.shape[0], : region.shape[1]], out=region)
 
 
-def scan_like(upright: np.ndarray, *, rotation: int = 0, skew: float = 0.0, seed: int = 0) -> np.ndarray:
+def scan_like(
+    upright: np.ndarray, *, rotation: int = 0, skew: float = 0.0, seed: int = 0, overscan_mm: float = 0.0
+) -> np.ndarray:
     """What a feeder makes of the sheet: skewed by `skew` degrees (clockwise), fed turned so that
-    turning the image `rotation` degrees clockwise makes it upright, on grey paper with noise."""
+    turning the image `rotation` degrees clockwise makes it upright, on grey paper with noise.
+
+    With `overscan_mm`, the scan area is that much larger than the sheet on every side (the
+    feeder's white backing shows around it), so a strongly skewed sheet keeps its corners.
+    """
     img = upright
+    if overscan_mm:
+        pad = int(round(overscan_mm * img.shape[1] / 210.0))
+        img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     if skew:
         h, w = img.shape
         # OpenCV's angle is counter-clockwise: a negative angle turns the content clockwise.

@@ -111,14 +111,16 @@ def corner_zones_mm(model: CopyModel, zone_mm: float = CORNER_ZONE_MM) -> list[B
     ]
 
 
-def read_page_codes(gray: np.ndarray, pixels_per_mm: float, model: CopyModel) -> list[FoundCode]:
+def read_page_codes(
+    gray: np.ndarray, pixels_per_mm: float, model: CopyModel, zone_mm: float = CORNER_ZONE_MM
+) -> list[FoundCode]:
     """Codes in the four corners of a page image, whatever its orientation.
 
     A page turned by 90° has its corners where a landscape image has them, so the
     zones are taken from the image's own aspect, not the model's.
     """
     height, width = gray.shape[:2]
-    zone = int(CORNER_ZONE_MM * pixels_per_mm)
+    zone = int(zone_mm * pixels_per_mm)
     found: list[FoundCode] = []
     for x0, y0 in ((0, 0), (width - zone, 0), (0, height - zone), (width - zone, height - zone)):
         x0, y0 = max(0, x0), max(0, y0)

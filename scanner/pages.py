@@ -70,6 +70,8 @@ HEADER_GRID_PX_PER_MM = 4.0
 HEADER_INK_CONTRAST = 70
 HEADER_INK_MIN_PX = 60  # at 4 px/mm: a short handwritten word is several hundred
 LABEL_INK_MIN_PX = 150
+# Codes sit 7–22 mm from the sheet's edges; a 5° skew moves a corner code by up to 13 mm more.
+WIDE_CORNER_ZONE_MM = 62.0
 
 _PAGE_CORNERS = {"TL": (0, 0), "TR": (1, 0), "BL": (0, 1), "BR": (1, 1)}
 
@@ -147,6 +149,22 @@ class _CodeVerdict:
     disagree: bool = False
     rejected: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+def find_page_codes(img: AnalysisImage, model: CopyModel, *, has_ink: bool) -> list[FoundCode]:
+    """Corner zones first (≈1 ms); wider zones when a strongly skewed or shifted sheet moved the
+    codes out of them; the whole page last, only for a page with ink on it (an annex, or codes far
+    from where they should be). A blank verso costs the first step only."""
+    ppm = img.pixels_per_mm
+    found = read_page_codes(img.gray, ppm, model)
+    if sum(c.page_code is not None for c in found) >= 2:
+        return found
+    wider = read_page_codes(img.gray, ppm, model, zone_mm=WIDE_CORNER_ZONE_MM)
+    if len(wider) > len(found):
+        found = wider
+    if not found and has_ink:
+        found = read_codes(img.gray)
+    return found
 
 
 def judge_codes(found: list[FoundCode], shape: tuple[int, int]) -> _CodeVerdict:
@@ -301,13 +319,12 @@ def read_label_code(img: AnalysisImage, placement_small: np.ndarray, model: Copy
 def analyse(
     page: SourcePage, img: AnalysisImage, model: CopyModel, expected_paper: str | None
 ) -> PageAnalysis:
-    ppm = img.pixels_per_mm
-    found = read_page_codes(img.gray, ppm, model)
-    verdict = judge_codes(found, img.gray.shape)
-    notes = list(verdict.notes)
     small = _eighth(img)
     dpi_small = img.dpi * small.shape[1] / img.width
     cells = ink_cells(small, dpi_small)
+    found = find_page_codes(img, model, has_ink=cells > BLANK_MAX_INK_CELLS)
+    verdict = judge_codes(found, img.gray.shape)
+    notes = list(verdict.notes)
     ink_ratio = cells / max(1, small.size)
     placement_small = fit_placement(verdict.agreeing, model) if verdict.agreeing else None
     if placement_small is not None:
@@ -369,8 +386,12 @@ def _eighth(img: AnalysisImage) -> np.ndarray:
     step = max(1, 8 // img.factor)
     if step == 1:
         return img.gray
-    size = (max(1, img.gray.shape[1] // step), max(1, img.gray.shape[0] // step))
-    return cv2.resize(img.gray, size, interpolation=cv2.INTER_AREA)
+    # A whole number of cells per side keeps OpenCV on its fast integer-ratio path (2.4 → 0.9 ms).
+    rows, cols = img.gray.shape[0] // step, img.gray.shape[1] // step
+    if rows == 0 or cols == 0:
+        return img.gray
+    cropped = img.gray[: rows * step, : cols * step]
+    return cv2.resize(cropped, (cols, rows), interpolation=cv2.INTER_AREA)
 
 
 def process_page(page: SourcePage, model: CopyModel, expected_paper: str | None = None) -> ProcessedPage:

@@ -30,10 +30,9 @@ def upright(spec: DrawnPage):
 
 
 @cache
-def scan_jpeg(spec: DrawnPage, rotation: int = 0, skew: float = 0.0, quality: int = 75) -> bytes:
-    return jpeg_bytes(
-        scan_like(upright(spec), rotation=rotation, skew=skew, seed=spec.seed), spec.dpi, quality
-    )
+def scan_jpeg(spec: DrawnPage, rotation: int = 0, skew: float = 0.0, overscan_mm: float = 0.0) -> bytes:
+    gray = scan_like(upright(spec), rotation=rotation, skew=skew, seed=spec.seed, overscan_mm=overscan_mm)
+    return jpeg_bytes(gray, spec.dpi)
 
 
 @cache

@@ -1,0 +1,352 @@
+"""Scan pipeline throughput: pages per second per core, against a naive baseline measured here.
+
+Generates realistic 300 dpi grayscale booklet pages (4-page copies: filled answers,
+stuck labels, a few pages upside down, skewed sheets), wraps them in a scanner-like
+PDF (one JPEG per page, DCTDecode), then times:
+
+- the pipeline on one core: iter_source_pages + process_page + writing each
+  corrector-facing image and its SHA-256 to a temporary folder;
+- the same on every core (one worker process per core);
+- a naive baseline in the same process: render each PDF page at 300 dpi with
+  pypdfium2, read the codes on the full page, deskew the whole page, mask the
+  header, re-encode as JPEG.
+
+Then the time per step (median ms per page) and the masking methods compared.
+Last line, exactly:
+pages_per_s_per_core=<x> pages_per_s_all=<y> baseline_pages_per_s_per_core=<z> ratio=<x/z>
+
+Usage: python bench/scan_throughput.py [--pages 240] [--baseline-pages 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import multiprocessing
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, pdf_of_jpegs, scan_like  # noqa: E402
+from scanner import codes as code_reader  # noqa: E402
+from scanner import pages as page_steps  # noqa: E402
+from scanner.decoding import decode_for_analysis, keep_decode_buffers  # noqa: E402
+from scanner.masking import (  # noqa: E402
+    block_grid,
+    header_polygon,
+    mask_jpeg_lossless,
+    mask_jpeg_reencode,
+)
+from scanner.pages import process_page  # noqa: E402
+from scanner.sources import SourcePage, iter_source_pages  # noqa: E402
+from templates.copy_model import load_model  # noqa: E402
+from templates.identifiers import new_copy_id  # noqa: E402
+
+PAPER = "U3"
+PAGES_PER_COPY = 4
+GLIBC_TUNABLES = "glibc.malloc.mmap_threshold=134217728:glibc.malloc.trim_threshold=268435456"
+
+
+# ---------------------------------------------------------------- generating the scans
+
+
+def _one_page(args: tuple[int, str, int, str]) -> bytes:
+    seed, copy_id, number, registration = args
+    model = load_model()
+    rng = np.random.default_rng(seed)
+    spec = DrawnPage(
+        paper=PAPER,
+        copy_id=copy_id,
+        number=number,
+        registration=registration if number == 1 else None,
+        seed=seed,
+    )
+    rotation = 180 if rng.random() < 0.06 else 0  # a sheet fed the wrong way now and then
+    skew = float(rng.normal(0, 0.8))  # feeders skew sheets by a degree or so
+    return jpeg_bytes(scan_like(draw_upright(spec, model), rotation=rotation, skew=skew, seed=seed))
+
+
+def generate_pdf(pages: int, folder: Path, workers: int) -> Path:
+    copies = (pages + PAGES_PER_COPY - 1) // PAGES_PER_COPY
+    jobs = []
+    for c in range(copies):
+        copy_id = new_copy_id()
+        registration = f"C{c:06d}"
+        for number in range(1, PAGES_PER_COPY + 1):
+            jobs.append((c * 10 + number, copy_id, number, registration))
+    jobs = jobs[:pages]
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        jpegs = pool.map(_one_page, jobs, chunksize=4)
+    path = folder / "scan_batch.pdf"
+    path.write_bytes(pdf_of_jpegs(jpegs))
+    return path
+
+
+# ---------------------------------------------------------------- the pipeline
+
+
+_MODEL = None
+_OUT: Path | None = None
+
+
+def _worker_init(out: str) -> None:
+    global _MODEL, _OUT
+    keep_decode_buffers()
+    cv2.setNumThreads(1)  # one worker per core: no hidden extra threads in the figures
+    _MODEL = load_model()
+    _OUT = Path(out)
+
+
+def handle_page(page: SourcePage) -> tuple[str, int | None, bool]:
+    """What the import does per page: analyse, then write the corrector-facing image by its hash."""
+    assert _MODEL is not None and _OUT is not None
+    result = process_page(page, _MODEL, PAPER)
+    if result.image is not None:
+        digest = hashlib.sha256(result.image).hexdigest()
+        suffix = ".jpg" if result.media_type == "image/jpeg" else ".png"
+        (_OUT / f"{digest}{suffix}").write_bytes(result.image)
+    return page.source, result.analysis.number, result.analysis.codes_read > 0
+
+
+def run_one_core(pdf: Path, out: Path) -> tuple[float, float, list]:
+    """(wall seconds, CPU seconds, results): the CPU time is what one core spent, whatever else
+    the machine was doing meanwhile."""
+    _worker_init(str(out))
+    start, cpu = time.perf_counter(), time.process_time()
+    results = [handle_page(p) for p in iter_source_pages(pdf, pdf.name) if isinstance(p, SourcePage)]
+    return time.perf_counter() - start, time.process_time() - cpu, results
+
+
+def run_all_cores(pdf: Path, out: Path, workers: int) -> tuple[float, list]:
+    # Workers start with the malloc settings from their environment (ARCHITECTURE.md, "two traps").
+    os.environ["GLIBC_TUNABLES"] = GLIBC_TUNABLES
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_worker_init, initargs=(str(out),)) as pool:
+        pool.map(abs, range(workers * 4))  # workers up and imported before the clock starts
+        start = time.perf_counter()
+        pages = (p for p in iter_source_pages(pdf, pdf.name) if isinstance(p, SourcePage))
+        results = list(pool.imap(handle_page, pages, chunksize=2))
+        elapsed = time.perf_counter() - start
+    return elapsed, results
+
+
+# ---------------------------------------------------------------- the naive baseline
+
+
+def run_baseline(pdf: Path, out: Path, limit: int) -> tuple[float, float, int]:
+    """Render, decode the full page, read codes on the full page, deskew, mask, re-encode."""
+    import pypdfium2 as pdfium
+
+    model = load_model()
+    start, cpu = time.perf_counter(), time.process_time()
+    doc = pdfium.PdfDocument(str(pdf))
+    count = min(limit, len(doc))
+    ppm = 300 / 25.4
+    for index in range(count):
+        page = doc[index]
+        gray = page.render(scale=300 / 72, grayscale=True).to_numpy()
+        if gray.ndim == 3:
+            gray = gray[:, :, 0]
+        gray = np.ascontiguousarray(gray)
+        found = code_reader.read_codes(gray)
+        codes = [c for c in found if c.page_code is not None]
+        placement = page_steps.fit_placement(codes, model) if codes else None
+        angle = 0.0
+        if placement is not None:
+            rotation, skew = page_steps.rotation_and_skew(placement)
+            angle = rotation + skew
+        h, w = gray.shape
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
+        straight = cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+        if codes and codes[0].page_code.page == 1:
+            x, y, bw, bh = model.header
+            straight[int(y * ppm) : int((y + bh) * ppm), int(x * ppm) : int((x + bw) * ppm)] = 255
+        ok, buf = cv2.imencode(".jpg", straight, [cv2.IMWRITE_JPEG_QUALITY, 75])
+        data = buf.tobytes()
+        (out / f"{hashlib.sha256(data).hexdigest()}.jpg").write_bytes(data)
+        page.close()
+    doc.close()
+    return time.perf_counter() - start, time.process_time() - cpu, count
+
+
+# ---------------------------------------------------------------- where the time goes
+
+
+def _ms(fn, *args):
+    start = time.perf_counter()
+    value = fn(*args)
+    return value, (time.perf_counter() - start) * 1000
+
+
+def step_profile(pdf: Path, out: Path, model) -> dict[str, list[float]]:
+    """The pipeline's steps timed one by one on every page (same code as process_page)."""
+    steps: dict[str, list[float]] = {}
+
+    def note(name: str, ms: float) -> None:
+        steps.setdefault(name, []).append(ms)
+
+    iterator = iter_source_pages(pdf, pdf.name)
+    while True:
+        start = time.perf_counter()
+        page = next(iterator, None)
+        note("source page (PDF stream, raw)", (time.perf_counter() - start) * 1000)
+        if page is None:
+            break
+        img, ms = _ms(decode_for_analysis, page.data, page.media_type, page.dpi)
+        note(f"reduced decode (1/{img.factor})", ms)
+        found, ms = _ms(code_reader.read_page_codes, img.gray, img.pixels_per_mm, model)
+        note("corner codes (zxing, 4 zones)", ms)
+        verdict, ms = _ms(page_steps.judge_codes, found, img.gray.shape)
+        placement, ms2 = _ms(page_steps.fit_placement, verdict.agreeing, model)
+        note("codes agree + rotation/skew fit", ms + ms2)
+        small, ms = _ms(page_steps._eighth, img)
+        cells, ms2 = _ms(page_steps.ink_cells, small, img.dpi / 8)
+        note("1/8 image + blank test", ms + ms2)
+        if verdict.number == 1 and placement is not None:
+            _, ms = _ms(page_steps.read_label_code, img, placement, model)
+            note("page 1: label code", ms)
+            grid, ms = _ms(page_steps.header_grid, img.gray, placement, model)
+            _, ms2 = _ms(page_steps.header_ink, grid, model)
+            note("page 1: header ink", ms + ms2)
+            polygon = header_polygon(placement * img.factor, model)
+            image, ms = _ms(mask_jpeg_lossless, page.data, polygon)
+            note("page 1: lossless mask (DCT domain)", ms)
+        else:
+            image = page.data
+        start = time.perf_counter()
+        digest = hashlib.sha256(image).hexdigest()
+        (out / f"{digest}.jpg").write_bytes(image)
+        note("SHA-256 + write image", (time.perf_counter() - start) * 1000)
+    return steps
+
+
+def mask_methods(pdf: Path, model, count: int = 15) -> dict[str, float]:
+    """Median ms to mask a page 1 by each method (same zone, same pages)."""
+    page1 = []
+    for page in iter_source_pages(pdf, pdf.name):
+        if isinstance(page, SourcePage):
+            result = process_page(page, model, PAPER)
+            if result.analysis.number == 1 and result.analysis.placement is not None:
+                page1.append((page.data, np.array(result.analysis.placement).reshape(2, 3)))
+        if len(page1) >= count:
+            break
+    timings: dict[str, list[float]] = {"lossless DCT (tjTransform filter)": [], "decode+re-encode q85": []}
+    jpegtran = shutil.which("jpegtran")
+    if jpegtran:
+        timings["jpegtran -drop (subprocess)"] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for data, placement in page1:
+            polygon = header_polygon(placement, model)
+            timings["lossless DCT (tjTransform filter)"].append(_ms(mask_jpeg_lossless, data, polygon)[1])
+            timings["decode+re-encode q85"].append(_ms(mask_jpeg_reencode, data, polygon)[1])
+            if jpegtran:
+                ms = _jpegtran_drop(jpegtran, data, polygon, Path(tmp))
+                timings["jpegtran -drop (subprocess)"].append(ms)
+    return {name: statistics.median(v) for name, v in timings.items() if v}
+
+
+def _jpegtran_drop(jpegtran: str, data: bytes, polygon, tmp: Path) -> float:
+    """Drop a white JPEG over the header's bounding blocks (rectangles only: the zone's box)."""
+    header = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    height, width = header.shape[0] * 8, header.shape[1] * 8
+    grid = block_grid(polygon, width, height)
+    rows, cols = np.nonzero(grid)
+    x0, y0 = int(cols.min()) * 8, int(rows.min()) * 8
+    w, h = (int(cols.max()) + 1) * 8 - x0, (int(rows.max()) + 1) * 8 - y0
+    white = tmp / f"white_{w}x{h}.jpg"
+    if not white.exists():
+        cv2.imwrite(str(white), np.full((h, w), 255, np.uint8))
+    src = tmp / "in.jpg"
+    src.write_bytes(data)
+    start = time.perf_counter()
+    subprocess.run(
+        [jpegtran, "-drop", f"+{x0}+{y0}", str(white), "-outfile", str(tmp / "out.jpg"), str(src)],
+        check=True,
+        capture_output=True,
+    )
+    return (time.perf_counter() - start) * 1000
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=240)
+    parser.add_argument("--baseline-pages", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    model = load_model()
+    cv2.setNumThreads(1)
+    with tempfile.TemporaryDirectory(prefix="massicot-bench-") as tmp:
+        folder = Path(tmp)
+        start = time.perf_counter()
+        pdf = generate_pdf(args.pages, folder, args.workers)
+        size_mb = pdf.stat().st_size / 1e6
+        print(
+            f"generated {args.pages} pages (300 dpi grayscale JPEG q75 in one PDF, {size_mb:.0f} MB, "
+            f"{size_mb * 1000 / args.pages:.0f} KB/page) in {time.perf_counter() - start:.1f} s"
+        )
+
+        def fresh(name: str) -> Path:
+            path = folder / name
+            shutil.rmtree(path, ignore_errors=True)
+            path.mkdir()
+            return path
+
+        run_one_core(pdf, fresh("warmup"))  # page cache and imports warm for every run alike
+        one_s, one_cpu, results = run_one_core(pdf, fresh("one"))
+        coded = sum(1 for _, number, read in results if read and number is not None)
+        print(
+            f"one core : {len(results)} pages in {one_s:.2f} s wall, {one_cpu:.2f} s CPU, "
+            f"{coded} with codes read"
+        )
+        all_s, results_all = run_all_cores(pdf, fresh("all"), args.workers)
+        print(f"{args.workers} cores: {len(results_all)} pages in {all_s:.2f} s wall")
+        if sorted(results_all) != sorted(results):
+            print("WARNING: the multi-core run did not give the same results as the one-core run")
+        base_s, base_cpu, base_n = run_baseline(pdf, fresh("baseline"), args.baseline_pages)
+        print(
+            f"baseline : {base_n} pages in {base_s:.2f} s wall, {base_cpu:.2f} s CPU "
+            "(render 300 dpi, full-page codes, warp, re-encode)"
+        )
+        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+        steps = step_profile(pdf, fresh("steps"), model)
+        print("\nwhere the time goes (median ms per page that has the step; one core):")
+        total = 0.0
+        for name, values in steps.items():
+            median = statistics.median(values)
+            share = sum(values) / len(results)
+            total += share
+            print(f"  {name:40s} {median:7.2f} ms   (n={len(values)}, {share:6.2f} ms per page on average)")
+        print(f"  {'sum of steps, per page on average':40s} {total:7.2f} ms")
+        print("\nmasking a page 1 (median ms):")
+        for name, median in mask_methods(pdf, model).items():
+            print(f"  {name:40s} {median:7.2f} ms")
+
+    # Per core = pages per CPU-second of one process pinned to one thread (wall figures above):
+    # the machine is shared, and CPU time is what a dedicated core would spend.
+    per_core = len(results) / one_cpu
+    all_cores = len(results_all) / all_s
+    baseline = base_n / base_cpu
+    print(
+        f"pages_per_s_per_core={per_core:.1f} pages_per_s_all={all_cores:.1f} "
+        f"baseline_pages_per_s_per_core={baseline:.2f} ratio={per_core / baseline:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
