@@ -1,0 +1,199 @@
+"""Login, session cookies, CSRF, rate limit, logout, set-password links and languages."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from auth_world import PASSWORD, SECRET, make_client
+from sqlalchemy import update
+
+from correction_server import auth, i18n
+from correction_server.access import can_see_copy, can_see_identity, corrector_can_see_copy
+from correction_server.models import LoginSession, Role, User
+
+
+def _pre_token(client) -> str:
+    page = client.get("/login")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def _login(client, username: str, password: str = PASSWORD, **extra):
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": _pre_token(client), **extra},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture
+def people(client):
+    factory = client.app.state.session_factory
+    with factory() as s:
+        users = {}
+        for name, role in (("office@ac.fr", Role.OFFICE), ("corr@lycee.fr", Role.CORRECTOR)):
+            user = User(username=name, role=role, password_hash=auth.hash_password(PASSWORD))
+            s.add(user)
+            s.flush()
+            users[name] = user.id
+        s.commit()
+    return users
+
+
+def test_passwords_are_argon2_and_checked() -> None:
+    hashed = auth.hash_password("correct horse battery")
+    assert hashed.startswith("$argon2id$") and "correct horse" not in hashed
+    assert auth.verify_password(hashed, "correct horse battery")
+    assert not auth.verify_password(hashed, "correct horse batterY")
+    assert not auth.verify_password(None, "anything at all")
+    with pytest.raises(auth.WeakPassword):
+        auth.hash_password("short")
+
+
+def test_login_sets_a_safe_cookie_and_logout_ends_the_session(client, people) -> None:
+    wrong = _login(client, "office@ac.fr", "not the password")
+    assert wrong.status_code == 401 and "Identifiant ou mot de passe incorrect" in wrong.text
+    done = _login(client, "OFFICE@ac.fr", next="/office/dispatch")
+    assert done.status_code == 303 and done.headers["location"] == "/office/dispatch"
+    cookie = done.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax") and "Secure" not in cookie
+    stolen = client.cookies.get(auth.SESSION_COOKIE)
+    home = client.get("/home")
+    assert home.status_code == 200
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', home.text).group(1)
+    assert client.post("/logout", follow_redirects=False).status_code == 403  # no CSRF token
+    out = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert out.status_code == 303
+    client.cookies.set(auth.SESSION_COOKIE, stolen)  # a copied cookie dies with the session
+    assert client.get("/home", follow_redirects=False).status_code == 401
+
+
+def test_secure_cookie_over_https(db_url, tmp_path, people) -> None:
+    with make_client(db_url, tmp_path / "s", base_url="https://testserver") as client:
+        done = _login(client, "office@ac.fr")
+        assert done.status_code == 303 and "Secure" in done.headers["set-cookie"]
+
+
+def test_login_form_needs_its_token(client, people) -> None:
+    client.get("/login")
+    refused = client.post(
+        "/login", data={"username": "office@ac.fr", "password": PASSWORD, "csrf_token": "forged"}
+    )
+    assert refused.status_code == 400 and auth.SESSION_COOKIE not in client.cookies
+
+
+def test_csrf_header_for_scripts_and_form_field_for_forms(client, people) -> None:
+    _login(client, "office@ac.fr")
+    page = client.get("/office/dispatch")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    bad = client.post("/office/dispatch/999", headers={auth.CSRF_HEADER: "wrong"})
+    assert bad.status_code == 403
+    by_header = client.post(
+        "/office/dispatch/999", headers={auth.CSRF_HEADER: csrf, "accept": "application/json"}
+    )
+    by_form = client.post(
+        "/office/dispatch/999", data={"csrf_token": csrf}, headers={"accept": "application/json"}
+    )
+    assert by_header.status_code == by_form.status_code == 404  # past the CSRF check: no such paper
+
+
+def test_failed_logins_are_limited_per_username_and_ip(client, people) -> None:
+    for _ in range(auth.LOGIN_MAX_FAILURES):
+        assert _login(client, "office@ac.fr", "guess guess").status_code == 401
+    blocked = _login(client, "office@ac.fr")  # even the right password now waits
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+    assert "Trop d&#39;essais" in blocked.text
+    assert _login(client, "corr@lycee.fr").status_code == 303  # another username is not blocked
+
+    limiter = auth.LoginRateLimiter(max_failures=2, window_seconds=60)
+    limiter.failed("a", "1.1.1.1")
+    limiter.failed("a", "1.1.1.1")
+    assert limiter.retry_after("a", "1.1.1.1") > 0
+    assert limiter.retry_after("a", "2.2.2.2") == 0  # another address is not blocked
+    limiter.succeeded("a", "1.1.1.1")
+    assert limiter.retry_after("a", "1.1.1.1") == 0
+
+
+def test_tampered_expired_or_disabled_sessions_are_refused(client, people) -> None:
+    factory = client.app.state.session_factory
+    _login(client, "corr@lycee.fr")
+    good = client.cookies.get(auth.SESSION_COOKIE)
+    client.cookies.set(auth.SESSION_COOKIE, good[:-2] + ("AA" if not good.endswith("AA") else "BB"))
+    assert client.get("/home", follow_redirects=False).status_code == 401
+    client.cookies.set(auth.SESSION_COOKIE, good)
+    assert client.get("/home").status_code == 200
+    with factory() as s:
+        s.execute(update(LoginSession).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+        s.commit()
+    assert client.get("/home", follow_redirects=False).status_code == 401
+    _login(client, "corr@lycee.fr")
+    with factory() as s:
+        s.execute(update(User).where(User.username == "corr@lycee.fr").values(active=False))
+        s.commit()
+    assert client.get("/home", follow_redirects=False).status_code == 401
+
+
+def test_browser_pages_redirect_to_login_and_next_is_kept_on_site(client, people) -> None:
+    page = client.get("/office/dispatch", headers={"accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/office/dispatch"
+    done = _login(client, "office@ac.fr", next="//evil.example/")
+    assert done.headers["location"] == "/home"
+
+
+def test_wrong_role_gets_a_plain_page(client, people) -> None:
+    _login(client, "corr@lycee.fr")
+    page = client.get("/office/dispatch", headers={"accept": "text/html"})
+    assert page.status_code == 403 and "Votre compte ne permet pas" in page.text
+
+
+def test_set_password_link_works_once(client, people) -> None:
+    factory = client.app.state.session_factory
+    with factory() as s:
+        token = auth.set_password_token(s.get(User, people["corr@lycee.fr"]), SECRET)
+    form = client.get(f"/password/{token}")
+    pre = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    short = client.post(f"/password/{token}", data={"password": "x", "confirm": "x", "csrf_token": pre})
+    assert short.status_code == 400
+    new = "a brand new passphrase"
+    done = client.post(
+        f"/password/{token}",
+        data={"password": new, "confirm": new, "csrf_token": pre},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert client.get(f"/password/{token}").status_code == 404  # used: no longer valid
+    assert _login(client, "corr@lycee.fr", new).status_code == 303
+
+
+def test_french_by_default_english_on_request(client) -> None:
+    page = client.get("/login")
+    assert '<html lang="fr">' in page.text and "Connexion" in page.text
+    switched = client.get("/lang/en?next=/login")
+    assert '<html lang="en">' in switched.text and "Log in" in switched.text
+    assert 'for="username"' in page.text and 'class="skip-link"' in page.text  # labels, skip link
+
+
+def test_every_french_word_has_an_english_one() -> None:
+    missing = sorted(set(i18n.CATALOGUE["fr"]) - set(i18n.CATALOGUE["en"]))
+    assert not missing, f"no English for: {missing}"
+    assert (
+        i18n.translate("en", "login.too_many", minutes=3)
+        == "Too many failed attempts. Try again in 3 minute(s)."
+    )
+
+
+def test_ownership_rules(session_factory) -> None:
+    from auth_world import build_world
+
+    world = build_world(session_factory, SECRET)
+    with session_factory() as s:
+        c1 = s.get(User, world.accounts["corrector"].user_id)
+        k1 = s.get(User, world.accounts["coordinator"].user_id)
+        office = s.get(User, world.accounts["office"].user_id)
+        own, other = world.objects["corrector"]["copy_id"]
+        assert corrector_can_see_copy(s, c1, own) and not corrector_can_see_copy(s, c1, other)
+        u3_copy, u4_copy = world.objects["coordinator"]["copy_id"]
+        assert can_see_copy(s, k1, u3_copy) and not can_see_copy(s, k1, u4_copy)
+        assert can_see_copy(s, office, u4_copy) and not can_see_copy(s, office, "NOSUCHCOPY")
+        assert can_see_identity(office) and not can_see_identity(c1) and not can_see_identity(k1)
