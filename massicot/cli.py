@@ -46,3 +46,24 @@ def main() -> None:
     except KeyboardInterrupt:
         _err.print("Stopped. Everything received so far is kept; run the same command to resume.")
         sys.exit(130)
+    except Exception:  # noqa: BLE001 - the last guard: people get plain words, the log gets the detail
+        log = _write_crash_log()
+        _err.print(
+            "[bold red]Error:[/] Massicot met an unexpected problem and stopped; what was already "
+            f"saved is kept. The details are in {log}: send that file to your support.",
+            soft_wrap=True,
+        )
+        sys.exit(70)
+
+
+def _write_crash_log() -> str:
+    import tempfile
+    import traceback
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    folder = Path(tempfile.gettempdir()) / "massicot-crashes"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"crash-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.log"
+    path.write_text(" ".join(sys.argv) + "\n\n" + traceback.format_exc(), encoding="utf-8")
+    return str(path)

@@ -10,9 +10,15 @@ import typer
 def register_demo_command(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(
-        directory: Path = typer.Option(Path("demo"), "--dir", help="Folder for the demo session."),
+        directory: Path = typer.Option(
+            Path("demo"), "--dir", help="Folder for the demo (made anew at each run)."
+        ),
+        serve: bool = typer.Option(
+            True, "--serve/--no-serve", help="Keep the server running at the end for you to log in."
+        ),
+        port: int | None = typer.Option(None, "--port", help="Server port (default: a free one)."),
     ) -> None:
-        """Build a sample session in a local folder and run it as far as Massicot goes today."""
+        """Run a whole sample session: print, scan with mishaps, seal, push, dispatch, mark."""
         from massicot.demo_run import run_demo
 
-        run_demo(directory)
+        run_demo(directory, serve=serve, port=port)
