@@ -103,7 +103,7 @@
     const box = $("#missing");
     const label = words["state_" + server.status] || server.status;
     box.textContent = missing.length
-      ? label + " — " + words.missing.replace("{what}", missing.join(", "))
+      ? label + " — " + words.missing.replace("{what}", missing.map((m) => (m === "appreciation" ? words.appreciation_short : m)).join(", "))
       : label;
     box.className = "missing state-" + server.status;
   }
@@ -603,6 +603,7 @@
     return el;
   }
 
+  const DEFAULT_COLOUR = { tick: "green", highlight: "yellow" };
   const COLOURS = { red: "#c8102e", green: "#17803d", blue: "#1f4fbf", black: "#111", yellow: "#ffd400" };
 
   function renderLayer(pageId) {
@@ -619,7 +620,7 @@
     const unit = w / 100;
     for (const item of local.layers[String(pageId)] || []) {
       const g = svgEl("g", { "data-id": item.id, class: "item item-" + item.kind }, svg);
-      const colour = COLOURS[item.colour] || COLOURS.red;
+      const colour = COLOURS[item.colour || DEFAULT_COLOUR[item.kind]] || COLOURS.red;
       const x = item.x * w;
       const y = item.y * h;
       if (item.kind === "tick") {

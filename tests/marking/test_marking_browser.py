@@ -1,0 +1,338 @@
+"""A corrector in headless Chromium against a real server process on 127.0.0.1.
+
+Marks a whole lot with the keyboard only, annotates, uses the comment bank, reloads and finds
+everything, meets the conflict message from a second tab, and loses nothing when the server is
+killed (SIGKILL) right after an acknowledged save.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from marking_world import build_world, page_jpeg
+from sqlalchemy import select
+
+from correction_server import auth, comments
+from correction_server.db import make_engine, make_session_factory
+from correction_server.models import AnnotationLayer, Marking, QuestionMark, User
+from correction_server.storage import LocalStore
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+PASSWORD = "a long corrector password"
+SECRET = "browser-test-secret"
+SCREENSHOT_DIR = Path(os.environ.get("MASSICOT_SCREENSHOTS", "/tmp/massicot-screenshots"))
+
+
+def _need(path: str) -> None:
+    if not Path(path).exists() and shutil.which(path) is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{path} is missing (CI=true: this must not be skipped)")
+        pytest.skip(f"{path} is missing")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`massicot serve` in its own process; start() again after a kill reuses the same port."""
+
+    def __init__(self, db_url: str, store: Path, data: Path) -> None:
+        self.db_url, self.store, self.data = db_url, store, data
+        self.port = _free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {**os.environ, "MASSICOT_SECRET_KEY": SECRET, "MASSICOT_DATA": str(self.data)}
+        massicot = str(Path(sys.executable).parent / "massicot")
+        self.process = subprocess.Popen(
+            [massicot, "serve", "--db", self.db_url, "--store", str(self.store), "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.data / "server.log", "ab"),  # noqa: SIM115 - kept for the process's life
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError((self.data / "server.log").read_text()[-3000:])
+            try:
+                if httpx.get(self.base + "/login", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not answer within 30 s")
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def site(fresh_database, tmp_path):
+    _need(CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    url = fresh_database("sqlite")
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    store = LocalStore(tmp_path / "store")
+    shas = [store.put(page_jpeg(f"Page {n}")) for n in (1, 2)]
+    now = datetime.now(UTC)
+    world = build_world(
+        factory,
+        window=(now - timedelta(days=1), now + timedelta(days=5)),
+        password_hash=auth.hash_password(PASSWORD),
+        image_shas=shas,
+    )
+    with factory() as session, session.begin():
+        coordinator = session.get(User, world.coordinator_id)
+        comments.add(session, coordinator, world.paper_id, "Justifiez chaque étape du calcul.", shared=True)
+        corrector = session.get(User, world.corrector_id)
+        comments.add(session, corrector, world.paper_id, "Unités manquantes.")
+    server = Server(url, tmp_path / "store", tmp_path)
+    server.start()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield world, server, browser, factory
+        finally:
+            browser.close()
+            server.stop()
+            engine.dispose()
+
+
+def login(browser, server: Server):
+    context = browser.new_context(base_url=server.base, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto("/login?next=/marking")
+    page.fill("input[name=username]", "corrector1")
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(server.base + "/marking")
+    return context, page
+
+
+def wait_saved(page) -> None:
+    page.wait_for_function(
+        "() => document.querySelector('#save-status').dataset.state === 'saved'", timeout=10_000
+    )
+
+
+def marking_of(factory, copy_id: str):
+    with factory() as session:
+        row = session.scalar(select(Marking).where(Marking.copy_id == copy_id))
+        if row is None:
+            return None, {}
+        marks = {
+            qm.question_id: qm.points
+            for qm in session.scalars(select(QuestionMark).where(QuestionMark.marking_id == row.id))
+        }
+        return row, marks
+
+
+def test_mark_a_whole_lot_with_the_keyboard_only(site):
+    world, server, browser, factory = site
+    context, page = login(browser, server)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("link", name="Continuer la correction").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/marking/copies/{world.copies[0]}")
+    typed = {
+        world.copies[0]: ("3,5", "6", "7"),
+        world.copies[1]: ("4", "0", "9,5"),
+        world.copies[2]: ("1", "2", "3"),
+    }
+    for n, copy_id in enumerate(world.copies[:3]):
+        page.wait_for_url(f"**/marking/copies/{copy_id}")
+        # The first empty mark field has the focus: marks are typed straight away.
+        for value in typed[copy_id]:
+            page.keyboard.type(value)
+            page.keyboard.press("Enter")  # next field; after the last one, the appreciation
+        page.keyboard.type(f"Appréciation de la copie {n + 1}.")
+        page.keyboard.press("Alt+C")  # the comment bank: filter, Enter inserts
+        page.keyboard.type("Justifiez")
+        page.keyboard.press("Enter")
+        wait_saved(page)
+        if n == 0:
+            page.screenshot(path=str(_shot("copy_view_marked.png")), full_page=False)
+        page.keyboard.press("Alt+N")
+    # Copy 4 was recorded blank and copy 5 absent: only a deliberate confirmation marks them.
+    for copy_id, button in ((world.copies[3], "00"), (world.copies[4], "AB")):
+        page.wait_for_url(f"**/marking/copies/{copy_id}")
+        page.keyboard.press("Alt+1")
+        page.keyboard.type("AB")  # typing AB in a mark field does nothing: the field is read-only
+        confirm = page.locator("#confirm-special")
+        assert confirm.get_attribute("data-mark") == button
+        confirm.focus()
+        page.keyboard.press("Enter")
+        wait_saved(page)
+        if copy_id == world.copies[3]:
+            page.keyboard.press("Alt+N")
+    page.goto("/marking")
+    assert "5 copie(s) corrigée(s) sur 5" in page.content()
+    q1, q2, q3 = world.question_ids
+    for copy_id, values in typed.items():
+        row, marks = marking_of(factory, copy_id)
+        assert row.status.value == "marked"
+        assert marks == {q: Decimal(v.replace(",", ".")) for q, v in zip((q1, q2, q3), values, strict=True)}
+        assert row.appreciation.startswith("Appréciation de la copie")
+    assert marking_of(factory, world.copies[0])[0].total == Decimal("16.5")
+    assert marking_of(factory, world.copies[3])[0].special.value == "00"
+    assert marking_of(factory, world.copies[4])[0].special.value == "AB"
+    # Reload: everything typed is back in the page, with the bank comment under the appreciation.
+    page.goto(f"/marking/copies/{world.copies[1]}")
+    assert page.input_value(f"#q-{q3}") == "9,5"
+    assert "Justifiez chaque étape du calcul." in page.locator("#copy-comments").inner_text()
+    context.close()
+
+
+def _shot(name: str) -> Path:
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOT_DIR / name
+
+
+def _click_on_page(page, fig_index: int, fx: float, fy: float) -> None:
+    image = page.locator("figure.page").nth(fig_index).locator("img")
+    image.scroll_into_view_if_needed()
+    image.evaluate("img => img.decode()")
+    box = image.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+
+
+def test_annotate_undo_and_find_it_after_reload(site):
+    world, server, browser, factory = site
+    context, page = login(browser, server)
+    copy_id = world.copies[0]
+    page.goto(f"/marking/copies/{copy_id}")
+    page.locator("figure.page img").first.evaluate("img => img.decode()")
+    page.keyboard.press("Escape")  # leave the mark field that has the focus
+    page.keyboard.press("v")
+    _click_on_page(page, 0, 0.3, 0.2)
+    page.keyboard.press("x")
+    _click_on_page(page, 0, 0.6, 0.3)
+    page.keyboard.press("t")
+    _click_on_page(page, 0, 0.2, 0.5)
+    page.keyboard.type("Unités ?")
+    page.keyboard.press("Enter")
+    page.keyboard.press("h")
+    box = page.locator("figure.page").first.locator("img").bounding_box()
+    page.mouse.move(box["x"] + 100, box["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 400, box["y"] + 340, steps=5)
+    page.mouse.up()
+    page.keyboard.press("d")
+    page.mouse.move(box["x"] + 150, box["y"] + 600)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 300, box["y"] + 650, steps=8)
+    page.mouse.up()
+    page.keyboard.press("Control+z")  # undo the pen stroke
+    # A bank comment placed on the second page.
+    page.locator("#bank-list li", has_text="Unités manquantes.").get_by_role(
+        "button", name="Placer sur la page"
+    ).click()
+    _click_on_page(page, 1, 0.5, 0.5)
+    page.keyboard.press("Escape")
+    wait_saved(page)
+    page.screenshot(path=str(_shot("copy_view_annotated.png")))
+    page.reload()
+    page.locator("figure.page img").first.evaluate("img => img.decode()")
+    page.wait_for_function(
+        "() => document.querySelectorAll('figure.page')[0].querySelectorAll('g.item').length === 4"
+    )
+    kinds = (
+        page.locator("figure.page")
+        .first.locator("g.item")
+        .evaluate_all("els => els.map(e => e.getAttribute('class'))")
+    )
+    assert sorted(kinds) == ["item item-cross", "item item-highlight", "item item-text", "item item-tick"]
+    assert "Unités ?" in page.locator("figure.page").first.inner_html()
+    second = page.locator("figure.page").nth(1)
+    second.scroll_into_view_if_needed()
+    second.locator("g.item-comment").wait_for()
+    assert "Unités manquantes." in second.inner_html()
+    with factory() as session:
+        layers = {
+            layer.page_id: [item["kind"] for item in layer.items]
+            for layer in session.scalars(select(AnnotationLayer))
+        }
+    p1, p2 = world.pages[copy_id]
+    assert sorted(layers[p1]) == ["cross", "highlight", "text", "tick"]
+    assert layers[p2] == ["comment"]
+    context.close()
+
+
+def test_second_tab_is_told_and_shown_the_difference(site):
+    world, server, browser, factory = site
+    context, first = login(browser, server)
+    copy_id = world.copies[1]
+    q1 = world.question_ids[0]
+    first.goto(f"/marking/copies/{copy_id}")
+    second = context.new_page()
+    second.goto(f"/marking/copies/{copy_id}")
+    first.keyboard.type("2")
+    wait_saved(first)
+    second.keyboard.type("3,5")
+    conflict = second.locator("#conflict")
+    conflict.wait_for(state="visible", timeout=10_000)
+    text = conflict.inner_text()
+    assert "modifiée ailleurs" in text
+    assert "Question 1" in text and "3,5" in text and "2" in text
+    assert marking_of(factory, copy_id)[1] == {q1: Decimal(2)}  # nothing overwritten
+    second.screenshot(path=str(_shot("conflict.png")))
+    second.get_by_role("button", name="Garder ma version").click()
+    wait_saved(second)
+    assert marking_of(factory, copy_id)[1] == {q1: Decimal("3.5")}
+    context.close()
+
+
+def test_acknowledged_mark_survives_a_killed_server(site):
+    world, server, browser, factory = site
+    context, page = login(browser, server)
+    copy_id = world.copies[2]
+    q2 = world.question_ids[1]
+    page.goto(f"/marking/copies/{copy_id}")
+    page.keyboard.press("Alt+2")
+    page.keyboard.type("5,5")
+    wait_saved(page)  # the server acknowledged the save
+    server.kill()
+    server.start()
+    page.reload()
+    assert page.input_value(f"#q-{q2}") == "5,5"
+    assert marking_of(factory, copy_id)[1] == {q2: Decimal("5.5")}
+    context.close()
