@@ -106,19 +106,23 @@ class Table:
     problems: tuple[Problem, ...] = ()
 
 
-def read_table(path: Path) -> Table:
-    """Read a .csv (UTF-8) or .xlsx file. File-level trouble raises ImportRejected at once."""
+def read_table(path: Path, header_hint: str | None = None) -> Table:
+    """Read a .csv (UTF-8) or .xlsx file. File-level trouble raises ImportRejected at once.
+
+    header_hint: a column name; the first line holding it is the header and lines above it
+    (a title, a date: common in office spreadsheets) are skipped.
+    """
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return parse_csv(path.read_bytes(), path.name)
+        return parse_csv(path.read_bytes(), path.name, header_hint)
     if suffix == ".xlsx":
-        return read_xlsx(path)
+        return read_xlsx(path, header_hint)
     raise UserError(f"{path.name}: give a .csv file (saved as CSV UTF-8) or an .xlsx workbook")
 
 
-def parse_csv(data: bytes, origin: str) -> Table:
+def parse_csv(data: bytes, origin: str, header_hint: str | None = None) -> Table:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -150,10 +154,10 @@ def parse_csv(data: bytes, origin: str) -> Table:
             records.append((start, cells))
     except csv.Error as exc:
         raise ImportRejected(origin, [Problem(reader.line_num, f"the CSV cannot be read: {exc}")]) from None
-    return _table(origin, records)
+    return _table(origin, records, header_hint)
 
 
-def read_xlsx(path: Path) -> Table:
+def read_xlsx(path: Path, header_hint: str | None = None) -> Table:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -178,7 +182,7 @@ def read_xlsx(path: Path) -> Table:
         ]
     finally:
         workbook.close()
-    return _table(path.name, records)
+    return _table(path.name, records, header_hint)
 
 
 def _cell_text(value: Any) -> str:
@@ -194,10 +198,13 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _table(origin: str, records: Sequence[tuple[int, list[str]]]) -> Table:
+def _table(origin: str, records: Sequence[tuple[int, list[str]]], header_hint: str | None = None) -> Table:
     records = [(n, cells) for n, cells in records if any(c.strip() for c in cells)]
     if not records:
         raise ImportRejected(origin, [Problem(0, "the file is empty: the first line must name the columns")])
+    if header_hint is not None:
+        at = next((i for i, (_, cells) in enumerate(records) if header_hint in map(_column_name, cells)), 0)
+        records = records[at:]
     header_line, header_cells = records[0]
     while header_cells and not header_cells[-1].strip():  # trailing empty spreadsheet columns
         header_cells = header_cells[:-1]
@@ -210,7 +217,8 @@ def _table(origin: str, records: Sequence[tuple[int, list[str]]]) -> Table:
             problems.append(
                 Problem(
                     line,
-                    f"{len(columns) + len(extra)} values but the first line names {len(columns)} columns",
+                    f"{len(columns) + len(extra)} values but the header (line {header_line}) names "
+                    f"{len(columns)} columns",
                 )
             )
             continue
@@ -427,11 +435,14 @@ class CandidateImportSummary:
         total = self.candidates_created + self.candidates_updated + self.candidates_unchanged
         if not self.changed:
             return f"{total} candidates read: nothing to change, the database already holds this file."
+        renamed = (
+            f" {self.names_updated} centre or establishment names updated." if self.names_updated else ""
+        )
         return (
             f"{total} candidates read: {self.candidates_created} created, {self.candidates_updated} updated, "
             f"{self.candidates_unchanged} unchanged; {self.centres_created} centres and "
             f"{self.establishments_created} establishments created; roll entries: {self.roll_added} added, "
-            f"{self.roll_removed} removed."
+            f"{self.roll_removed} removed.{renamed}"
         )
 
 
@@ -676,7 +687,7 @@ def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
 
 
 def import_candidates(factory: sessionmaker[Session], path: Path) -> CandidateImportSummary:
-    return apply_candidates(factory, parse_candidates(read_table(path)))
+    return apply_candidates(factory, parse_candidates(read_table(path, header_hint="registration")))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -340,8 +340,10 @@ def test_xlsx_errors_give_the_row_number(with_paper: Factory, tmp_path: Path) ->
     sheet.append(list(row(registration="02410000002", centre_uai="BAD").values()))
     workbook.save(tmp_path / "c.xlsx")
     error = rejected(with_paper, tmp_path / "c.xlsx")
-    assert "line 1: unknown column" in str(error) or "line 1: missing column" in str(error)
-    # Without the title row, the header is on row 1 and the bad line is row 3.
+    # The title rows are skipped: the header is found on row 3, the bad line is row 5.
+    assert [str(p) for p in error.problems] == [
+        "line 5: centre_uai “BAD” is not a UAI code: 7 digits then a capital letter, e.g. 0130040Y"
+    ]
     sheet.delete_rows(1, 2)
     workbook.save(tmp_path / "c.xlsx")
     error = rejected(with_paper, tmp_path / "c.xlsx")
@@ -373,7 +375,7 @@ def test_line_with_too_many_values(with_paper: Factory, tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text(",".join(HEADER) + "\n" + ",".join(row().values()) + ",extra\n", encoding="utf-8")
     error = rejected(with_paper, path)
-    assert "line 2: 10 values but the first line names 9 columns" in str(error)
+    assert "line 2: 10 values but the header (line 1) names 9 columns" in str(error)
 
 
 def test_one_uai_with_two_names(with_paper: Factory, tmp_path: Path) -> None:
