@@ -81,16 +81,18 @@ class PgCluster:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
 
     def _run(self, *args: str) -> None:
-        result = subprocess.run(
-            ["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True, timeout=60
-        )
+        # PostgreSQL refuses to run as root: as root, run it as the postgres user; otherwise as
+        # the current user (a developer's own machine).
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        result = subprocess.run([*prefix, *args], capture_output=True, text=True, timeout=60)
         if result.returncode != 0:
             log = self.root / "server.log"
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise RuntimeError(f"{args[0]} failed: {result.stdout}{result.stderr}{tail}")
 
     def start(self) -> None:
-        shutil.chown(self.root, "postgres", "postgres")
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
         self._run(
             str(self.bin_dir / "initdb"),
             "-D",
@@ -215,7 +217,7 @@ def pg_cluster() -> Iterator[PgCluster]:
     bin_dir = find_pg_bin()
     if bin_dir is None:
         _missing("PostgreSQL binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
-    if shutil.which("runuser") is None:
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
         _missing("runuser not found: it is needed to run initdb as the postgres user")
     _stop_orphan_clusters(bin_dir)
     # Under /tmp, not $TMPDIR: the postgres user must reach the folder, and a unix socket path
