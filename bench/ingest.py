@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -78,7 +79,7 @@ def _run_station(station: Station, server: str, kill_first: bool, results: dict)
     for index, lot in enumerate(station.lots):
         proc = _push(lot.folder, server, station.token)
         if kill_first and index == 0:
-            time.sleep(1.5)  # well into the upload of the first lot
+            _wait_for_acknowledged(lot.folder, lot.pages // 4)  # well into the upload of the first lot
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             results["killed_before_end"] = proc.returncode == -signal.SIGKILL
@@ -93,6 +94,18 @@ def _run_station(station: Station, server: str, kill_first: bool, results: dict)
             print(f"station {station.centre}: {err.strip()[-500:]}", file=sys.stderr)
         ok = ok and proc.returncode == 0
     results[station.centre] = ok
+
+
+def _wait_for_acknowledged(folder: Path, count: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = json.loads((folder / "push-state.json").read_text())
+            if len(state.get("acknowledged", [])) >= count:
+                return
+        except (FileNotFoundError, ValueError):
+            pass
+        time.sleep(0.05)
 
 
 def _check_server(db_url: str, store: Path, lots: list[SealedLot]) -> bool:

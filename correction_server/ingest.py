@@ -371,6 +371,14 @@ class IngestService:
                 "then commit again",
                 missing=missing,
             )
+        damaged = self.store.make_durable(list(announced.pages_by_hash))
+        if damaged:
+            names = [announced.pages_by_hash[sha] for sha in damaged]
+            raise Conflict(
+                f"{_plural(len(damaged), 'page image')} came back damaged from the server's disk "
+                f"({_listing(names)}) and were dropped: send them again, then commit",
+                missing=damaged,
+            )
         with self.session_factory() as session:
             try:
                 with session.begin():

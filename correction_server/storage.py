@@ -14,6 +14,8 @@ Layout of the local folder:
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import fcntl
 import hashlib
 import os
@@ -68,6 +70,8 @@ class ObjectStore(Protocol):
     def append_chunk(self, sha256: str, offset: int, data: bytes, total: int) -> ChunkResult: ...
 
     def open(self, sha256: str) -> BinaryIO: ...
+
+    def make_durable(self, hashes: list[str]) -> list[str]: ...
 
 
 def check_sha256(value: str) -> str:
@@ -153,16 +157,37 @@ class LocalStore:
             if held < total:
                 return ChunkResult(offset=held, complete=False)
             handle.flush()
-            os.fsync(handle.fileno())
-            actual = _hash_file(part)
+            # The usual case is one chunk holding the whole image: hash it from memory.
+            actual = hashlib.sha256(data).hexdigest() if offset == 0 else _hash_file(part)
             if actual != sha256:
                 part.unlink(missing_ok=True)
                 raise HashMismatch(sha256, actual)
             final.parent.mkdir(parents=True, exist_ok=True)
             # Rename only after the hash is verified: readers see a whole image or nothing.
+            # No fsync here (one per image costs ~10 ms): `make_durable` flushes a lot's
+            # images at once before the lot is committed.
             os.replace(part, final)
-            _fsync_dir(final.parent)
             return ChunkResult(offset=held, complete=True)
+
+    def make_durable(self, hashes: list[str]) -> list[str]:
+        """Check every object again and flush them to disk; returns (and drops) the damaged ones.
+
+        Called before a lot's database commit: an image renamed into place but not yet on
+        disk when the power went may come back empty or truncated; it is found here, dropped,
+        and asked again, so no committed page can point at damaged bytes.
+        """
+        damaged = []
+        for sha in dict.fromkeys(hashes):
+            path = self.object_path(sha)
+            try:
+                actual = _hash_file(path)
+            except FileNotFoundError:
+                actual = ""
+            if actual != sha:
+                path.unlink(missing_ok=True)
+                damaged.append(sha)
+        _sync_filesystem(self.objects)
+        return damaged
 
 
 @contextlib.contextmanager
@@ -196,12 +221,25 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def _sync_filesystem(path: Path) -> None:
+    """syncfs(2): one flush of the store's file system, far cheaper than an fsync per image."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        os.fsync(fd)
+        if _libc is not None and _libc.syncfs(fd) == 0:
+            return
+        os.sync()
     finally:
         os.close(fd)
+
+
+def _load_libc():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+
+_libc = _load_libc()
 
 
 def open_store(location: Path | str) -> ObjectStore:
