@@ -150,25 +150,29 @@ class _Page:
             self.c.drawString(x * mm, baseline, text)
 
     def code(self, box: Box, payload: str) -> None:
-        """A QR code whose modules fill `box`; its quiet zone is kept free by the layout.
-
-        Written as raw PDF operators in module units (one `re` per run of dark modules):
-        twenty times faster than path objects and a smaller file, with no seams between modules.
-        """
+        """A QR code whose modules fill `box`; its quiet zone is kept free by the layout."""
         qr = segno.make(payload, error="m", micro=False, boost_error=True)
-        x, y, w, _ = box
-        size = len(qr.matrix)
-        module = w * mm / size
-        ops = [f"q 0 g {module:.4f} 0 0 {-module:.4f} {x * mm:.3f} {self.y(y):.3f} cm"]
-        for r, row in enumerate(qr.matrix):
-            c = 0
-            for dark, run in itertools.groupby(row, key=bool):
-                n = sum(1 for _ in run)
-                if dark:
-                    ops.append(f"{c} {r} {n} 1 re")
-                c += n
-        ops.append("f Q")
-        self.c.addLiteral("\n".join(ops))
+        draw_modules(self.c, self.height_mm, box, qr.matrix)
+
+
+def draw_modules(canvas: Canvas, page_height_mm: float, box: Box, rows: Sequence[Sequence[int]]) -> None:
+    """A matrix symbol (rows of dark/light modules) stretched over the square `box`.
+
+    Written as raw PDF operators in module units (one `re` per run of dark modules):
+    twenty times faster than path objects and a smaller file, with no seams between modules.
+    """
+    x, y, w, _ = box
+    module = w * mm / len(rows)
+    ops = [f"q 0 g {module:.4f} 0 0 {-module:.4f} {x * mm:.3f} {(page_height_mm - y) * mm:.3f} cm"]
+    for r, row in enumerate(rows):
+        c = 0
+        for dark, run in itertools.groupby(row, key=bool):
+            n = sum(1 for _ in run)
+            if dark:
+                ops.append(f"{c} {r} {n} 1 re")
+            c += n
+    ops.append("f Q")
+    canvas.addLiteral("\n".join(ops))
 
 
 def _settings(model: CopyModel) -> dict:
