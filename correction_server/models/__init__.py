@@ -3,6 +3,17 @@
 from correction_server.db import Base
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.audit import AuditEntry
+from correction_server.models.closing import (
+    Hold,
+    JuryDecision,
+    MissingDeclaration,
+    PurgeRecord,
+    ReadingChoice,
+    ReadingStatus,
+    Reassignment,
+    ResultsPublication,
+    SecondReading,
+)
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from correction_server.models.exam import (
     Attendance,
@@ -28,6 +39,15 @@ from correction_server.models.pushes import PushUpload
 from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
 
 __all__ = [
+    "Hold",
+    "JuryDecision",
+    "MissingDeclaration",
+    "PurgeRecord",
+    "ReadingChoice",
+    "ReadingStatus",
+    "Reassignment",
+    "ResultsPublication",
+    "SecondReading",
     "AuditEntry",
     "AssignmentState",
     "CorrectionLot",
