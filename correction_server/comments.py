@@ -64,7 +64,13 @@ def ensure_on_paper(session: Session, user: User, paper_id: int) -> None:
 def bank(session: Session, user: User, paper_id: int, include_retired: bool = False) -> list[BankEntry]:
     """Shared entries first (the coordinator's wording), then the user's own, oldest first."""
     ensure_on_paper(session, user, paper_id)
-    uses = select(CommentUse.comment_id, func.count().label("n")).group_by(CommentUse.comment_id).subquery()
+    # Count uses of the visible entries only: never a scan of every use of every paper.
+    uses = (
+        select(CommentUse.comment_id, func.count().label("n"))
+        .where(CommentUse.comment_id.in_(select(Comment.id).where(_visible(user.id, paper_id))))
+        .group_by(CommentUse.comment_id)
+        .subquery()
+    )
     query = (
         select(Comment, func.coalesce(uses.c.n, 0))
         .outerjoin(uses, uses.c.comment_id == Comment.id)
