@@ -73,10 +73,23 @@ class ReplayFeeder:
 
     @classmethod
     def from_folder(cls, folder: Path, **options) -> ReplayFeeder:
-        """The page images of a folder in name order (the sample generator's `jpeg/` folder)."""
-        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in MEDIA_TYPES)
-        sheets = [ReplaySheet(p.name, p.read_bytes(), MEDIA_TYPES[p.suffix.lower()]) for p in paths]
+        """The page images of a folder in name order (the sample generator's `jpeg/` folder).
+
+        Each image is read as `scan import` reads it (scanner.sources), so the resolution the
+        scanner wrote in the file reaches the analysis exactly as it would from an import.
+        """
+        from scanner.sources import iter_source_pages
+
+        sheets = []
+        dpi = None
+        for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in MEDIA_TYPES):
+            pages = [p for p in iter_source_pages(path, path.name) if isinstance(p, SourcePage)]
+            if len(pages) != 1:
+                raise ValueError(f"{path} is not a single page image")
+            sheets.append(ReplaySheet(path.name, pages[0].data, pages[0].media_type))
+            dpi = dpi or pages[0].dpi
         options.setdefault("pile", folder.name)
+        options.setdefault("dpi", dpi)
         return cls(sheets, **options)
 
     @property

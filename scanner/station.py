@@ -12,8 +12,9 @@ scanner at the end of a cable needs:
   read is never half kept: the feeder delivers whole pages or nothing;
 - a sheet fed twice: when the sheet put back after a jam had in fact been read whole, its
   second scan carries the same copy and page number as a page received just before the
-  fault; the station recognises it, says so, and sets the second scan aside with that reason
-  (an operator decision recorded as made by the station, visible in the report);
+  fault; the station recognises it and says so at once. It does not set either scan aside
+  by itself: a second physical sheet with the same code (a real duplicate) looks the same
+  to it, so the pipeline's `duplicate_page` anomaly asks the secretary to compare the two;
 - a disk that fills up: the scanner is stopped, the pages received are kept, and the
   secretary is told which sheet to put back first;
 - a restart after a crash or a power cut: pages already in the lot are recognised and not
@@ -42,8 +43,6 @@ from scanner.report import LotView, build_view
 from scanner.sources import SourcePage
 from templates.identifiers import validate_paper_code
 
-STATION_ACTOR = "scan station"
-REFED_REASON = "the same sheet scanned again after a fault at the scanner; the first scan is kept ({kept})"
 # How many pages received just before a fault may come back when the pile is fed again:
 # a jam can catch the sheet being read and the one just pulled behind it.
 REFEED_WINDOW = 2
@@ -66,7 +65,7 @@ class SessionResult:
     received: int  # new pages this session
     already_there: int  # pages the lot already had (a restart)
     feeds: list[FeedResult] = field(default_factory=list)
-    refed: list[tuple[str, str]] = field(default_factory=list)  # (second scan, first scan) set aside
+    refed: list[tuple[str, str]] = field(default_factory=list)  # (second scan, first scan) of a re-fed sheet
     stopped: str | None = None  # why the session stopped before the secretary said "end"
 
 
@@ -135,10 +134,11 @@ class Station:
         self.importer.file_done(page.file_sha256, page.source.rsplit("#", 1)[0], 1)
         self.importer.finish()
         record = self.state.pages[key]
+        # A restarted session meets its pages again; the re-fed sheet must be recognised then too.
+        self._check_refeed(record)
+        self._recent.append(record)
         if new:
             self.result.received += 1
-            self._check_refeed(record)
-            self._recent.append(record)
             self._last = record
         else:
             self.result.already_there += 1
@@ -156,8 +156,9 @@ class Station:
                 self.result.refed.append((record.source, earlier.source))
                 copy, number = mine
                 self.ui.note(
-                    f"Sheet {record.source} is page {number} of copy {copy} again: it had been read "
-                    f"whole before the fault ({earlier.source}). The second scan is set aside."
+                    f"Sheet {record.source} is page {number} of copy {copy} again, right after the fault: "
+                    f"if it is the sheet you put back, it had been read whole before ({earlier.source}). "
+                    "Both scans are kept; the report asks you to compare them and set one aside."
                 )
                 return
 
@@ -223,16 +224,6 @@ def _identity(analysis: PageAnalysis | None) -> tuple[str, int] | None:
     return analysis.copy_id, analysis.number
 
 
-def set_aside_refed(lot: Lot, refed: list[tuple[str, str]]) -> list[str]:
-    """Record the station's decision for each sheet it saw fed twice (after the lot's lock is free)."""
-    from scanner.resolve import discard
-
-    said = []
-    for second, first in refed:
-        said.append(discard(lot, second, REFED_REASON.format(kept=first), STATION_ACTOR))
-    return said
-
-
 def scan_session(
     lot: Lot,
     feeder: Feeder,
@@ -253,15 +244,6 @@ def scan_session(
             station = Station(lot, state, ui, workers=workers)
             station.run(feeder)
     finally:
-        # Even when the session stopped on a fault, the sheets seen twice are set aside.
-        if station is not None and station.result.refed:
-            try:
-                for text in set_aside_refed(lot, station.result.refed):
-                    ui.note(text)
-            except (UserError, OSError) as exc:
-                ui.note(
-                    f"The sheets scanned twice could not be set aside now ({exc}); the report lists them."
-                )
         if station is not None:
             with contextlib.suppress(UserError, OSError):
                 ui.finished(build_view(lot.state()))
