@@ -40,6 +40,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from correction_server import audit
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from correction_server.models.exam import Candidate, Centre, Establishment, ExamSession, Paper
@@ -339,7 +340,9 @@ def find_paper(session: Session, code: str, session_name: str | None = None) -> 
     return papers[0]
 
 
-def dispatch_paper(session: Session, paper: Paper, seed: int | None = None) -> DispatchOutcome:
+def dispatch_paper(
+    session: Session, paper: Paper, seed: int | None = None, actor: audit.Actor = audit.SYSTEM
+) -> DispatchOutcome:
     """Dispatch the copies of `paper` that are in no lot yet, and commit the new lots.
 
     Copies whose candidate is not known (no IdentityLink) are held back: the établissement
@@ -375,6 +378,21 @@ def dispatch_paper(session: Session, paper: Paper, seed: int | None = None) -> D
                 ],
             )
             created.append(CreatedLot(lot.id, lot.number, seat_names[user_id], len(ids)))
+            # Every assignment is traced, in the transaction that makes it.
+            audit.record(
+                session,
+                actor,
+                "dispatch.lot",
+                "lot",
+                lot.id,
+                {
+                    "paper": paper.code,
+                    "number": lot.number,
+                    "corrector_id": user_id,
+                    "seed": seed,
+                    "copies": ids,
+                },
+            )
             next_number += 1
         session.commit()
     except IntegrityError as exc:

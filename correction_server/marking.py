@@ -17,6 +17,8 @@ after its transaction is committed: an acknowledged mark is on disk.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -27,7 +29,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from correction_server import annotations
+from correction_server import annotations, audit
 from correction_server.comments import usable_comment_ids
 from correction_server.models import (
     AnnotationLayer,
@@ -496,7 +498,37 @@ def _apply(session: Session, user_id: int, copy_id: str, request: SaveRequest, n
     marking.corrector_id = user_id
     marking.updated_at = now
     session.flush()
-    return read_state(session, copy, scheme)
+    state = read_state(session, copy, scheme)
+    # Last step before the commit: the audit append serialises writers, so hold it briefly.
+    _audit_save(session, user_id, request, state)
+    return state
+
+
+def _audit_save(session: Session, user_id: int, request: SaveRequest, state: MarkingState) -> None:
+    """The save's trace in the audit log, in its transaction: committed with it or not at all."""
+    details: dict[str, object] = {
+        "version": state.version,
+        "status": state.status,
+        "special": state.special,
+        "marks": {str(k): v for k, v in sorted(state.marks.items())},
+        "total": state.total,
+        "mark_20": state.mark_20,
+    }
+    if request.appreciation is not None:
+        details["appreciation"] = state.appreciation
+    if request.comments is not None:
+        details["comments"] = state.comments
+    if request.layers is not None:
+        # A layer can hold thousands of pen points: the trace keeps its size and fingerprint.
+        details["layers"] = {
+            str(page_id): {
+                "items": len(items),
+                "sha256": hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest(),
+            }
+            for page_id, items in sorted(state.layers.items())
+            if page_id in request.layers
+        }
+    audit.record(session, audit.Actor(user_id, "corrector"), "marking.save", "copy", state.copy_id, details)
 
 
 def _validated_marks(scheme: Scheme, copy: Copy, request: SaveRequest) -> dict[int, Decimal | None]:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from correction_server import i18n
 from correction_server.access import db_session, require_role
+from correction_server.audit import Actor
 from correction_server.dispatch import DispatchImpossible, dispatch_paper, held_back_text, lot_summaries
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.dispatch import LotCopy
@@ -81,7 +82,7 @@ def run_dispatch(
     messages, problem, status = [], None, 200
     try:
         chosen = int(seed) if seed.strip() else None
-        outcome = dispatch_paper(session, paper, chosen)
+        outcome = dispatch_paper(session, paper, chosen, actor=Actor(_user.id, _user.role.value))
     except ValueError:
         messages, status = [{"kind": "error", "text": "The seed must be a whole number."}], 400
     except DispatchImpossible as exc:
