@@ -21,7 +21,6 @@ import tempfile
 import unicodedata
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
@@ -33,7 +32,6 @@ from templates.copy_model import Box, CopyModel, load_model
 from templates.identifiers import new_copy_id, validate_paper_code
 from templates.printing import booklet_pdf, labels_pdf, pdf_pages_per_booklet
 
-Format = Literal["jpeg", "pdf", "tiff"]
 FORMATS: tuple[str, ...] = ("jpeg", "pdf", "tiff")
 JPEG_QUALITY = 75
 BACKING_GRAY = 200  # the scanner's backing plate, seen around a skewed sheet
