@@ -29,8 +29,8 @@ import pypdfium2 as pdfium
 from massicot.errors import UserError
 from massicot.roll import RollLine
 from templates.copy_model import Box, CopyModel, load_model
-from templates.identifiers import new_copy_id, validate_paper_code
-from templates.printing import booklet_pdf, labels_pdf, pdf_pages_per_booklet
+from templates.identifiers import new_copy_id
+from templates.printing import booklet_pdf, check_paper_format, labels_pdf, pdf_pages_per_booklet
 
 FORMATS: tuple[str, ...] = ("jpeg", "pdf", "tiff")
 JPEG_QUALITY = 75
@@ -612,7 +612,7 @@ def generate_session(
     """
     model = model or load_model()
     defects = defects or DefectPlan.none()
-    validate_paper_code(paper)
+    check_paper_format(paper)
     if dpi not in (150, 200, 240, 300, 400, 600):
         raise UserError(f"--dpi {dpi} is not a scanner resolution: use 200 or 300")
     unknown = [f for f in formats if f not in FORMATS]

@@ -252,6 +252,10 @@ def test_bad_arguments_are_refused_before_anything_is_written(tmp_path: Path):
         generate_session(tmp_path / "x", "U3", roll, formats=("gif",))
     with pytest.raises(UserError, match="dpi"):
         generate_session(tmp_path / "x", "U3", roll, dpi=123)
+    with pytest.raises(UserError, match="paper code"):
+        generate_session(tmp_path / "x", "u3 bis", roll)
+    with pytest.raises(UserError, match="print more booklets"):
+        generate_session(tmp_path / "x", "U3", [roll[0], RollLine("B7654321", "B", True)], ["84G7ZWYR3"])
     with pytest.raises(UserError, match="no candidate"):
         generate_session(tmp_path / "x", "U3", [])
     assert not (tmp_path / "x").exists()
