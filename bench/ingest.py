@@ -19,6 +19,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -47,6 +48,7 @@ def _pg_cluster_class():
     spec = importlib.util.spec_from_file_location("massicot_tests_conftest", REPO / "tests" / "conftest.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
     spec.loader.exec_module(module)
     return module.PgCluster, module.find_pg_bin
 
@@ -94,6 +96,30 @@ def _run_station(station: Station, server: str, kill_first: bool, results: dict)
             print(f"station {station.centre}: {err.strip()[-500:]}", file=sys.stderr)
         ok = ok and proc.returncode == 0
     results[station.centre] = ok
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of a process and its children (the server and its workers)."""
+    total = 0.0
+    pids = [pid]
+    for child in Path("/proc").glob("[0-9]*"):
+        try:
+            if int((child / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                pids.append(int(child.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _wait_for_acknowledged(folder: Path, count: int, timeout: float = 60.0) -> None:
@@ -191,12 +217,16 @@ def run_one(
         ]
         pages = sum(lot.pages for station in stations for lot in station.lots)
         size = sum(lot.image_bytes for station in stations for lot in station.lots)
+        server_cpu_before = _tree_cpu(server.proc.pid)
+        stations_cpu_before = _children_cpu()
         started = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
+        server_cpu = _tree_cpu(server.proc.pid) - server_cpu_before
+        stations_cpu = _children_cpu() - stations_cpu_before
     finally:
         server.stop()
     rate = pages / elapsed
@@ -208,7 +238,9 @@ def run_one(
         f"({size / 1e6:.0f} MB, {size / pages / 1e3:.0f} kB/page) in {elapsed:.1f} s, "
         f"server workers={workers}; "
         f"baseline (1 station, 1 image at a time) {baseline:.0f} pages/s; "
-        f"ratio {rate / baseline:.1f}x; server intact after the kill: {intact}; "
+        f"ratio {rate / baseline:.1f}x; CPU per page: server {server_cpu / pages * 1e3:.1f} ms, "
+        f"stations {stations_cpu / pages * 1e3:.1f} ms; load average {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores; server intact after the kill: {intact}; "
         f"resumed push: {results.get('resume_line', '?')}"
     )
     return f"ingest_pages_per_s={rate:.0f} db={db_kind} resumed_after_kill={'ok' if resumed else 'fail'}"

@@ -3,13 +3,16 @@
 The office issues a token (`massicot office centre-token UAI`); it is shown once and
 only its SHA-256 is kept. A plain SHA-256 is enough here (no slow password hash):
 the token is 256 random bits, so there is nothing to guess from its hash.
-Issuing a new token for a centre replaces the old one, which stops working at once.
+Issuing a new token for a centre replaces the old one, which stops working within
+seconds (servers keep a verified token for `TokenCache.ttl` seconds).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -108,3 +111,31 @@ def authenticate(session: Session, token: str) -> Principal | None:
         centre_id=row.centre_id,
         centre_uai=row.uai,
     )
+
+
+class TokenCache:
+    """Recently verified tokens, so a push of 2,000 images does not query the account 2,000 times.
+
+    Only successes are kept, for `ttl` seconds: a replaced or deactivated token stops working
+    within that delay.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 1024) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> Principal | None:
+        key = hash_token(token)
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[hash_token(token)] = (time.monotonic() + self.ttl, principal)

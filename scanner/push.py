@@ -485,9 +485,9 @@ def _send_image(
     server: _Server, lot: SealedLot, sha: str, options: PushOptions, stop: threading.Event
 ) -> int:
     """Upload one image from where the server stands; returns the bytes sent."""
+    # Checked against the seal when the push started; the server checks again on arrival,
+    # so a file changed since is caught there (and named below) without hashing it twice here.
     data = lot.images[sha].read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha:
-        raise UserError(f"{lot.labels[sha]}: its image changed on disk during the push; seal the lot again")
     url = f"/api/v1/lots/{lot.manifest.manifest_sha256}/images/{sha}"
     total = len(data)
     offset: int | None = 0  # a fresh image starts at 0; after a cut we ask (None)
@@ -520,7 +520,12 @@ def _send_image(
         elif response.status_code == 409 and "offset" in response.json():
             offset = int(response.json()["offset"])
         elif response.status_code == 422 and end == total and damaged < _HASH_RETRIES:
-            # The last chunk completed a file that does not hash right: damaged on the way.
+            # The last chunk completed a file that does not hash right: damaged on the way,
+            # or changed on disk since the seal was checked.
+            if hashlib.sha256(data).hexdigest() != sha:
+                raise UserError(
+                    f"{lot.labels[sha]}: its image changed on disk during the push; seal the lot again"
+                )
             damaged += 1
             offset = 0
         else:

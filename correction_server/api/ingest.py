@@ -52,7 +52,7 @@ from correction_server.ingest import (
     decode_identity,
 )
 from correction_server.storage import SHA256_RE, open_store
-from correction_server.tokens import Principal, authenticate
+from correction_server.tokens import Principal, TokenCache, authenticate
 
 router = APIRouter(prefix="/api/v1", tags=["scan stations"])
 
@@ -89,14 +89,27 @@ def service(request: Request) -> IngestService:
     return svc
 
 
-def caller(request: Request) -> Principal | None:
+async def caller(request: Request) -> Principal | None:
     """The bearer token's account, or None (the service says 401 or 403 in plain words)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         return None
-    with _session_factory(request.app)() as session:
-        return authenticate(session, token.strip())
+    cache = getattr(request.app.state, "token_cache", None)
+    if cache is None:
+        cache = request.app.state.token_cache = TokenCache()
+    principal = cache.get(token)
+    if principal is None:
+        principal = await run_in_threadpool(_lookup, request.app, token)
+        if principal is not None:
+            cache.put(token, principal)
+    return principal
+
+
+def _lookup(app: FastAPI, token: str) -> Principal | None:
+    with _session_factory(app)() as session:
+        return authenticate(session, token)
 
 
 def _state(state: LotState, status: int = 200) -> JSONResponse:
