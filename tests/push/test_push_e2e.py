@@ -116,6 +116,12 @@ def test_station_killed_mid_image_resumes_without_resending(site: Site, tmp_path
     held = sum(store_files(site.store).values())
     assert held > 0
     assert site.counts()["scan_lot"] == 0 and site.counts()["push_upload"] == 1
+    # The centre may read the state of its own push, and nothing of another centre's.
+    state_url = f"{site.server.url}/api/v1/lots/{lot.seal}"
+    mine = httpx.get(state_url, headers={"Authorization": f"Bearer {site.exam.tokens[CENTRE_A]}"}).json()
+    assert mine["state"] == "receiving" and 0 < len(mine["missing"]) < lot.pages
+    theirs = httpx.get(state_url, headers={"Authorization": f"Bearer {site.exam.tokens[CENTRE_B]}"}).json()
+    assert theirs["state"] == "unknown" and theirs["missing"] == []
 
     counting = proxy_factory(site.server.port)
     resumed = run_push(lot.folder, counting.url, site.exam.tokens[CENTRE_A], "--chunk-kib", "64")
@@ -357,3 +363,16 @@ def test_centre_token_command_issues_a_token_that_replaces_the_old(site: Site, t
     engine.dispose()
     assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in stored
     assert row_counts(site.db_url)["scan_lot"] == 1
+
+
+def test_without_a_server_the_push_gives_up_in_plain_words_and_keeps_the_lot(tmp_path: Path):
+    from bench.push_setup import free_port
+
+    lot = make_sealed_lot(tmp_path / "lot", CENTRE_A, "U3", ["U30000001"])
+    result = run_push(
+        lot.folder, f"http://127.0.0.1:{free_port()}", "mct_x", "--spool", "--give-up-after", "2"
+    )
+    assert result.returncode == 2
+    assert "cannot be reached" in result.stderr and "gave up" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (lot.folder / "manifest.json").is_file()
