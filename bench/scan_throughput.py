@@ -15,7 +15,7 @@ Then the time per step (median ms per page) and the masking methods compared.
 Last line, exactly:
 pages_per_s_per_core=<x> pages_per_s_all=<y> baseline_pages_per_s_per_core=<z> ratio=<x/z>
 
-Usage: python bench/scan_throughput.py [--pages 240] [--baseline-pages 40]
+Usage: python bench/scan_throughput.py [--pages 240] [--baseline-pages 60]
 """
 
 from __future__ import annotations
@@ -286,7 +286,7 @@ def _jpegtran_drop(jpegtran: str, data: bytes, polygon, tmp: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=240)
-    parser.add_argument("--baseline-pages", type=int, default=40)
+    parser.add_argument("--baseline-pages", type=int, default=60)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     model = load_model()
