@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,19 +127,24 @@ class Importer:
         *,
         workers: int = 1,
         on_update: Callable[[ImportProgress], None] | None = None,
+        analyse: Callable[[AnalysisTask], dict] = analyse_task,
     ):
+        self.analyse = analyse  # a module-level function: worker processes import it by name
         self.lot = lot
         self.state = state
         self.progress = ImportProgress()
         self.on_update = on_update or (lambda progress: None)
         self.workers = max(1, workers)
         self.pool: ProcessPoolExecutor | None = None
-        self.in_flight: deque[tuple[str, Future | AnalysisTask]] = deque()
+        self.in_flight: deque[tuple[AnalysisTask, Future | None]] = deque()
         if self.workers > 1:
             os.environ.setdefault("GLIBC_TUNABLES", GLIBC_TUNABLES)
-            self.pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("forkserver")
-            )
+            self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("forkserver")
+        )
 
     # -- feeding -------------------------------------------------------------------------------
 
@@ -220,23 +226,50 @@ class Importer:
 
     def _submit(self, record: PageRecord) -> None:
         task = self._task(record)
-        if self.pool is None:
-            self.in_flight.append((record.key, task))
-        else:
-            self.in_flight.append((record.key, self.pool.submit(analyse_task, task)))
+        future = None if self.pool is None else self.pool.submit(self.analyse, task)
+        self.in_flight.append((task, future))
         self._drain(limit=self.workers * 4)
 
     def _drain(self, limit: int) -> None:
         """Journal finished analyses in reception order, keeping at most `limit` in flight."""
         while self.in_flight:
-            key, job = self.in_flight[0]
-            if isinstance(job, AnalysisTask):
-                entry = analyse_task(job)
-            elif job.done() or len(self.in_flight) > limit:
-                entry = job.result()
+            task, future = self.in_flight[0]
+            if future is None:
+                entry = self.analyse(task)
+            elif future.done() or len(self.in_flight) > limit:
+                try:
+                    entry = future.result()
+                except BrokenProcessPool:
+                    self._recover()
+                    continue
             else:
                 return
             self.in_flight.popleft()
+            self._record(entry)
+
+    def _recover(self) -> None:
+        """A worker died (a decoder crashed on some page): find that page, keep going with the rest.
+
+        Every analysis in flight is lost with the pool; they are run again one at a time, so
+        the page that kills a worker again is the culprit: it gets an error entry (set aside,
+        reported), the others their analysis.
+        """
+        assert self.pool is not None
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
+        waiting = [task for task, _ in self.in_flight]
+        self.in_flight.clear()
+        for task in waiting:
+            try:
+                entry = self.pool.submit(self.analyse, task).result()
+            except BrokenProcessPool:
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = self._new_pool()
+                entry = {
+                    "t": "analysed",
+                    "key": task.key,
+                    "error": "the analysis of this page crashed: rescan it",
+                }
             self._record(entry)
 
     def _record(self, entry: dict) -> None:

@@ -411,12 +411,19 @@ class Lot:
             (self.folder / ORIGINALS_DIR).mkdir(exist_ok=True)
             (self.folder / IMAGES_DIR).mkdir(exist_ok=True)
             self.journal.repair_tail()
+            self._remove_stale_temp_files()
             yield self
         finally:
             self.journal.close()
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
             self._lock_fd = None
+
+    def _remove_stale_temp_files(self) -> None:
+        """Half-written temp files of a killed run: never referenced by the journal, safe to drop."""
+        for folder in (self.folder, self.folder / ORIGINALS_DIR, self.folder / IMAGES_DIR):
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
 
     def append(self, entry: dict) -> None:
         assert self._lock_fd is not None, "journal written without holding the lot's lock"

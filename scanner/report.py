@@ -5,7 +5,10 @@ The JSON shape is relied on by tools outside the project: fields may be added, n
      "rotation", "blank"}]}], "anomalies": [{"kind", "copy", "candidate", "source", "message"}],
      "unassigned": [{"source", "reason"}]}
 Added fields: top level "centre", "counts", "sealed", "blocking", "warnings"; per copy "missing";
-per page "annex", "skew_degrees"; per anomaly "action"; per unassigned entry "kind".
+per page "annex", "skew_degrees"; per anomaly "action"; per unassigned entry "kind"
+(blank_verso, discarded, set_aside, unreadable).
+A page's "image" is null only for a sheet without a code the operator has not confirmed yet:
+no corrector image is made of a sheet before someone has looked at it.
 """
 
 from __future__ import annotations
