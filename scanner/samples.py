@@ -61,6 +61,9 @@ class DefectPlan:
     torn_label: int = 0  # labels with half torn off: unreadable
     no_label: int = 0  # present candidates who did not stick their label
     blank_copy: int = 0  # present candidates who handed in an empty booklet
+    missing_copy: int = 0  # present candidates whose copy never reached the scanner
+    duplicate_copy: int = 0  # copies scanned twice (a batch fed again after a jam)
+    header_ink: int = 0  # candidates who wrote an answer in the header, outside the identity boxes
 
     @classmethod
     def none(cls) -> DefectPlan:
@@ -79,6 +82,9 @@ class DefectPlan:
             torn_label=1,
             no_label=1,
             blank_copy=1,
+            missing_copy=1,
+            duplicate_copy=1,
+            header_ink=1,
         )
 
     @classmethod
@@ -255,6 +261,12 @@ def _plan(
         marks[c.copy_id]["duplicate"] = rng.randint(1, pages)
     for c in take(plan.annex, "annex"):
         marks[c.copy_id]["annex_after"] = rng.randint(1, pages)
+    for c in take(plan.missing_copy, "missing_copy"):
+        marks[c.copy_id]["missing_copy"] = True
+    for c in take(plan.duplicate_copy, "duplicate_copy"):
+        marks[c.copy_id]["duplicate_copy"] = True
+    for c in take(plan.header_ink, "header_ink"):
+        marks[c.copy_id]["header_ink"] = True
 
     sheets: list[_Sheet] = []
     order = list(copies)
@@ -262,18 +274,29 @@ def _plan(
         # A copy of another room lands somewhere inside the pile, not neatly at its end.
         order.remove(foreign)
         order.insert(rng.randint(0, len(order)), foreign)
+    again: list[_Copy] = []
     for c in order:
         mark = marks[c.copy_id]
+        if mark.get("missing_copy"):
+            continue
+        if mark.get("duplicate_copy"):
+            again.append(c)
         for page in range(1, pages + 1):
             if mark.get("missing") == page:
                 continue
-            sheets.append(
-                _Sheet(c, page, "booklet", defect="foreign_copy" if c.status == "foreign" else None)
-            )
+            defect = "foreign_copy" if c.status == "foreign" else None
+            if page == 1 and mark.get("header_ink"):
+                defect = "header_ink"
+            sheets.append(_Sheet(c, page, "booklet", defect=defect))
             if mark.get("duplicate") == page:
                 sheets.append(_Sheet(c, page, "booklet", defect="duplicate_page"))
             if mark.get("annex_after") == page:
                 sheets.append(_Sheet(c, None, "annex", defect="annex"))
+    for c in again:
+        # The same sheets fed again later in the evening: somewhere after their first pass.
+        last = max(i for i, sheet in enumerate(sheets) if sheet.copy is c)
+        at = rng.randint(last + 1, len(sheets))
+        sheets[at:at] = [_Sheet(c, page, "booklet", defect="duplicate_copy") for page in range(1, pages + 1)]
     for _ in range(plan.blank_verso):
         at = rng.randint(1, len(sheets))
         sheets.insert(at, _Sheet(sheets[at - 1].copy, None, "blank", defect="blank_verso"))
@@ -374,6 +397,12 @@ class _Artist:
             if key in self.model.identity_boxes and text:
                 x, y, w, h = self.model.identity_boxes[key]
                 self._text(img, text, x + 3, y + h - 2.3, 5.5, ink)
+
+    def header_scrawl(self, img: np.ndarray, ink: int) -> None:
+        """An answer begun in the header, below the identity boxes: the mask will hide it."""
+        _, hy, _, hh = self.model.header
+        x = min(box[0] for box in self.model.identity_boxes.values())
+        self._text(img, "suite de la question 2 : voir page 3", x + 2, hy + hh - 1.8, 4.2, ink)
 
     def absent(self, img: np.ndarray) -> None:
         x, y, w, h = self.model.answer_first
@@ -632,6 +661,7 @@ def generate_session(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     artist = _Artist(model, dpi, rng, np_rng)
+    scan_rng = random.Random(f"{seed}/scan")
     shape = artist.page_shape
     with tempfile.TemporaryDirectory(prefix="massicot-print-") as tmp:
         work = Path(tmp)
@@ -651,6 +681,9 @@ def generate_session(
             for position, sheet in enumerate(sheets):
                 c = sheet.copy
                 written = False
+                # What is on the sheet depends on the sheet alone: scanned twice, it shows the same
+                # writing and the same label; only the scan (paper grain, skew) differs.
+                artist.rng = random.Random(f"{seed}/{c.copy_id if c else '-'}/{sheet.page}/{sheet.kind}")
                 if sheet.kind == "blank":
                     img = np.full(shape, 255, np.uint8)
                 elif sheet.kind == "annex":
@@ -662,6 +695,8 @@ def generate_session(
                     img = _fit(_render_page(printed[c.paper], index, dpi), shape)
                     if sheet.page == 1:
                         artist.identity(img, c.line.name, c.birth_date, c.ink)
+                        if marks[c.copy_id].get("header_ink"):
+                            artist.header_scrawl(img, c.ink)
                         if c.label != "none":
                             artist.paste_label(img, label_images[c.line.candidate], torn=c.label == "torn")
                         if c.status == "absent":
@@ -670,6 +705,7 @@ def generate_session(
                         area = model.answer_first if sheet.page == 1 else model.answer
                         artist.handwriting(img, area, c.ink)
                         written = True
+                artist.rng = scan_rng
                 scanned = artist.scan(img, sheet.rotation, sheet.skew)
                 jpeg = encode_jpeg(scanned, dpi)
                 sources = writers.add(position, scanned, jpeg)
@@ -718,8 +754,13 @@ def _truth_copy(c: _Copy, mark: dict, pages: int) -> TruthCopy:
         label=c.label,
         expected_status=c.status,
         pages=pages,
-        missing_pages=[mark["missing"]] if "missing" in mark else [],
-        duplicated_pages=[mark["duplicate"]] if "duplicate" in mark else [],
+        missing_pages=list(range(1, pages + 1))
+        if mark.get("missing_copy")
+        else ([mark["missing"]] if "missing" in mark else []),
+        duplicated_pages=sorted(
+            ([mark["duplicate"]] if "duplicate" in mark else [])
+            + (list(range(1, pages + 1)) if mark.get("duplicate_copy") else [])
+        ),
         annex_after_page=mark.get("annex_after"),
         defects=defects,
     )

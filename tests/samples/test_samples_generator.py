@@ -147,8 +147,12 @@ def test_every_requested_defect_is_in_the_truth(evening_session):
         "torn_label",
         "no_label",
         "blank_copy",
+        "missing_copy",
+        "duplicate_copy",
+        "header_ink",
     ):
         assert copy_defects.count(name) == 1, name
+    assert page_defects.count("duplicate_copy") == 4 and page_defects.count("header_ink") == 1
     assert all(abs(p.skew) <= 5 for p in truth.pages) and max(abs(p.skew) for p in truth.pages) > 1
 
 
@@ -183,9 +187,11 @@ def test_printed_pages_read_with_their_rotation_and_skew(evening_session):
         assert len(codes) >= 2, page
         assert {c.page_code.paper for c in codes} == {page.paper}
         if page.rotation == 180:
-            # Upside down: the code that says "top-left" sits in the image's bottom-right corner.
-            tl = next(c for c in codes if c.page_code.corner == "TL")
-            assert tl.centre[0] > gray.shape[1] / 2 and tl.centre[1] > gray.shape[0] / 2
+            # Upside down: each code sits in the image corner opposite to the one it names.
+            for code in codes:
+                right, bottom = code.page_code.corner[1] == "R", code.page_code.corner[0] == "B"
+                assert (code.centre[0] > gray.shape[1] / 2) != right, code
+                assert (code.centre[1] > gray.shape[0] / 2) != bottom, code
         else:
             assert measured_skew(codes) == pytest.approx(page.skew, abs=0.35), page
 
@@ -275,3 +281,60 @@ def test_defect_plan_parsing():
 def test_encode_jpeg_writes_the_resolution():
     data = encode_jpeg(np.full((50, 40), 200, np.uint8), 300)
     assert Image.open(io.BytesIO(data)).info["dpi"] == (300, 300)
+
+
+def upright(gray: np.ndarray, page) -> np.ndarray:
+    """Undo what the truth says was done to the sheet: back to an upright A4 image."""
+    if page.rotation == 180:
+        gray = cv2.rotate(gray, cv2.ROTATE_180)
+    ppm = 200 / 25.4
+    width, height = round(210 * ppm), round(297 * ppm)
+    h, w = gray.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -page.skew, 1.0)
+    m[0, 2] -= (w - width) / 2
+    m[1, 2] -= (h - height) / 2
+    return cv2.warpAffine(gray, m, (width, height), borderValue=255)
+
+
+def dark_share(gray: np.ndarray, box_mm) -> float:
+    ppm = 200 / 25.4
+    x, y, w, h = (round(v * ppm) for v in box_mm)
+    return float((gray[y : y + h, x : x + w] < 110).mean())
+
+
+def test_header_ink_is_written_in_the_header_outside_the_identity_boxes(evening_session):
+    out, truth = evening_session
+    hx, hy, hw, hh = MODEL.header
+    strip = (hx + 2, hy + hh - 7, hw - 4, 6)  # below the identity boxes and the label box
+    inked = {c.copy_id for c in truth.copies if "header_ink" in c.defects}
+    for page in [p for p in truth.pages if p.page == 1]:
+        share = dark_share(upright(load_page(out, jpeg_source(page)), page), strip)
+        if page.copy_id in inked:
+            assert share > 0.01, page
+        else:
+            assert share < 0.002, page
+
+
+def test_a_sheet_scanned_twice_shows_the_same_writing(evening_session):
+    out, truth = evening_session
+    twice = [p for p in truth.pages if p.defect in ("duplicate_page", "duplicate_copy")]
+    assert len(twice) == 5
+    for again in twice:
+        first = next(p for p in truth.pages if (p.copy_id, p.page) == (again.copy_id, again.page))
+        assert first.position < again.position
+        a = upright(load_page(out, jpeg_source(first)), first)
+        b = upright(load_page(out, jpeg_source(again)), again)
+        area = MODEL.answer_first if again.page == 1 else MODEL.answer
+        assert dark_share(a, area) == pytest.approx(dark_share(b, area), rel=0.1), again
+        assert dark_share(a, area) > 0.005
+
+
+def test_missing_copy_has_no_page_and_duplicated_copy_comes_back_later(evening_session):
+    _, truth = evening_session
+    missing = next(c for c in truth.copies if "missing_copy" in c.defects)
+    assert missing.expected_status == "present" and missing.missing_pages == [1, 2, 3, 4]
+    assert not any(p.copy_id == missing.copy_id and p.page for p in truth.pages)
+    twice = next(c for c in truth.copies if "duplicate_copy" in c.defects)
+    assert twice.duplicated_pages == [1, 2, 3, 4]
+    positions = [p.position for p in truth.pages if p.copy_id == twice.copy_id and p.page == 1]
+    assert len(positions) == 2 and positions[1] > positions[0] + 3
