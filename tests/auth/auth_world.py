@@ -40,6 +40,7 @@ from correction_server.models import (
     Role,
     RollEntry,
     ScanLot,
+    SecondReading,
     User,
 )
 from correction_server.models.dispatch import CorrectionLot, LotCopy
@@ -207,6 +208,23 @@ def build_world(factory: sessionmaker[Session], secret_key: str, hashed: bool = 
         u3_lot, u4_lot = c1_lot, lots["c3@lycee.fr/U4"]
         c1_copy, c2_copy = copies_by_lot[c1_lot][0], copies_by_lot[c2_lot][0]
         u4_copy = copies_by_lot[u4_lot][0]
+        # Second readings: c1 reads a copy of c2's lot (U3), c2 one of c1's, c4 one of c3's (U4).
+        readings = {}
+        for reader, lot in (("c1@lycee.fr", c2_lot), ("c2@lycee.fr", c1_lot), ("c4@lycee.fr", u4_lot)):
+            reading = SecondReading(
+                copy_id=copies_by_lot[lot][-1],
+                paper_id=session.get(CorrectionLot, lot).paper_id,
+                reader_id=users[reader].id,
+                requested_at=now,
+                marks={},
+                appreciation="",
+                reason="",
+                decision_reason="",
+            )
+            session.add(reading)
+            session.flush()
+            readings[reader] = reading.id
+        session.commit()
         centre_a = next(c for c in _all(copies_by_lot) if centre_of_copy[c] == centres[0].id)
         centre_b = next(c for c in _all(copies_by_lot) if centre_of_copy[c] == centres[1].id)
         own_other_by_role = {
@@ -239,6 +257,11 @@ def build_world(factory: sessionmaker[Session], secret_key: str, hashed: bool = 
                 "sha256": ("0" * 64, "0" * 64),
                 "code": ("en", "fr"),
                 "token": (world.newcomer_token, world.newcomer_token),
+                "reading_id": (
+                    (readings["c1@lycee.fr"], readings["c2@lycee.fr"])
+                    if role == "corrector"
+                    else (readings["c1@lycee.fr"], readings["c4@lycee.fr"])
+                ),
             }
         return world
 

@@ -97,6 +97,29 @@ ROUTES: dict[tuple[str, str], Expect] = {
         corrector=OWN, coordinator=OWN, body=lambda w: {"text": "Bien argumenté, mais incomplet."}
     ),
     ("DELETE", "/api/marking/comments/{comment_id}"): expect(corrector=OWN, coordinator=OWN),
+    # Coordination: the coordinator of the paper (and the office); the second reader his readings.
+    ("GET", "/coordination"): expect(office=ALLOW, coordinator=ALLOW),
+    ("GET", "/coordination/papers/{paper_id}"): expect(office=ALLOW, coordinator=OWN),
+    ("GET", "/coordination/papers/{paper_id}/progress"): expect(office=ALLOW, coordinator=OWN),
+    ("POST", "/coordination/papers/{paper_id}/reassign"): expect(office=ALLOW, coordinator=OWN),
+    ("POST", "/coordination/papers/{paper_id}/second-readings"): expect(office=ALLOW, coordinator=OWN),
+    ("POST", "/coordination/papers/{paper_id}/decide"): expect(office=ALLOW, coordinator=OWN),
+    ("GET", "/second-readings"): expect(corrector=ALLOW),
+    ("GET", "/second-readings/{reading_id}"): expect(corrector=OWN),
+    ("POST", "/second-readings/{reading_id}"): expect(corrector=OWN),
+    ("GET", "/second-readings/{reading_id}/image"): expect(corrector=OWN),
+    # Closing: identities, exports, holds, payment — the exam office only.
+    ("GET", "/office/closing"): expect(office=ALLOW),
+    ("GET", "/office/closing/papers/{paper_id}"): expect(office=ALLOW),
+    ("GET", "/office/closing/papers/{paper_id}/export.csv"): expect(office=ALLOW),
+    ("GET", "/office/closing/papers/{paper_id}/export.xlsx"): expect(office=ALLOW),
+    ("GET", "/office/closing/papers/{paper_id}/consultation.pdf"): expect(office=ALLOW),
+    ("POST", "/office/closing/papers/{paper_id}/missing"): expect(office=ALLOW),
+    ("POST", "/office/closing/papers/{paper_id}/jury"): expect(office=ALLOW),
+    ("POST", "/office/closing/papers/{paper_id}/publish"): expect(office=ALLOW),
+    ("POST", "/office/holds"): expect(office=ALLOW),
+    ("POST", "/office/holds/release"): expect(office=ALLOW),
+    ("GET", "/office/payment.csv"): expect(office=ALLOW),
     # Scan-station API: centre accounts only (bearer token). Which centre a lot belongs to is
     # decided by the ingest service from the announced manifest, and another centre's seal is
     # answered exactly like an unknown one ("unknown" / 404) on purpose: see tests of the ingest.

@@ -1,0 +1,321 @@
+# ruff: noqa: E501  (sentences of the pages read better unbroken)
+"""The words of the coordination and closing pages, in French and English."""
+
+from __future__ import annotations
+
+from correction_server.i18n import add_messages
+
+FR = {
+    "coord.title": "Coordination",
+    "coord.intro": "Suivi des épreuves que vous coordonnez : avancement, harmonisation, réattribution, double correction.",
+    "coord.none": "Vous ne coordonnez aucune épreuve.",
+    "coord.open": "Ouvrir le suivi de {paper}",
+    "coord.progress": "Avancement",
+    "coord.live": "Mis à jour automatiquement toutes les 20 secondes (dernière mise à jour : {at}).",
+    "coord.total": "Ensemble de l'épreuve",
+    "coord.by_corrector": "Par correcteur",
+    "coord.by_centre": "Par centre d'épreuve",
+    "coord.corrector": "Correcteur",
+    "coord.centre": "Centre",
+    "coord.copies": "Copies",
+    "coord.marked": "Corrigées",
+    "coord.draft": "En cours",
+    "coord.not_started": "Non commencées",
+    "coord.undispatched": "Non attribuées",
+    "coord.lots": "Lots",
+    "coord.harmonisation": "Harmonisation des notes",
+    "coord.pool": "Ensemble : {n} copies notées, moyenne {mean}, écart-type {sd}.",
+    "coord.flagged_none": "Aucun correcteur ne s'écarte de l'ensemble au-delà de ce que le hasard des lots explique.",
+    "coord.flagged_some": "À regarder : {names}.",
+    "coord.how_title": "Comment lire ce signal",
+    "coord.how_1": (
+        "Les copies de tous les centres sont mélangées avant d'être réparties : le lot de chaque correcteur "
+        "est donc un échantillon pris au hasard parmi toutes les copies. Si tous notaient de la même façon, "
+        "leurs moyennes ne différeraient que par le hasard de la répartition."
+    ),
+    "coord.how_2": (
+        "Pour chaque correcteur, le serveur redistribue au hasard {perm} fois toutes les notes de l'épreuve "
+        "en lots de la même taille, et compte combien de fois un lot s'écarte de la moyenne autant que le sien "
+        "(test de permutation). Comme {m} correcteurs sont comparés en même temps, les résultats passent par "
+        "la correction de Holm : quand tous notent de la même façon, il y a au plus {alpha} % de risque "
+        "qu'un correcteur, quel qu'il soit, soit signalé à tort."
+    ),
+    "coord.how_3": (
+        "Un signal invite à relire quelques copies avec le correcteur, jamais à conclure seul : la règle "
+        "d'établissement (un correcteur ne reçoit pas ses propres élèves) rend les lots un peu moins "
+        "aléatoires, et les correcteurs avec moins de {min} copies notées ne sont pas testés."
+    ),
+    "coord.mean": "Moyenne",
+    "coord.sd": "Écart-type",
+    "coord.n": "Copies notées",
+    "coord.gap": "Écart",
+    "coord.p": "p (Holm)",
+    "coord.distribution": "Répartition (trait) / ensemble (gris)",
+    "coord.verdict": "Lecture",
+    "coord.per_question": "Moyennes par question",
+    "coord.question": "Question",
+    "coord.pool_short": "Ensemble",
+    "coord.reassign": "Réattribuer des copies",
+    "coord.reassign_help": (
+        "Les copies déjà corrigées restent à leur correcteur. Les copies non commencées ou en cours "
+        "partent chez les correcteurs choisis (ce qui a été saisi est conservé), réparties au plus juste, "
+        "dans le respect de la règle d'établissement."
+    ),
+    "coord.lot": "Lot entier",
+    "coord.or_copies": "ou copies (numéros séparés par des espaces)",
+    "coord.to": "Vers les correcteurs",
+    "coord.reason": "Motif",
+    "coord.reassign_go": "Réattribuer",
+    "coord.reassigned": "{moved} copie(s) réattribuée(s) ; {kept} copie(s) déjà corrigée(s) restent à leur correcteur.",
+    "coord.second": "Double correction",
+    "coord.second_help": (
+        "Le second correcteur corrige la copie sans voir la première note ni les annotations. "
+        "L'écart vous est ensuite montré : vous retenez une note."
+    ),
+    "coord.copy": "Copie",
+    "coord.reader": "Second correcteur",
+    "coord.ask": "Demander la double correction",
+    "coord.reading_asked": "Double correction de la copie {copy} demandée.",
+    "coord.first": "1re note",
+    "coord.second_mark": "2e note",
+    "coord.status": "État",
+    "coord.decision": "Décision",
+    "coord.keep_first": "Garder la 1re",
+    "coord.take_second": "Prendre la 2e",
+    "coord.other": "Autre note",
+    "coord.decide": "Décider",
+    "coord.decided": "Copie {copy} : note retenue {mark}.",
+    "coord.large_gap": "écart important",
+    "coord.status.requested": "en attente du second correcteur",
+    "coord.status.done": "à décider",
+    "coord.status.decided": "décidé",
+    "coord.no_readings": "Aucune double correction demandée.",
+    "reading.title": "Double correction",
+    "reading.list_intro": "Copies que le coordonnateur vous demande de corriger une seconde fois.",
+    "reading.none": "Aucune double correction ne vous est demandée.",
+    "reading.intro": "Corrigez cette copie comme les autres ; la première note ne vous est pas montrée.",
+    "reading.appreciation": "Appréciation d'ensemble",
+    "reading.save": "Enregistrer la note",
+    "reading.saved": "Note enregistrée. Le coordonnateur voit maintenant l'écart.",
+    "reading.closed": "Le coordonnateur a décidé : cette double correction est close.",
+    "reading.page": "Page {n}",
+    "home.coordinator.link": "Suivi et harmonisation des correcteurs",
+    "home.corrector.readings": "Doubles corrections demandées",
+    "closing.title": "Clôture des épreuves",
+    "closing.intro": "Rapprochement, export pour le jury, décisions du jury, blocages, consultation, paiement.",
+    "closing.open": "Clôture de {paper}",
+    "closing.ready": "Prêt pour le jury",
+    "closing.blocked": "{n} écart(s) bloquant(s)",
+    "closing.recon": "Rapprochement par centre",
+    "closing.registered": "Inscrits",
+    "closing.present": "Présents",
+    "closing.absent": "Absents",
+    "closing.scanned": "Copies numérisées",
+    "closing.blank": "Blanches",
+    "closing.absent_copies": "Copies ABSENT",
+    "closing.marked": "Corrigées",
+    "closing.missing": "Manquantes",
+    "closing.total": "Total",
+    "closing.differences": "Écarts ({n})",
+    "closing.no_difference": "Aucun écart : chaque inscrit a une copie corrigée.",
+    "closing.registration": "N° d'inscription",
+    "closing.name": "Nom",
+    "closing.problem": "Écart",
+    "closing.blocking": "Bloque l'export",
+    "closing.yes": "oui",
+    "closing.no": "non",
+    "closing.export": "Export pour le jury",
+    "closing.export_csv": "Télécharger le CSV",
+    "closing.export_xlsx": "Télécharger le classeur XLSX",
+    "closing.export_blocked": "L'export sera possible quand chaque copie sera corrigée ou déclarée manquante.",
+    "closing.declare": "Déclarer une copie manquante",
+    "closing.declare_go": "Déclarer manquante",
+    "closing.reason": "Motif",
+    "closing.jury": "Note modifiée par le jury",
+    "closing.jury_help": "La note du correcteur est conservée ; la note du jury est enregistrée à côté, avec qui et pourquoi.",
+    "closing.mark": "Note sur 20",
+    "closing.by": "Décidé par",
+    "closing.jury_go": "Enregistrer la décision du jury",
+    "closing.publish": "Publication des résultats",
+    "closing.published": "Résultats publiés le {date} : consultation des copies jusqu'au {until}.",
+    "closing.publish_date": "Date de publication",
+    "closing.publish_go": "Enregistrer la publication",
+    "closing.consult": "Consultation d'une copie par le candidat",
+    "closing.consult_go": "Produire le PDF",
+    "closing.holds": "Blocages (procédure de fraude)",
+    "closing.holds_help": (
+        "Les résultats et l'accès à la copie du candidat sont retenus pendant la procédure. "
+        "Le correcteur n'en sait rien et corrige normalement."
+    ),
+    "closing.hold_go": "Bloquer",
+    "closing.release_go": "Lever le blocage",
+    "closing.no_holds": "Aucun blocage en cours.",
+    "closing.payment": "Paiement des correcteurs",
+    "closing.payment_csv": "Télécharger le CSV (copies corrigées par correcteur et épreuve)",
+    "closing.copies_marked": "Copies corrigées",
+    "closing.second_readings": "Doubles corrections",
+    "closing.done": "Enregistré.",
+    "home.office.closing": "Clôture : rapprochement, export jury, blocages, paiement",
+    "home.office.coordination": "Suivi des corrections",
+}
+
+EN = {
+    "coord.title": "Coordination",
+    "coord.intro": "The papers you coordinate: progress, harmonisation, reassignment, second reading.",
+    "coord.none": "You coordinate no paper.",
+    "coord.open": "Open the follow-up of {paper}",
+    "coord.progress": "Progress",
+    "coord.live": "Updated automatically every 20 seconds (last update: {at}).",
+    "coord.total": "Whole paper",
+    "coord.by_corrector": "Per corrector",
+    "coord.by_centre": "Per exam centre",
+    "coord.corrector": "Corrector",
+    "coord.centre": "Centre",
+    "coord.copies": "Copies",
+    "coord.marked": "Marked",
+    "coord.draft": "In progress",
+    "coord.not_started": "Not started",
+    "coord.undispatched": "Not dispatched",
+    "coord.lots": "Lots",
+    "coord.harmonisation": "Harmonisation of marks",
+    "coord.pool": "Pool: {n} marked copies, average {mean}, standard deviation {sd}.",
+    "coord.flagged_none": "No corrector differs from the pool beyond what the random make-up of lots explains.",
+    "coord.flagged_some": "Worth a look: {names}.",
+    "coord.how_title": "How to read this flag",
+    "coord.how_1": (
+        "Copies of every centre are shuffled before they are dealt out, so each corrector's lot is a random "
+        "sample of all the copies. If everyone marked alike, their averages would differ only by the luck "
+        "of the deal."
+    ),
+    "coord.how_2": (
+        "For each corrector, the server deals all the paper's marks out again at random {perm} times into "
+        "lots of the same sizes, and counts how often a lot is as far from the average as his (a permutation "
+        "test). As {m} correctors are compared at once, the results go through Holm's correction: when "
+        "everyone marks alike, there is at most a {alpha} % chance that anyone at all is flagged by mistake."
+    ),
+    "coord.how_3": (
+        "A flag is a reason to re-read a few copies with the corrector, never a verdict: the établissement "
+        "rule (no corrector gets his own students) makes lots slightly less random, and correctors with "
+        "fewer than {min} marked copies are not tested."
+    ),
+    "coord.mean": "Average",
+    "coord.sd": "Std dev.",
+    "coord.n": "Marked copies",
+    "coord.gap": "Gap",
+    "coord.p": "p (Holm)",
+    "coord.distribution": "Distribution (line) / pool (grey)",
+    "coord.verdict": "Reading",
+    "coord.per_question": "Averages per question",
+    "coord.question": "Question",
+    "coord.pool_short": "Pool",
+    "coord.reassign": "Reassign copies",
+    "coord.reassign_help": (
+        "Copies already marked stay with their corrector. Copies not started or in progress go to the "
+        "chosen correctors (what was entered is kept), spread evenly, respecting the établissement rule."
+    ),
+    "coord.lot": "Whole lot",
+    "coord.or_copies": "or copies (numbers separated by spaces)",
+    "coord.to": "To the correctors",
+    "coord.reason": "Reason",
+    "coord.reassign_go": "Reassign",
+    "coord.reassigned": "{moved} copy(ies) reassigned; {kept} copy(ies) already marked stay with their corrector.",
+    "coord.second": "Second reading",
+    "coord.second_help": (
+        "The second corrector marks the copy without seeing the first mark or the annotations. "
+        "You are then shown the gap and choose the mark."
+    ),
+    "coord.copy": "Copy",
+    "coord.reader": "Second corrector",
+    "coord.ask": "Ask for a second reading",
+    "coord.reading_asked": "Second reading of copy {copy} asked.",
+    "coord.first": "1st mark",
+    "coord.second_mark": "2nd mark",
+    "coord.status": "State",
+    "coord.decision": "Decision",
+    "coord.keep_first": "Keep the 1st",
+    "coord.take_second": "Take the 2nd",
+    "coord.other": "Another mark",
+    "coord.decide": "Decide",
+    "coord.decided": "Copy {copy}: mark kept {mark}.",
+    "coord.large_gap": "large gap",
+    "coord.status.requested": "waiting for the second corrector",
+    "coord.status.done": "to decide",
+    "coord.status.decided": "decided",
+    "coord.no_readings": "No second reading asked.",
+    "reading.title": "Second reading",
+    "reading.list_intro": "Copies the coordinator asks you to mark a second time.",
+    "reading.none": "No second reading is asked of you.",
+    "reading.intro": "Mark this copy like any other; the first mark is not shown to you.",
+    "reading.appreciation": "Overall appreciation",
+    "reading.save": "Save the mark",
+    "reading.saved": "Mark saved. The coordinator now sees the gap.",
+    "reading.closed": "The coordinator has decided: this second reading is closed.",
+    "reading.page": "Page {n}",
+    "home.coordinator.link": "Follow-up and harmonisation of correctors",
+    "home.corrector.readings": "Second readings asked of you",
+    "closing.title": "Closing papers",
+    "closing.intro": "Reconciliation, export for the jury, jury decisions, holds, consultation, payment.",
+    "closing.open": "Closing of {paper}",
+    "closing.ready": "Ready for the jury",
+    "closing.blocked": "{n} blocking difference(s)",
+    "closing.recon": "Reconciliation per centre",
+    "closing.registered": "Registered",
+    "closing.present": "Present",
+    "closing.absent": "Absent",
+    "closing.scanned": "Copies scanned",
+    "closing.blank": "Blank",
+    "closing.absent_copies": "ABSENT copies",
+    "closing.marked": "Marked",
+    "closing.missing": "Missing",
+    "closing.total": "Total",
+    "closing.differences": "Differences ({n})",
+    "closing.no_difference": "No difference: every registered candidate has a marked copy.",
+    "closing.registration": "Registration no.",
+    "closing.name": "Name",
+    "closing.problem": "Difference",
+    "closing.blocking": "Stops the export",
+    "closing.yes": "yes",
+    "closing.no": "no",
+    "closing.export": "Export for the jury",
+    "closing.export_csv": "Download the CSV",
+    "closing.export_xlsx": "Download the XLSX workbook",
+    "closing.export_blocked": "The export becomes possible once every copy is marked or declared missing.",
+    "closing.declare": "Declare a copy missing",
+    "closing.declare_go": "Declare missing",
+    "closing.reason": "Reason",
+    "closing.jury": "Mark changed by the jury",
+    "closing.jury_help": "The corrector's mark is kept; the jury's mark is recorded beside it, with who and why.",
+    "closing.mark": "Mark out of 20",
+    "closing.by": "Decided by",
+    "closing.jury_go": "Record the jury's decision",
+    "closing.publish": "Results publication",
+    "closing.published": "Results published on {date}: copies may be consulted until {until}.",
+    "closing.publish_date": "Publication date",
+    "closing.publish_go": "Record the publication",
+    "closing.consult": "A candidate consults his copy",
+    "closing.consult_go": "Produce the PDF",
+    "closing.holds": "Holds (fraud procedure)",
+    "closing.holds_help": (
+        "The candidate's results and copy access are held during the procedure. "
+        "The corrector knows nothing of it and marks normally."
+    ),
+    "closing.hold_go": "Hold",
+    "closing.release_go": "Release the hold",
+    "closing.no_holds": "No hold under way.",
+    "closing.payment": "Correctors' payment",
+    "closing.payment_csv": "Download the CSV (copies marked per corrector and paper)",
+    "closing.copies_marked": "Copies marked",
+    "closing.second_readings": "Second readings",
+    "closing.done": "Saved.",
+    "home.office.closing": "Closing: reconciliation, jury export, holds, payment",
+    "home.office.coordination": "Marking follow-up",
+}
+
+_done = False
+
+
+def register_words() -> None:
+    global _done
+    if not _done:
+        add_messages(fr=FR, en=EN)
+        _done = True
