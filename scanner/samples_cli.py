@@ -18,15 +18,20 @@ def register_simulate_command(app: typer.Typer) -> None:
         defects: str = typer.Option(
             "none",
             "--defects",
-            help="all, none, or a comma list such as upside_down=2,skew=5,blank_verso,missing_page,"
-            "duplicate_page,foreign_copy,annex,torn_label,no_label,blank_copy.",
+            help="all, none, or a comma list such as upside_down=2,skew=5,torn_label (names below).",
         ),
         formats: list[str] = typer.Option(
             ["jpeg"], "--format", help="jpeg (a folder of files), pdf or tiff; repeat for several."
         ),
         pages: int = typer.Option(4, "--pages", help="Pages per booklet."),
     ) -> None:
-        """Print booklets and labels for the roll, fill them in and scan them as a centre would."""
+        """Print booklets and labels for the roll, fill them in and scan them as a centre would.
+
+        Defects: upside_down, skew (max degrees), blank_verso, missing_page, duplicate_page,
+        foreign_copy, annex, torn_label, no_label, blank_copy, missing_copy, duplicate_copy,
+        header_ink. Absent candidates of the roll hand in a booklet marked ABSENT.
+        truth.json beside the scans says what was done to every page and copy.
+        """
         import time
 
         from massicot.errors import UserError
