@@ -27,9 +27,10 @@ def register_simulate_command(app: typer.Typer) -> None:
     ) -> None:
         """Print booklets and labels for the roll, fill them in and scan them as a centre would.
 
-        Defects: upside_down, skew (max degrees), blank_verso, missing_page, duplicate_page,
-        foreign_copy, annex, torn_label, no_label, blank_copy, missing_copy, duplicate_copy,
-        header_ink. Absent candidates of the roll hand in a booklet marked ABSENT.
+        Defects: upside_down, skew (max degrees), blank_verso, missing_page,
+        duplicate_page, foreign_copy, annex, torn_label, no_label, blank_copy,
+        missing_copy, duplicate_copy, header_ink.
+        Absent candidates of the roll hand in a booklet marked ABSENT.
         truth.json beside the scans says what was done to every page and copy.
         """
         import time
