@@ -289,3 +289,10 @@ def lock_scheme_command(
 
     locked_at = _with_database(db, work)
     typer.echo(f"Barème of {paper} locked on {locked_at:%Y-%m-%d %H:%M} UTC: correctors can enter marks.")
+
+
+# Following the marking and closing a paper: progress, reconcile, export, jury-mark, hold, release,
+# publish, consultation, payment, purge (correction_server/closing_cli.py).
+from correction_server.closing_cli import register_closing_commands  # noqa: E402
+
+register_closing_commands(office_app)
