@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from correction_server import audit
 from correction_server.models import Comment, CommentUse, CorrectorPaper, Role, User
 from massicot.errors import UserError
 
@@ -120,6 +121,7 @@ def add(session: Session, user: User, paper_id: int, text: str, shared: bool = F
     )
     session.add(comment)
     session.flush()
+    _audit(session, user, "comment.add", comment, text=comment.text)
     return BankEntry(comment.id, comment.text, comment.shared, True, False, 0)
 
 
@@ -138,6 +140,7 @@ def edit(session: Session, user: User, comment_id: int, text: str) -> BankEntry:
     comment.text = _clean(text)
     comment.updated_at = datetime.now(UTC)
     session.flush()
+    _audit(session, user, "comment.edit", comment, text=comment.text)
     return _entry(session, user, comment)
 
 
@@ -146,13 +149,22 @@ def retire(session: Session, user: User, comment_id: int) -> BankEntry | None:
     comment = _own(session, user, comment_id)
     used = session.scalar(select(func.count()).where(CommentUse.comment_id == comment.id))
     if not used:
+        _audit(session, user, "comment.delete", comment, text=comment.text)
         session.delete(comment)
         session.flush()
         return None
     comment.retired = True
     comment.updated_at = datetime.now(UTC)
     session.flush()
+    _audit(session, user, "comment.retire", comment, uses=used)
     return _entry(session, user, comment)
+
+
+def _audit(session: Session, user: User, action: str, comment: Comment, **details: object) -> None:
+    """Every change of the bank is traced in the transaction that makes it."""
+    actor = audit.Actor(user.id, user.role.value)
+    body = {"paper_id": comment.paper_id, "shared": comment.shared, **details}
+    audit.record(session, actor, action, "comment", comment.id, body)
 
 
 def _entry(session: Session, user: User, comment: Comment) -> BankEntry:
