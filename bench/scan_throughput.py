@@ -1,8 +1,8 @@
 """Scan pipeline throughput: pages per second per core, against a naive baseline measured here.
 
-Generates realistic 300 dpi grayscale booklet pages (4-page copies: filled answers,
-stuck labels, a few pages upside down, skewed sheets), wraps them in a scanner-like
-PDF (one JPEG per page, DCTDecode), then times:
+Generates realistic 300 dpi grayscale booklet pages with the sample-scan generator
+(scanner/samples.py: 4-page copies, filled answers, stuck labels, a few pages upside
+down, skewed sheets) in a scanner-like PDF (one JPEG per page, DCTDecode), then times:
 
 - the pipeline on one core: iter_source_pages + process_page + writing each
   corrector-facing image and its SHA-256 to a temporary folder;
@@ -78,7 +78,30 @@ def _one_page(args: tuple[int, str, int, str]) -> bytes:
     return jpeg_bytes(scan_like(draw_upright(spec, model), rotation=rotation, skew=skew, seed=seed))
 
 
-def generate_pdf(pages: int, folder: Path, workers: int) -> Path:
+def generate_pdf(pages: int, folder: Path, workers: int) -> tuple[Path, str]:
+    """The sample-scan generator's pages (scanner/samples.py), else the simpler drawn pages."""
+    try:
+        from massicot.roll import RollLine
+        from scanner.samples import DefectPlan, generate_session
+    except ImportError:
+        return _drawn_pdf(pages, folder, workers), "bench/drawn_pages.py"
+    copies = (pages + PAGES_PER_COPY - 1) // PAGES_PER_COPY
+    roll = [RollLine(f"C{c:06d}", f"Candidat {c}", True) for c in range(copies)]
+    defects = DefectPlan(upside_down=max(1, pages // 40), skew_max_deg=1.5, torn_label=1, header_ink=1)
+    truth = generate_session(
+        folder / "samples",
+        PAPER,
+        roll,
+        pages=PAGES_PER_COPY,
+        dpi=300,
+        seed=7,
+        defects=defects,
+        formats=("pdf",),
+    )
+    return folder / "samples" / truth.files["pdf"], "scanner/samples.py"
+
+
+def _drawn_pdf(pages: int, folder: Path, workers: int) -> Path:
     copies = (pages + PAGES_PER_COPY - 1) // PAGES_PER_COPY
     jobs = []
     for c in range(copies):
@@ -294,11 +317,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="massicot-bench-") as tmp:
         folder = Path(tmp)
         start = time.perf_counter()
-        pdf = generate_pdf(args.pages, folder, args.workers)
+        pdf, generator = generate_pdf(args.pages, folder, args.workers)
         size_mb = pdf.stat().st_size / 1e6
         print(
-            f"generated {args.pages} pages (300 dpi grayscale JPEG q75 in one PDF, {size_mb:.0f} MB, "
-            f"{size_mb * 1000 / args.pages:.0f} KB/page) in {time.perf_counter() - start:.1f} s"
+            f"generated {args.pages} pages with {generator} (300 dpi grayscale JPEG q75 in one PDF, "
+            f"{size_mb:.0f} MB, {size_mb * 1000 / args.pages:.0f} KB/page) "
+            f"in {time.perf_counter() - start:.1f} s"
         )
 
         def fresh(name: str) -> Path:
