@@ -1,0 +1,167 @@
+"""`massicot scan review DIR` in headless Chromium: anomalies with thumbnails, resolved from the page."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from station_helpers import in_ci, journal_entries, report_of, run_cli
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def review(sample_pile, tmp_path):
+    """A lot imported from the sample pile, and its review page served by the real command."""
+    if not Path(CHROMIUM).exists():
+        if in_ci():
+            pytest.fail(f"{CHROMIUM} is missing (CI=true: this must not be skipped)")
+        pytest.skip(f"{CHROMIUM} is missing")
+    from playwright.sync_api import sync_playwright
+
+    lot = tmp_path / "lot"
+    done = run_cli(
+        "scan",
+        "import",
+        str(sample_pile.jpeg),
+        "--paper",
+        "U3",
+        "--roll",
+        str(sample_pile.roll),
+        "--lot",
+        str(lot),
+        "--quiet",
+        "--workers",
+        "1",
+    )
+    assert done.returncode == 0, done.stderr
+    command = [
+        str(Path(sys.executable).with_name("massicot")),
+        "scan",
+        "review",
+        str(lot),
+        "--no-open",
+        "--by",
+        "reviewer",
+    ]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        assert line.startswith("Review page: http://127.0.0.1:"), line + server.stderr.read()
+        url = line.split()[2]
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            try:
+                page = browser.new_page()
+                page.set_default_timeout(30_000)
+                yield lot, url, page
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _kinds(page) -> list[str]:
+    return page.locator("article.anomaly").evaluate_all("els => els.map(e => e.dataset.kind)")
+
+
+def test_review_page_shows_anomalies_with_thumbnails_and_resolves_them(review, sample_pile):
+    lot, url, page = review
+    page.goto(url)
+    kinds = _kinds(page)
+    expected = sorted(a["kind"] for a in report_of(lot)["anomalies"])
+    assert sorted(kinds) == expected
+    assert {"duplicate_page", "no_label", "uncoded_page", "missing_copy"} <= set(kinds)
+    # every thumbnail is a real image of the page
+    images = page.locator("article.anomaly img")
+    assert images.count() >= len(
+        [k for k in kinds if k in ("duplicate_page", "uncoded_page", "foreign_page")]
+    )
+    widths = images.evaluate_all("imgs => Promise.all(imgs.map(i => i.decode().then(() => i.naturalWidth)))")
+    assert all(width > 100 for width in widths)
+
+    # 1. a page scanned twice: set the second scan aside (the reason is offered)
+    duplicate = page.locator("article[data-kind=duplicate_page]").first
+    source = duplicate.get_attribute("data-source")
+    duplicate.locator("form[data-action=discard] button").click()
+    page.wait_for_load_state()
+    assert f"{source} discarded: scanned twice" in page.locator(".said").inner_text()
+    assert page.locator(f"article[data-kind=duplicate_page][data-source='{source}']").count() == 0
+
+    # 2. a wrong copy number is refused in plain words, nothing recorded
+    decisions_before = len(journal_entries(lot, "decision"))
+    uncoded = page.locator("article[data-kind=uncoded_page]").first
+    assign = uncoded.locator("form[data-action=assign]")
+    assign.locator("input[name=copy]").fill("NOTACOPY1")
+    assign.locator("button").click()
+    page.wait_for_load_state()
+    assert "is not a copy number" in page.locator(".error").inner_text()
+    assert len(journal_entries(lot, "decision")) == decisions_before
+
+    # 3. the annex attached to the copy before it: confirmed
+    uncoded = page.locator("article[data-kind=uncoded_page]").first
+    annex_source = uncoded.get_attribute("data-source")
+    uncoded.locator("form[data-action=confirm-annex] button").click()
+    page.wait_for_load_state()
+    assert "confirmed as an annex of copy" in page.locator(".said").inner_text()
+
+    # 4. a copy whose label is missing: the secretary reads it on the sheet and records it
+    no_label = page.locator("article[data-kind=no_label]").first
+    copy = no_label.get_attribute("data-copy")
+    truth = next(c for c in sample_pile.truth.copies if c.copy_id == copy)
+    no_label.locator("input[name=candidate]").fill(truth.candidate)
+    no_label.locator("form[data-action=label] button").click()
+    page.wait_for_load_state()
+    assert (
+        f"copy {copy} recorded as the copy of candidate {truth.candidate}"
+        in page.locator(".said").inner_text()
+    )
+
+    # the same journal as the CLI: who decided, and the report agrees with the page
+    decisions = journal_entries(lot, "decision")
+    assert [d["action"] for d in decisions[-3:]] == ["discard", "confirm-annex", "label"]
+    assert {d["by"] for d in decisions} == {"reviewer"}
+    report = report_of(lot)
+    assert sorted(_kinds(page)) == sorted(a["kind"] for a in report["anomalies"])
+    assert not any(a["source"] == annex_source for a in report["anomalies"])
+    assert (
+        page.locator("#summary")
+        .inner_text()
+        .endswith(f"anomalies to resolve {len(report['anomalies']) + len(report['blocking'])}")
+    )
+
+
+def test_review_page_refuses_other_hosts_and_forged_forms(review):
+    import httpx
+
+    lot, url, _ = review
+    port = url.rsplit(":", 1)[1].strip("/")
+    other_host = httpx.get(url, headers={"Host": f"evil.example:{port}"})
+    assert other_host.status_code == 403
+    forged = httpx.post(url + "decide", data={"action": "mark-absent", "target": "C1000", "csrf": "guess"})
+    assert forged.status_code == 403
+    assert journal_entries(lot, "decision") == []
+
+
+def test_review_of_a_folder_that_is_not_a_lot(tmp_path):
+    done = run_cli("scan", "review", str(tmp_path), "--no-open")
+    assert done.returncode == 2 and "is not a scan lot" in done.stderr
+
+
+def test_review_port_taken_is_said_in_plain_words(review):
+    lot, url, _ = review
+    port = url.rsplit(":", 1)[1].strip("/")
+    done = run_cli("scan", "review", str(lot), "--no-open", "--port", port)
+    assert done.returncode == 2 and "is not free" in done.stderr
