@@ -189,3 +189,55 @@ def test_watch_refuses_a_missing_folder_in_plain_words(sample_pile, tmp_path):
     )
     assert done.returncode == 2
     assert "does not exist" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_watch_folder_that_cannot_be_written_is_refused(sample_pile, tmp_path):
+    from station_helpers import tmpfs
+
+    with tmpfs(tmp_path / "ro", "1m", readonly=True) as folder:
+        done = run_cli(
+            "scan",
+            "watch",
+            str(folder),
+            "--paper",
+            "U3",
+            "--roll",
+            str(sample_pile.roll),
+            "--lot",
+            str(tmp_path / "lot"),
+            "--until-idle",
+            "1",
+        )
+    assert done.returncode == 2
+    assert "cannot be read and written" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_watch_with_a_full_disk_keeps_what_was_taken_and_finishes_after(sample_pile, tmp_path):
+    from station_helpers import remount, tmpfs
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    pages = sorted(sample_pile.jpeg.glob("*.jpg"))[:14]
+    for page in pages:
+        shutil.copy(page, folder / page.name)
+    args = ["scan", "watch", str(folder), "--paper", "U3", "--roll", str(sample_pile.roll), "--settle", "0.2"]
+    with tmpfs(tmp_path / "disk", "1200k") as disk:
+        lot = disk / "lot"
+        done = run_cli(*args, "--lot", str(lot), "--until-idle", "2")
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "is full" in done.stderr and "Traceback" not in done.stdout + done.stderr
+        kept = journal_entries(lot, "received")
+        assert 0 < len(kept) < len(pages)
+        left = sorted(p.name for p in folder.iterdir() if p.name != DONE_DIR)
+        assert left, "every file was moved although the lot could not hold them"
+        remount(disk, "64m")
+        done = run_cli(*args, "--lot", str(lot), "--until-idle", "2", "--quiet")
+        assert done.returncode == 0, done.stdout + done.stderr
+        received = journal_entries(lot, "received")
+        assert sorted(e["source"] for e in received) == sorted(p.name + "#0" for p in pages)
+        assert max(Counter(e["key"] for e in received).values()) == 1
+        assert report_of(lot)["blocking"] == []
+        from scanner.lot import Lot
+
+        errors = [r.error for r in Lot.open(lot).state().pages.values() if r.analysis is None]
+        assert errors == [], "a page's analysis was lost to the full disk"

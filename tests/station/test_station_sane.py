@@ -250,6 +250,10 @@ def test_disk_full_mid_scan_keeps_every_page_received(sane_test_device, tmp_path
         total = len(journal_entries(lot, "received"))
         assert total >= kept + 10
         _assert_every_page_once(lot, expected_pages=total)
+        from scanner.lot import Lot
+
+        errors = [r.error for r in Lot.open(lot).state().pages.values() if r.analysis is None]
+        assert errors == [], "a page's analysis was lost to the full disk"
 
 
 def test_a_station_killed_leaves_finished_pages_in_the_spool_and_they_are_taken_next_time(
