@@ -43,7 +43,8 @@ def test_a_planted_harsh_corrector_is_flagged_in_almost_every_session() -> None:
         found += 7 in flagged
         wrong += len(flagged - {7})
     print(
-        f"harsh corrector (-2 points, {COPIES} copies) flagged in {found}/{sessions} sessions; {wrong} false flags"
+        f"harsh corrector (-2 points, {COPIES} copies) flagged in {found}/{sessions} sessions; "
+        f"{wrong} false flags"
     )
     assert found >= 0.85 * sessions
     assert wrong <= 3
@@ -77,7 +78,13 @@ def test_too_few_copies_are_not_tested_and_the_rest_still_are() -> None:
 
 def test_the_service_flags_the_harsh_corrector_of_a_generated_30_corrector_session(session_factory, tmp_path):
     world = build_world(
-        session_factory, tmp_path, candidates=30 * COPIES, correctors=30, bias={12: -2.0}, mark="direct", seed=5
+        session_factory,
+        tmp_path,
+        candidates=30 * COPIES,
+        correctors=30,
+        bias={12: -2.0},
+        mark="direct",
+        seed=5,
     )
     harsh_id = sorted(world.correctors.values())[12]
     with session_factory() as session:
