@@ -261,7 +261,15 @@ class IngestService:
             identity = parse_identity(identity_raw, manifest)
             paper_id = self._paper_for(session, principal, manifest.paper)
             self._check_candidates(session, identity)
-            self._check_copies_are_new(session, [copy.copy for copy in manifest.copies])
+            try:
+                self._check_copies_are_new(session, [copy.copy for copy in manifest.copies])
+            except Conflict:
+                # Those copies may be this very lot, committed by a twin push since the check above.
+                session.rollback()
+                received = self._received(session, seal)
+                if received is not None:
+                    return received
+                raise
             try:
                 identity_text = identity_raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -281,6 +289,14 @@ class IngestService:
                 except IntegrityError:
                     # Another station announced the same lot at the same moment: same content.
                     session.rollback()
+                # A twin push may have committed the lot (deleting its PushUpload) just before
+                # our row went in: then ours is stale and must not linger.
+                received = self._received(session, seal)
+                if received is not None:
+                    session.execute(delete(PushUpload).where(PushUpload.seal_sha256 == seal))
+                    session.commit()
+                    return received
+            session.rollback()  # end the read transaction
             self._remember(seal, _Announced(principal.centre_id, paper_id, manifest, identity, labels))
         missing = self.store.missing(list(labels))
         return LotState(
@@ -321,7 +337,10 @@ class IngestService:
 
     def upload_offset(self, principal: Principal | None, seal: str, sha256: str) -> ChunkReceipt:
         principal = require_centre(principal)
-        self._image_label(self._announced(principal, seal), sha256)
+        announced = self._announced_or_received(principal, seal)
+        if announced is None:
+            return ChunkReceipt(offset=0, complete=True)
+        self._image_label(announced, sha256)
         if self.store.has(sha256):
             return ChunkReceipt(offset=self.store.upload_offset(sha256), complete=True)
         return ChunkReceipt(offset=self.store.upload_offset(sha256), complete=False)
@@ -330,7 +349,10 @@ class IngestService:
         self, principal: Principal | None, seal: str, sha256: str, offset: int, total: int, data: bytes
     ) -> ChunkReceipt:
         principal = require_centre(principal)
-        label = self._image_label(self._announced(principal, seal), sha256)
+        announced = self._announced_or_received(principal, seal)
+        if announced is None:
+            return ChunkReceipt(offset=0, complete=True)
+        label = self._image_label(announced, sha256)
         if total > self.max_page_bytes:
             raise TooLarge(
                 f"{label}: the image is {total / 1e6:.1f} MB, more than this server accepts per page "
@@ -548,6 +570,16 @@ class IngestService:
         if label is None:
             raise NotFound(f"image {sha256[:12]}… is not a page of this lot")
         return label
+
+    def _announced_or_received(self, principal: Principal, seal: str) -> _Announced | None:
+        """The announced lot; None when a twin push has committed it meanwhile (nothing left to send)."""
+        try:
+            return self._announced(principal, seal)
+        except NotFound:
+            with self.session_factory() as session:
+                if self._received(session, seal, principal) is not None:
+                    return None
+            raise
 
     def _announced(self, principal: Principal, seal: str) -> _Announced:
         with self._cache_lock:
