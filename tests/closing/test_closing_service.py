@@ -1,0 +1,344 @@
+"""Closing a paper on generated sessions: reconciliation, the jury export and its gate, jury
+marks beside the original, holds, the consultation PDF (rendered with pdftoppm and its pixels
+checked), payment, and the retention purge."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import subprocess
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from coord_world import build_world
+from openpyxl import load_workbook
+from PIL import Image
+from sqlalchemy import select
+
+from correction_server import audit, closing, coordination, marking
+from correction_server.models import (
+    AnnotationLayer,
+    AuditEntry,
+    JuryDecision,
+    Marking,
+    Page,
+    PurgeRecord,
+    QuestionMark,
+)
+from correction_server.storage import LocalStore
+
+OFFICE = audit.Actor(None, "office")
+
+
+def _reg_of_status(world, status: str) -> tuple[str, str]:
+    copy_id = next(c for c, s in sorted(world.status.items()) if s.value == status)
+    return copy_id, world.copies[copy_id]
+
+
+def test_reconciliation_lists_every_difference_and_the_export_waits_for_them(session_factory, tmp_path):
+    world = build_world(
+        session_factory, tmp_path, absent_every=13, blank_every=17, missing_every=29, leave_unmarked=1
+    )
+    with session_factory() as session:
+        recon = closing.reconcile(session, world.paper_id)
+        assert recon.total.registered == 60
+        assert recon.total.scanned == len(world.copies) == 58
+        assert recon.total.absent_copies == 4 and recon.total.blank == 3
+        assert recon.total.missing == 2 and recon.total.marked == 57
+        blocking = [d for d in recon.differences if d.blocking]
+        assert len(blocking) == 3  # two copies never received, one not marked
+        assert sum("no copy was received" in d.problem for d in blocking) == 2
+        assert sum("not marked yet" in d.problem for d in blocking) == 1
+        with pytest.raises(closing.ClosingRefused, match="3 line"):
+            closing.export_marks(session, world.paper_id, "csv", OFFICE, "Office")
+        unmarked = min(world.lots)
+        last = world.lots[unmarked][-1]
+        marking.save(
+            session,
+            unmarked,
+            last,
+            marking.SaveRequest(version=0, marks={q: "1" for q in world.question_ids}, appreciation="Faible.")
+            if world.status[last].value == "ok"
+            else marking.SaveRequest(
+                version=0, special="AB" if world.status[last].value == "absent" else "00"
+            ),
+        )
+        missing = [d.registration for d in blocking if "no copy" in d.problem]
+        closing.declare_missing(
+            session, world.paper_id, missing[0], "copie égarée au centre", OFFICE, "Office"
+        )
+        with pytest.raises(closing.ClosingRefused, match="1 line"):
+            closing.export_marks(session, world.paper_id, "csv", OFFICE, "Office")
+        closing.declare_missing(session, world.paper_id, missing[1], "enveloppe non reçue", OFFICE, "Office")
+        session.commit()
+        export = closing.export_marks(session, world.paper_id, "csv", OFFICE, "Office")
+        session.commit()
+        rows = list(csv.DictReader(io.StringIO(export.data.decode())))
+        assert len(rows) == 60
+        by_reg = {r["registration"]: r for r in rows}
+        absent_copy, absent_reg = _reg_of_status(world, "absent")
+        blank_copy, blank_reg = _reg_of_status(world, "blank")
+        assert by_reg[absent_reg]["mark"] == "AB" and by_reg[blank_reg]["mark"] == "00"
+        assert by_reg[missing[0]]["status"] == "missing" and by_reg[missing[0]]["mark"] == ""
+        ok_copy = next(c for c, s in sorted(world.status.items()) if s.value == "ok")
+        stored = session.scalar(select(Marking.mark_20).where(Marking.copy_id == ok_copy))
+        assert Decimal(by_reg[world.copies[ok_copy]]["mark"]) == stored
+        assert (
+            by_reg[world.copies[ok_copy]]["surname"].startswith(("L", "D", "M", "R"))
+            or by_reg[world.copies[ok_copy]]["surname"]
+        )
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "closing.export")).all()[-1]
+        assert entry.details["rows"] == 60 and len(entry.details["sha256"]) == 64
+        xlsx = closing.export_marks(session, world.paper_id, "xlsx", OFFICE, "Office")
+        sheet = load_workbook(io.BytesIO(xlsx.data)).active
+        values = list(sheet.iter_rows(values_only=True))
+        assert list(values[0]) == closing.EXPORT_COLUMNS and len(values) == 61
+        marks = {row[0]: row[6] for row in values[1:]}
+        assert marks[absent_reg] == "AB" and float(marks[world.copies[ok_copy]]) == float(stored)
+
+
+def test_the_jury_mark_is_kept_beside_the_original_with_who_and_why(session_factory, tmp_path):
+    world = build_world(session_factory, tmp_path, absent_every=13)
+    ok_copy = next(c for c, s in sorted(world.status.items()) if s.value == "ok")
+    registration = world.copies[ok_copy]
+    with session_factory() as session:
+        original = session.scalar(select(Marking.mark_20).where(Marking.copy_id == ok_copy))
+        with pytest.raises(closing.ClosingRefused, match="reason"):
+            closing.record_jury_decision(
+                session, world.paper_id, registration, "15", " ", OFFICE, "Président"
+            )
+        _absent_copy, absent_reg = _reg_of_status(world, "absent")
+        with pytest.raises(closing.ClosingRefused, match="not a mark the jury can change"):
+            closing.record_jury_decision(session, world.paper_id, absent_reg, "10", "x", OFFICE, "Président")
+        with pytest.raises(UserError_):
+            closing.record_jury_decision(
+                session, world.paper_id, registration, "20,25", "x", OFFICE, "Président"
+            )
+        closing.record_jury_decision(
+            session, world.paper_id, registration, "15,5", "harmonisation du jury", OFFICE, "M. Président"
+        )
+        session.commit()
+        assert session.scalar(select(Marking.mark_20).where(Marking.copy_id == ok_copy)) == original
+        decision = session.scalar(select(JuryDecision))
+        assert decision.original == f"{original.normalize():f}" and decision.mark_20 == Decimal("15.5")
+        rows = {r[0]: r for r in closing.export_rows(session, world.paper_id)}
+        row = dict(zip(closing.EXPORT_COLUMNS, rows[registration], strict=True))
+        assert row["mark"] == "15.5" and row["status"] == "jury"
+        assert Decimal(row["corrector_mark"]) == original
+        assert row["jury_by"] == "M. Président" and row["jury_reason"] == "harmonisation du jury"
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "closing.jury_mark")).one()
+        assert entry.details["original"] == decision.original and entry.details["mark_20"] == "15.50"
+
+
+UserError_ = coordination.CoordinationRefused
+
+
+def test_a_hold_withholds_results_and_consultation_and_the_corrector_sees_nothing(session_factory, tmp_path):
+    world = build_world(session_factory, tmp_path)
+    ok_copy = next(c for c, s in sorted(world.status.items()) if s.value == "ok")
+    registration = world.copies[ok_copy]
+    corrector = world.corrector_of(ok_copy)
+    with session_factory() as session:
+        before = marking.state_for(session, corrector, ok_copy).to_json()
+        closing.place_hold(session, registration, "procédure disciplinaire", OFFICE, "Office")
+        session.commit()
+        with pytest.raises(closing.ClosingRefused, match="already held"):
+            closing.place_hold(session, registration, "encore", OFFICE, "Office")
+        assert marking.state_for(session, corrector, ok_copy).to_json() == before
+        rows = {
+            r[0]: dict(zip(closing.EXPORT_COLUMNS, r, strict=True))
+            for r in closing.export_rows(session, world.paper_id)
+        }
+        assert rows[registration]["status"] == "held" and rows[registration]["mark"] == ""
+        assert rows[registration]["corrector_mark"] == ""
+        closing.publish_results(
+            session, world.paper_id, datetime.now(UTC) - timedelta(days=3), OFFICE, "Office"
+        )
+        with pytest.raises(closing.ClosingRefused, match="held"):
+            closing.consultation_open(
+                session, world.paper_id, _candidate_id(session, registration), datetime.now(UTC)
+            )
+        closing.release_hold(session, registration, "classement sans suite", OFFICE, "Office")
+        session.commit()
+        closing.consultation_open(
+            session, world.paper_id, _candidate_id(session, registration), datetime.now(UTC)
+        )
+        assert closing.open_holds(session) == []
+        actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
+        assert "closing.hold" in actions and "closing.hold_release" in actions
+
+
+def _candidate_id(session, registration: str) -> int:
+    return closing.find_candidate(session, registration).id
+
+
+def _white_page(width: int = 1240, height: int = 1754) -> bytes:
+    image = Image.new("L", (width, height), 250)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _need_pdftoppm() -> None:
+    if shutil.which("pdftoppm") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("pdftoppm is missing (CI=true: this must not be skipped)")
+        pytest.skip("pdftoppm is missing (apt-get install poppler-utils)")
+
+
+def test_consultation_pdf_draws_the_annotation_layer_over_the_scan(session_factory, tmp_path):
+    _need_pdftoppm()
+    store = LocalStore(tmp_path / "store")
+    sha = store.put(_white_page())
+    world = build_world(session_factory, tmp_path, mark="none", image_shas=[sha, sha])
+    ok_copy = next(c for c, s in sorted(world.status.items()) if s.value == "ok")
+    corrector = world.corrector_of(ok_copy)
+    first_page = world.page_ids[ok_copy][0]
+    with session_factory() as session:
+        marking.save(
+            session,
+            corrector,
+            ok_copy,
+            marking.SaveRequest(
+                version=0,
+                marks={q: "2" for q in world.question_ids},
+                appreciation="Raisonnement clair, conclusion à justifier.",
+                layers={
+                    first_page: [
+                        {"id": "tick1", "kind": "cross", "x": 0.30, "y": 0.40, "colour": "red"},
+                        {
+                            "id": "hl",
+                            "kind": "highlight",
+                            "x": 0.6,
+                            "y": 0.7,
+                            "w": 0.2,
+                            "h": 0.05,
+                            "colour": "blue",
+                        },
+                    ]
+                },
+            ),
+        )
+        registration = world.copies[ok_copy]
+        with pytest.raises(closing.ClosingRefused, match="not published"):
+            closing.consultation_pdf(
+                session, store, tmp_path / "derived", world.paper_id, registration, OFFICE, "O"
+            )
+        published = datetime.now(UTC) - timedelta(days=30)
+        closing.publish_results(session, world.paper_id, published, OFFICE, "Office")
+        session.commit()
+        pdf = closing.consultation_pdf(
+            session, store, tmp_path / "derived", world.paper_id, registration, OFFICE, "O"
+        )
+        session.commit()
+        late = published + timedelta(days=366)
+        with pytest.raises(closing.ClosingRefused, match="consultation year ended"):
+            closing.consultation_pdf(
+                session, store, tmp_path / "derived", world.paper_id, registration, OFFICE, "O", now=late
+            )
+    path = tmp_path / "copy.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(path), str(tmp_path / "page")], check=True)
+    pngs = sorted(tmp_path.glob("page-*.png"))
+    assert len(pngs) == 3  # two scanned pages and the marks page
+    first = Image.open(pngs[0]).convert("RGB")
+    second = Image.open(pngs[1]).convert("RGB")
+    w, h = first.size
+    # The page image fills the A4 page above a 22 pt footer; fractions map onto that box.
+    box_h = h * (842 - 22) / 842
+    box_w = min(w, box_h * 1240 / 1754)
+    left = (w - box_w) / 2
+
+    def at(fx: float, fy: float) -> tuple[int, int]:
+        return round(left + fx * box_w), round(fy * box_h)
+
+    def reddish(p):
+        return p[0] > 150 and p[1] < 90 and p[2] < 100
+
+    cx, cy = at(0.30, 0.40)
+    near = [first.getpixel((cx + dx, cy + dy)) for dx in range(-2, 3) for dy in range(-2, 3)]
+    assert any(reddish(p) for p in near), near
+    assert not any(reddish(second.getpixel((cx + dx, cy + dy))) for dx in range(-2, 3) for dy in range(-2, 3))
+    hx, hy = at(0.70, 0.725)
+    r, g, b = first.getpixel((hx, hy))
+    assert b > r + 40, (r, g, b)  # the blue highlight, translucent over the white page
+    assert first.getpixel(at(0.1, 0.1)) == second.getpixel(at(0.1, 0.1))  # elsewhere: the scan itself
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    assert "Raisonnement clair" in text and "Exercice 1" in text and "10 / 20" in text
+
+
+def test_payment_counts_who_marked_each_copy(session_factory, tmp_path):
+    world = build_world(session_factory, tmp_path, absent_every=13)
+    with session_factory() as session:
+        lines = closing.payment_lines(session, world.paper_id)
+        data = closing.payment_csv(session, OFFICE, "Office", world.paper_id)
+        session.commit()
+    assert sum(x.copies_marked for x in lines) == len(world.copies)
+    by_email = {x.email: x for x in lines}
+    for username, uid in world.correctors.items():
+        assert by_email[username].copies_marked == len(world.lots[uid])
+    assert sum(x.of_which_ab_00 for x in lines) == 4
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    assert {r["email"]: int(r["copies_marked"]) for r in rows} == {
+        u: len(world.lots[i]) for u, i in world.correctors.items()
+    }
+
+
+def test_purge_deletes_pages_after_the_legal_year_and_keeps_marks_and_audit(session_factory, tmp_path):
+    store = LocalStore(tmp_path / "store")
+    shas = [store.put(_white_page(600 + k, 800)) for k in range(2)]
+    world = build_world(session_factory, tmp_path, image_shas=shas)
+    held_copy = sorted(world.copies)[0]
+    with session_factory() as session:
+        corrector = world.corrector_of(held_copy)
+        page = world.page_ids[held_copy][0]
+        state = marking.state_for(session, corrector, held_copy)
+        closing.place_hold(session, world.copies[held_copy], "procédure", OFFICE, "Office")
+        session.commit()
+        marks_before = len(session.scalars(select(QuestionMark)).all())
+        now = datetime.now(UTC)
+        # Results published 10 months ago: within the legal year, nothing goes.
+        closing.publish_results(session, world.paper_id, now - timedelta(days=300), OFFICE, "Office")
+        session.commit()
+        report = closing.purge(session, store, tmp_path / "derived", date.today(), OFFICE, "Office")
+        assert report.copies == 0 and "consultation year is not over" in str(report)
+        assert all(store.has(s) for s in shas)
+        # Thirteen months later it does, except the held candidate's copy.
+        later = now + timedelta(days=100)
+        report = closing.purge(
+            session, store, tmp_path / "derived", date.today(), OFFICE, "Office", now=later
+        )
+    assert report.copies == len(world.copies) - 1 and report.kept_held == [held_copy]
+    assert report.pages == 2 * (len(world.copies) - 1)
+    # The held copy still uses both images: the files stay until its pages go too.
+    assert report.images_deleted == 0 and all(store.has(s) for s in shas)
+    with session_factory() as session:
+        assert session.scalar(select(Page.id).where(Page.copy_id != held_copy)) is None
+        assert session.scalar(select(Page.id).where(Page.id == page)) is not None
+        assert len(session.scalars(select(QuestionMark)).all()) == marks_before
+        assert len(session.scalars(select(PurgeRecord)).all()) == len(world.copies) - 1
+        assert audit.verify_chain(session).intact
+        assert session.scalars(select(AuditEntry).where(AuditEntry.action == "closing.purge")).one()
+        closing.release_hold(session, world.copies[held_copy], "fin de procédure", OFFICE, "Office")
+        session.commit()
+        report = closing.purge(
+            session, store, tmp_path / "derived", date.today(), OFFICE, "Office", now=later
+        )
+        assert report.copies == 1 and report.images_deleted == 2
+        assert not any(store.has(s) for s in shas)
+        assert session.scalar(select(AnnotationLayer.id)) is None
+        assert state.version >= 1
+        with pytest.raises(closing.ClosingRefused, match="consultation year ended"):
+            closing.consultation_pdf(
+                session,
+                store,
+                tmp_path / "derived",
+                world.paper_id,
+                world.copies[held_copy],
+                OFFICE,
+                "O",
+                now=later,
+            )
