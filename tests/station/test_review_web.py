@@ -129,9 +129,30 @@ def test_review_page_shows_anomalies_with_thumbnails_and_resolves_them(review, s
         in page.locator(".said").inner_text()
     )
 
+    # 5. a present candidate without a copy: the roll was wrong, he was absent
+    missing = page.locator("article[data-kind=missing_copy]").first
+    candidate = missing.get_attribute("data-candidate")
+    missing.locator("form[data-action=mark-absent] button").click()
+    page.wait_for_load_state()
+    assert f"candidate {candidate}: absent recorded" in page.locator(".said").inner_text()
+    assert page.locator(f"article[data-kind=missing_copy][data-candidate='{candidate}']").count() == 0
+
+    # 6. a copy with a page missing: rescan it (its pages are set aside, kept in the record)
+    incomplete = page.locator("article[data-kind=missing_page]").first
+    copy_missing = incomplete.get_attribute("data-copy")
+    incomplete.locator("form[data-action=rescan] button").click()
+    page.wait_for_load_state()
+    assert f"of copy {copy_missing} are set aside" in page.locator(".said").inner_text()
+
     # the same journal as the CLI: who decided, and the report agrees with the page
     decisions = journal_entries(lot, "decision")
-    assert [d["action"] for d in decisions[-3:]] == ["discard", "confirm-annex", "label"]
+    assert [d["action"] for d in decisions[-5:]] == [
+        "discard",
+        "confirm-annex",
+        "label",
+        "mark-absent",
+        "rescan",
+    ]
     assert {d["by"] for d in decisions} == {"reviewer"}
     report = report_of(lot)
     assert sorted(_kinds(page)) == sorted(a["kind"] for a in report["anomalies"])
