@@ -46,6 +46,8 @@ from templates.identifiers import validate_paper_code
 # How many pages received just before a fault may come back when the pile is fed again:
 # a jam can catch the sheet being read and the one just pulled behind it.
 REFEED_WINDOW = 2
+# Pages of another paper in a row, none of ours, before the station says the code looks wrong.
+WRONG_PAPER_AFTER = 3
 DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
@@ -119,6 +121,8 @@ class Station:
         self._before_fault: list[PageRecord] = []  # pages that may come back after a fault
         self._after_fault = 0  # pages received since the last fault
         self._last: PageRecord | None = None
+        self._papers_seen: dict[str, int] = {}  # paper code read on the pages → how many
+        self._wrong_paper_said = False
 
     def view(self) -> LotView:
         return build_view(self.state)
@@ -136,6 +140,7 @@ class Station:
         record = self.state.pages[key]
         # A restarted session meets its pages again; the re-fed sheet must be recognised then too.
         self._check_refeed(record)
+        self._check_paper(record)
         self._recent.append(record)
         if new:
             self.result.received += 1
@@ -143,6 +148,23 @@ class Station:
         else:
             self.result.already_there += 1
         self.ui.page(record, new, self.view)
+
+    def _check_paper(self, record: PageRecord) -> None:
+        """Say at once when the pile is of another paper than --paper (a wrong code, or the wrong pile)."""
+        if record.analysis is None or record.analysis.paper is None or self._wrong_paper_said:
+            return
+        seen = self._papers_seen
+        seen[record.analysis.paper] = seen.get(record.analysis.paper, 0) + 1
+        ours = self.state.info.paper
+        others = {paper: n for paper, n in seen.items() if paper != ours}
+        if seen.get(ours, 0) == 0 and sum(others.values()) >= WRONG_PAPER_AFTER:
+            read = max(others, key=others.get)
+            self._wrong_paper_said = True
+            self.ui.note(
+                f"The {sum(others.values())} pages read so far are of paper {read}, not {ours}: "
+                f"check the paper code given with --paper, or that this is the right pile. "
+                "They are kept and reported as pages of another paper."
+            )
 
     def _check_refeed(self, record: PageRecord) -> None:
         if not self._before_fault or self._after_fault >= REFEED_WINDOW:

@@ -101,6 +101,9 @@ def test_replay_pile_with_faults_ends_with_the_right_copies(sample_pile, tmp_pat
     assert result.refed[0] == ("jpeg/0006.jpg#1", "jpeg/0006.jpg#0")
     assert result.refed == _expected_refed(sample_pile.truth, FAULTS)
     assert any("right after the fault" in note for note in secretary.notes)
+    assert not any(
+        "check the paper code" in note for note in secretary.notes
+    )  # a foreign copy is not a wrong pile
 
     report = report_json(view)
     placed = {
@@ -206,3 +209,16 @@ def test_killed_at_random_points_the_station_resumes_to_the_same_report(sample_p
     state = Lot.open(lot).state()
     assert all(record.analysis is not None for record in state.pages.values())
     assert build_view(state).blocking() == []
+
+
+def test_a_pile_of_another_paper_is_said_at_once(sample_pile, tmp_path):
+    """--paper U4 for a pile of U3: the station says so after a few pages and keeps everything."""
+    feeder = ReplayFeeder.from_folder(sample_pile.jpeg)
+    secretary = Secretary(auto=secretary_for(feeder))
+    lot = open_lot(tmp_path / "lot", "U4", sample_pile.roll)
+    _, view = scan_session(lot, feeder, secretary)
+    warnings = [n for n in secretary.notes if "not U4" in n]
+    assert len(warnings) == 1 and "of paper U3, not U4: check the paper code" in warnings[0]
+    report = report_json(view)
+    assert len(journal_entries(tmp_path / "lot", "received")) == len(sample_pile.truth.pages)
+    assert {a["kind"] for a in report["anomalies"]} >= {"foreign_page"}
