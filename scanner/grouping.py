@@ -159,6 +159,7 @@ class _Grouper:
         self.anomalies: list[Anomaly] = []
         self.taken: dict[tuple[str, int], ScannedPage] = {}
         self.last_copy: str | None = None
+        self.last_foreign: str | None = None  # the other paper, when the sheet before was a foreign page
 
     def anomaly(self, kind: str, page: ScannedPage, message: str, action: str, copy: str | None = None):
         self.anomalies.append(Anomaly(kind, copy, None, page.source, message, action))
@@ -196,6 +197,7 @@ class _Grouper:
             anchor = before[-1] if before else 0
         grouped.pages.append(PlacedPage(page, number, annex=annex, confirmed=confirmed, anchor=anchor))
         self.last_copy = copy
+        self.last_foreign = None
 
     def add(self, page: ScannedPage) -> None:
         if page.superseded:
@@ -247,6 +249,7 @@ class _Grouper:
                 f"then discard it here ({command('discard', repr(page.source), OTHER_PAPER)})",
                 analysis.copy_id,
             )
+            self.last_foreign = analysis.paper
             return
         if analysis.codes_disagree:
             self.unreadable(page, "its corner codes name different copies or pages")
@@ -273,6 +276,23 @@ class _Grouper:
         self.uncoded(page)
 
     def uncoded(self, page: ScannedPage) -> None:
+        if self.last_foreign is not None:
+            # Stapled to the other paper's copy scanned just before, most likely: never attach
+            # it to one of ours by position.
+            _set_aside(
+                page,
+                f"a page without a code, scanned right after a copy of paper {self.last_foreign}",
+                self.unassigned,
+            )
+            self.anomaly(
+                "uncoded_page",
+                page,
+                f"page {page.source} has no code and was scanned right after a copy of paper "
+                f"{self.last_foreign}",
+                "if it belongs to that copy, take it out with it and discard it here; otherwise assign it "
+                f"({command('assign', repr(page.source), 'COPY')})",
+            )
+            return
         if self.last_copy is None:
             _set_aside(page, "a page without a code, scanned before any copy", self.unassigned)
             self.anomaly(

@@ -41,6 +41,9 @@ from scanner.sources import SourcePage, UnreadableSource
 
 # glibc hands big buffers back to the kernel after every page and faults them in again
 # (measured: decode time doubles); the scan workers keep them instead.
+CRASHED = "the analysis of this page crashed: scan the sheet again, then discard this one"
+# Pages received per journal commit during a file import (a SANE feeder commits each page).
+RECEIVE_BATCH = 8
 GLIBC_TUNABLES = "glibc.malloc.mmap_threshold=134217728:glibc.malloc.trim_threshold=268435456"
 
 
@@ -103,7 +106,11 @@ def analyse_task(task: AnalysisTask) -> dict:
     if processed.unreadable:
         entry["error"] = f"the page could not be read: {processed.unreadable}"
     if processed.image is not None:
-        image, digest = write_content_addressed(folder / "images", processed.image, processed.media_type)
+        # The main process syncs the folder once for a batch, before the journal names the image.
+        same = folder / task.original if processed.image == page.data else None
+        image, digest = write_content_addressed(
+            folder / "images", processed.image, processed.media_type, sync_dir=False, same_as=same
+        )
         entry |= {"image": image, "image_sha256": digest, "media_type": processed.media_type}
     return entry
 
@@ -157,40 +164,60 @@ class Importer:
 
     def receive(self, page: SourcePage) -> bool:
         """Keep a page durably, then have it analysed. False when the lot already has it."""
-        key = page_key(page.file_sha256, page.index)
-        if key in self.state.pages:
-            self.progress.skipped += 1
+        return self.receive_many([page]) == 1
+
+    def receive_many(self, pages: list[SourcePage]) -> int:
+        """Keep pages durably (their bytes, then one journal commit), then have them analysed.
+
+        Returns how many were new. Batching saves fsyncs: each page's bytes are synced, the
+        folder and the journal once per batch — never a journal entry before its bytes.
+        """
+        new: list[tuple[SourcePage, str, str, str]] = []
+        for page in pages:
+            key = page_key(page.file_sha256, page.index)
+            if key in self.state.pages or any(key == k for _, k, _, _ in new):
+                self.progress.skipped += 1
+                continue
+            original, digest = self.lot.store_original(page, sync_dir=False)
+            new.append((page, key, original, digest))
+        if not new:
             self.on_update(self.progress)
-            return False
-        original, digest = self.lot.store_original(page)
-        entry = {
-            "t": "received",
-            "key": key,
-            "source": page.source,
-            "file_sha256": page.file_sha256,
-            "index": page.index,
-            "sha256": digest,
-            "media_type": page.media_type,
-            "dpi": page.dpi,
-            "original": original,
-            "at": now_utc(),
-        }
-        self.lot.append(entry)
-        record = PageRecord(
-            key=key,
-            source=page.source,
-            file_sha256=page.file_sha256,
-            index=page.index,
-            sha256=digest,
-            media_type=page.media_type,
-            dpi=page.dpi,
-            original=original,
-            order=len(self.state.pages),
+            return 0
+        self.lot.sync_folders(images=False)
+        at = now_utc()
+        self.lot.append_many(
+            [
+                {
+                    "t": "received",
+                    "key": key,
+                    "source": page.source,
+                    "file_sha256": page.file_sha256,
+                    "index": page.index,
+                    "sha256": digest,
+                    "media_type": page.media_type,
+                    "dpi": page.dpi,
+                    "original": original,
+                    "at": at,
+                }
+                for page, key, original, digest in new
+            ]
         )
-        self.state.pages[key] = record
-        self.progress.received += 1
-        self._submit(record)
-        return True
+        for page, key, original, digest in new:
+            record = PageRecord(
+                key=key,
+                source=page.source,
+                file_sha256=page.file_sha256,
+                index=page.index,
+                sha256=digest,
+                media_type=page.media_type,
+                dpi=page.dpi,
+                original=original,
+                order=len(self.state.pages),
+            )
+            self.state.pages[key] = record
+            self.progress.received += 1
+            self._submit(record)
+        return len(new)
 
     def unreadable(self, item: UnreadableSource, sha256: str = "") -> bool:
         if item.source in self.state.unreadable:
@@ -226,65 +253,92 @@ class Importer:
 
     def _submit(self, record: PageRecord) -> None:
         task = self._task(record)
-        future = None if self.pool is None else self.pool.submit(self.analyse, task)
+        future = None
+        if self.pool is not None:
+            try:
+                future = self.pool.submit(self.analyse, task)
+            except BrokenProcessPool:  # a worker died meanwhile: this task is run again with the others
+                future = Future()
+                future.set_exception(BrokenProcessPool("a worker died"))
         self.in_flight.append((task, future))
-        self._drain(limit=self.workers * 4)
+        self._drain(limit=self.workers * 4 if self.pool is not None else RECEIVE_BATCH - 1)
 
     def _drain(self, limit: int) -> None:
         """Journal finished analyses in reception order, keeping at most `limit` in flight."""
+        done: list[dict] = []
+        # Without a pool the analyses run here, a batch at a time: one journal commit per batch.
+        run_inline = len(self.in_flight) > limit
         while self.in_flight:
             task, future = self.in_flight[0]
             if future is None:
+                if not run_inline:
+                    break
                 entry = self.analyse(task)
             elif future.done() or len(self.in_flight) > limit:
                 try:
                     entry = future.result()
                 except BrokenProcessPool:
+                    self._record(done)
+                    done = []
                     self._recover()
                     continue
             else:
-                return
+                break
             self.in_flight.popleft()
-            self._record(entry)
+            done.append(entry)
+        self._record(done)
 
     def _recover(self) -> None:
         """A worker died (a decoder crashed on some page): find that page, keep going with the rest.
 
         Every analysis in flight is lost with the pool; they are run again one at a time, so
         the page that kills a worker again is the culprit: it gets an error entry (set aside,
-        reported), the others their analysis.
+        reported), the others their analysis. Two pages in a row that break a fresh pool mean
+        the pool itself cannot work here: the rest is analysed in this process instead.
         """
         assert self.pool is not None
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.pool = self._new_pool()
         waiting = [task for task, _ in self.in_flight]
         self.in_flight.clear()
-        for task in waiting:
+        suspect: AnalysisTask | None = None
+        for position, task in enumerate(waiting):
             try:
                 entry = self.pool.submit(self.analyse, task).result()
             except BrokenProcessPool:
                 self.pool.shutdown(wait=False, cancel_futures=True)
+                if suspect is not None:
+                    self.pool = None
+                    self.in_flight.extend((t, None) for t in [suspect, *waiting[position:]])
+                    return
                 self.pool = self._new_pool()
-                entry = {
-                    "t": "analysed",
-                    "key": task.key,
-                    "error": "the analysis of this page crashed: rescan it",
-                }
-            self._record(entry)
+                suspect = task
+                continue
+            if suspect is not None:
+                self._record([{"t": "analysed", "key": suspect.key, "error": CRASHED}])
+                suspect = None
+            self._record([entry])
+        if suspect is not None:
+            self._record([{"t": "analysed", "key": suspect.key, "error": CRASHED}])
 
-    def _record(self, entry: dict) -> None:
-        self.lot.append(entry)
-        record = self.state.pages[entry["key"]]
-        record.error = entry.get("error")
-        if entry.get("analysis"):
-            record.analysis = analysis_from_json(entry["analysis"])
-            record.image = entry.get("image")
-            record.image_sha256 = entry.get("image_sha256")
-            record.image_media_type = entry.get("media_type", "image/jpeg")
-            self.progress.last = record.analysis
-        if record.error or (record.analysis and looks_wrong(record.analysis, self.state.info.paper)):
-            self.progress.to_check += 1
-        self.progress.analysed += 1
+    def _record(self, entries: list[dict]) -> None:
+        if not entries:
+            return
+        # the images the workers wrote are named durably before the journal says so
+        self.lot.sync_folders(originals=False)
+        self.lot.append_many(entries)
+        for entry in entries:
+            record = self.state.pages[entry["key"]]
+            record.error = entry.get("error")
+            if entry.get("analysis"):
+                record.analysis = analysis_from_json(entry["analysis"])
+                record.image = entry.get("image")
+                record.image_sha256 = entry.get("image_sha256")
+                record.image_media_type = entry.get("media_type", "image/jpeg")
+                self.progress.last = record.analysis
+            if record.error or (record.analysis and looks_wrong(record.analysis, self.state.info.paper)):
+                self.progress.to_check += 1
+            self.progress.analysed += 1
         self.on_update(self.progress)
 
     def finish(self) -> None:
@@ -320,6 +374,7 @@ def import_files(
     files, refused = list_input_files(list(paths))
     importer = Importer(lot, state, workers=workers, on_update=on_update)
     skipped_files = 0
+    files_by_name = {r.source.rsplit("#", 1)[0]: r.file_sha256 for r in state.pages.values()}
     try:
         resumed = importer.resume()
         for item in refused:
@@ -335,13 +390,20 @@ def import_files(
             if digest in state.files_done:
                 skipped_files += 1
                 continue
+            name = _unique_name(name, digest, files_by_name)
+            files_by_name[name] = digest
             pages = 0
+            batch: list[SourcePage] = []
             for item in iter_source_pages(path, name):
                 if isinstance(item, UnreadableSource):
                     importer.unreadable(item, digest)
-                else:
-                    pages += 1
-                    importer.receive(item)
+                    continue
+                pages += 1
+                batch.append(item)
+                if len(batch) >= RECEIVE_BATCH:
+                    importer.receive_many(batch)
+                    batch = []
+            importer.receive_many(batch)
             importer.file_done(digest, name, pages)
         importer.finish()
     finally:
@@ -355,3 +417,11 @@ def import_files(
         resumed=resumed,
         unreadable=progress.unreadable,
     )
+
+
+def _unique_name(name: str, digest: str, files_by_name: dict[str, str]) -> str:
+    """Scanner software names every export scan.pdf: another file under a name already in the
+    lot gets its own (the start of its SHA-256), so that every sheet keeps a name of its own."""
+    if files_by_name.get(name, digest) == digest:
+        return name
+    return f"{name}~{digest[:8]}"

@@ -91,24 +91,53 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that a crash leaves either the old or the new file, whole."""
+def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+    """Replace `path` with `data` so that a crash leaves either the old or the new file, whole.
+
+    sync_dir=False leaves the folder's fsync to the caller, who then syncs once for a batch
+    of files (`Lot.sync_folders`) before any journal entry names them.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with tmp.open("wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
 
 
-def write_content_addressed(folder: Path, data: bytes, media_type: str) -> tuple[str, str]:
-    """Write `data` as folder/<sha256>.<ext> (once); returns (path relative to the lot, sha256)."""
+def content_name(data: bytes, media_type: str) -> tuple[str, str]:
     digest = sha256_bytes(data)
-    name = f"{digest}.{extension_for(media_type)}"
+    return f"{digest}.{extension_for(media_type)}", digest
+
+
+def write_content_addressed(
+    folder: Path, data: bytes, media_type: str, *, sync_dir: bool = True, same_as: Path | None = None
+) -> tuple[str, str]:
+    """Write `data` as folder/<sha256>.<ext> (once); returns (path relative to the lot, sha256).
+
+    `same_as`: a file already holding exactly these bytes (a page's original, when the
+    corrector image is the scanner's own bytes): it is hard-linked, not written again.
+    """
+    name, digest = content_name(data, media_type)
     target = folder / name
-    if not (target.exists() and target.stat().st_size == len(data)):
-        write_atomic(target, data)
+    if target.exists() and target.stat().st_size == len(data):
+        return f"{folder.name}/{name}", digest
+    linked = False
+    if same_as is not None:
+        tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
+        try:
+            tmp.unlink(missing_ok=True)
+            os.link(same_as, tmp)
+            os.replace(tmp, target)
+            linked = True
+        except OSError:  # a file system without hard links: write the bytes
+            tmp.unlink(missing_ok=True)
+    if not linked:
+        write_atomic(target, data, sync_dir=False)
+    if sync_dir:
+        fsync_dir(folder)
     return f"{folder.name}/{name}", digest
 
 
@@ -263,10 +292,18 @@ class Journal:
             os.fsync(handle.fileno())
 
     def append(self, entry: dict) -> None:
+        self.append_many([entry])
+
+    def append_many(self, entries: list[dict]) -> None:
+        """Append entries, one line each, in one write and one fsync (a group commit)."""
+        if not entries:
+            return
         if self._handle is None:
             self._handle = self.path.open("ab")
-        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-        self._handle.write(line)
+        lines = b"".join(
+            json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for entry in entries
+        )
+        self._handle.write(lines)
         self._handle.flush()
         os.fsync(self._handle.fileno())
 
@@ -426,15 +463,25 @@ class Lot:
                 tmp.unlink(missing_ok=True)
 
     def append(self, entry: dict) -> None:
-        assert self._lock_fd is not None, "journal written without holding the lot's lock"
-        self.journal.append(entry)
+        self.append_many([entry])
 
-    def store_original(self, page: SourcePage) -> tuple[str, str]:
+    def append_many(self, entries: list[dict]) -> None:
+        assert self._lock_fd is not None, "journal written without holding the lot's lock"
+        self.journal.append_many(entries)
+
+    def store_original(self, page: SourcePage, *, sync_dir: bool = True) -> tuple[str, str]:
         """Write a source page's bytes durably; returns (path relative to the lot, sha256)."""
         name = f"{page.file_sha256}-{page.index:05d}.{extension_for(page.media_type)}"
         target = self.folder / ORIGINALS_DIR / name
-        write_atomic(target, page.data)
+        write_atomic(target, page.data, sync_dir=sync_dir)
         return f"{ORIGINALS_DIR}/{name}", sha256_bytes(page.data)
+
+    def sync_folders(self, *, originals: bool = True, images: bool = True) -> None:
+        """Make the names of files written with sync_dir=False durable, before the journal names them."""
+        if originals:
+            fsync_dir(self.folder / ORIGINALS_DIR)
+        if images:
+            fsync_dir(self.folder / IMAGES_DIR)
 
     def replace_roll(self, roll: list[RollLine], by: str) -> None:
         info = self.info()

@@ -4,7 +4,7 @@ The JSON shape is relied on by tools outside the project: fields may be added, n
     {"paper", "copies": [{"copy", "candidate", "status", "pages": [{"number", "image", "source",
      "rotation", "blank"}]}], "anomalies": [{"kind", "copy", "candidate", "source", "message"}],
      "unassigned": [{"source", "reason"}]}
-Added fields: top level "centre", "counts", "sealed", "blocking", "warnings"; per copy "missing";
+Added fields: top level "centre", "counts", "sealed", "blocking", "notices", "warnings"; per copy "missing";
 per page "annex", "skew_degrees"; per anomaly "action"; per unassigned entry "kind"
 (blank_verso, discarded, set_aside, unreadable).
 A page's "image" is null only for a sheet without a code the operator has not confirmed yet:
@@ -38,6 +38,26 @@ class LotView:
     @property
     def anomalies(self) -> list[Anomaly]:
         return self.reconciliation.anomalies
+
+    def notices(self) -> list[dict]:
+        """Worth a look, not blocking: ink in the masked header outside the identity boxes
+        (an answer started there would be hidden from the corrector)."""
+        found = []
+        for copy in self.reconciliation.copies:
+            for placed in copy.pages:
+                analysis = placed.page.analysis
+                if placed.number == 1 and analysis is not None and analysis.header_ink:
+                    found.append(
+                        {
+                            "kind": "header_ink",
+                            "copy": copy.copy,
+                            "source": placed.page.source,
+                            "message": f"copy {copy.copy}: something is written in the header of page 1, "
+                            "which correctors will not see; look at the sheet, and tell the exam office "
+                            "if it is part of an answer",
+                        }
+                    )
+        return found
 
     def blocking(self) -> list[str]:
         """What stops the seal besides anomalies, in plain words."""
@@ -146,6 +166,7 @@ def report_json(view: LotView) -> dict:
         "counts": asdict(counts),
         "sealed": bool(view.state.sealed),
         "blocking": view.blocking(),
+        "notices": view.notices(),
         "warnings": view.state.warnings,
     }
 
@@ -214,6 +235,8 @@ def render_text(view: LotView, console: Console, directory: str = "DIR") -> None
             console.print(f"{extra:3}. [bold]to finish[/]: {escape(with_dir(reason))}", soft_wrap=True)
     else:
         console.print("Nothing left to resolve: the lot can be sealed (`massicot scan seal`).")
+    for notice in view.notices():
+        console.print(f"[yellow]Worth a look:[/] {escape(notice['message'])}", soft_wrap=True)
     set_aside = [u for u in view.grouping.unassigned if not u.discarded and not u.blank_verso]
     versos = sum(1 for u in view.grouping.unassigned if u.blank_verso)
     discarded = sum(1 for u in view.grouping.unassigned if u.discarded)

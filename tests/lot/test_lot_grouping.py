@@ -102,11 +102,6 @@ def test_page_of_another_paper_is_foreign():
     assert "U41" in grouping.anomalies[0].message
 
 
-def test_foreign_page_does_not_capture_the_next_annex():
-    grouping = group_pages([scanned(0, A, 1), scanned(1, B, 1, paper="U41"), scanned(2)], PAPER)
-    assert numbers(grouping, A) == [1, None]
-
-
 def test_codes_that_disagree_are_unreadable():
     grouping = group_pages([scanned(0, A, 1), scanned(1, disagree=True)], PAPER)
     assert kinds(grouping) == ["unreadable_code"]
@@ -153,3 +148,12 @@ def test_expected_page_count_is_the_most_common_last_page_unless_declared():
 
 
 C = copy_ids(3, seed=99)[2]
+
+
+def test_uncoded_page_after_a_foreign_copy_is_not_given_to_ours():
+    grouping = group_pages([scanned(0, A, 1), scanned(1, B, 1, paper="U41"), scanned(2)], PAPER)
+    assert numbers(grouping, A) == [1]
+    assert kinds(grouping) == ["foreign_page", "uncoded_page"]
+    [uncoded] = [a for a in grouping.anomalies if a.kind == "uncoded_page"]
+    assert uncoded.copy is None and "U41" in uncoded.message
+    assert "scan.pdf#2" in {u.source for u in grouping.unassigned}

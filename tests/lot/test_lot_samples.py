@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from lotkit import PAPER, report, run, write_roll
 
-from massicot.roll import read_roll
+from massicot.roll import RollLine, read_roll
 from scanner.manifest import Manifest
 from scanner.samples import DefectPlan, Truth, generate_session
 
 pytestmark = pytest.mark.slow
+DUPLICATES = ("duplicate_page", "duplicate_copy")
 ROLL = [(f"CAND{i:03d}", i not in (3, 7)) for i in range(1, 13)]
 
 
@@ -69,6 +70,9 @@ def test_copies_pages_and_rotation_match_the_truth(imported):
     by_source = truth_pages(truth)
     found = {c["copy"]: c for c in rep["copies"]}
     for copy in ours(truth):
+        if "missing_copy" in copy.defects:
+            assert copy.copy_id not in found
+            continue
         got = found[copy.copy_id]
         expected = [n for n in range(1, copy.pages + 1) if n not in copy.missing_pages]
         if copy.annex_after_page is not None:
@@ -89,9 +93,14 @@ def expected_anomalies(truth: Truth) -> Counter:
             pages = [p for p in truth.pages if p.copy_id == copy.copy_id and p.page is not None]
             expected[("foreign_page", copy.copy_id)] += len(pages)
             continue
+        if "missing_copy" in copy.defects:
+            expected[("missing_copy", copy.candidate)] += 1
+            continue
         if copy.missing_pages:
             expected[("missing_page", copy.copy_id)] += 1
-        expected[("duplicate_page", copy.copy_id)] += len(copy.duplicated_pages)
+        twice = [p for p in truth.pages if p.copy_id == copy.copy_id and p.defect in DUPLICATES]
+        if twice:
+            expected[("duplicate_page", copy.copy_id)] += len(twice)
         if copy.annex_after_page is not None:
             expected[("uncoded_page", copy.copy_id)] += 1
         if copy.label_registration is None:
@@ -113,7 +122,7 @@ def test_nothing_unassigned_that_should_not_be(imported):
     for page in truth.pages:
         if page.defect == "blank_verso":
             should[page.sources[0]] = "blank_verso"
-        elif page.defect in ("foreign_copy", "duplicate_page"):
+        elif page.defect in ("foreign_copy", *DUPLICATES):
             should[page.sources[0]] = "set_aside"
     assert {u["source"]: u["kind"] for u in rep["unassigned"]} == should
 
@@ -126,7 +135,36 @@ def test_operator_resolves_seals_and_verifies(imported, tmp_path):
     by_copy = {c.copy_id: c for c in truth.copies}
     for anomaly in report(copy_lot)["anomalies"]:
         kind, copy = anomaly["kind"], anomaly["copy"]
-        if kind == "uncoded_page":
+        if kind == "missing_copy":
+            [lost] = [c for c in truth.copies if c.candidate == anomaly["candidate"]]
+            if "missing_copy" not in lost.defects:
+                continue  # its copy is there, label unreadable: the no_label decision links it
+            # the secretary finds the copy in the room and scans it
+            found = tmp_path / f"found-{lost.copy_id}"
+            generate_session(
+                found,
+                PAPER,
+                [RollLine(lost.candidate, "Found", True)],
+                [lost.copy_id],
+                dpi=200,
+                seed=5,
+                formats=("pdf",),
+            )
+            run(
+                "scan",
+                "import",
+                str(found / "scan.pdf"),
+                "--paper",
+                PAPER,
+                "--roll",
+                str(lot.parent / "roll.csv"),
+                "--lot",
+                d,
+                "--quiet",
+            )
+        elif kind == "uncoded_page" and copy is None:  # a loose sheet: the secretary looks, sets it aside
+            run("scan", "resolve", "discard", d, anomaly["source"], "--reason", "loose sheet, nothing on it")
+        elif kind == "uncoded_page":
             run("scan", "resolve", "confirm-annex", d, anomaly["source"], "--by", "secretary")
         elif kind in ("duplicate_page", "foreign_page"):
             run("scan", "resolve", "discard", d, anomaly["source"], "--reason", kind.replace("_", " "))
@@ -141,9 +179,8 @@ def test_operator_resolves_seals_and_verifies(imported, tmp_path):
     assert rep["anomalies"] == [] and rep["blocking"] == []
     statuses = {c["copy"]: c["status"] for c in rep["copies"]}
     for copy in ours(truth):
-        want = {"present": "incomplete" if copy.missing_pages else "ok"}.get(
-            copy.expected_status, copy.expected_status
-        )
+        partly = copy.missing_pages and "missing_copy" not in copy.defects
+        want = {"present": "incomplete" if partly else "ok"}.get(copy.expected_status, copy.expected_status)
         assert statuses[copy.copy_id] == want
     run("scan", "seal", d, "--by", "secretary")
     assert run("scan", "verify", d).returncode == 0
@@ -162,7 +199,12 @@ def test_operator_resolves_seals_and_verifies(imported, tmp_path):
         blank,
     )
     # every scanned page accounted for exactly once, with its use
-    assert sorted(s.source for s in manifest.sources) == sorted(p.sources[0] for p in truth.pages)
+    sources = [s.source for s in manifest.sources]
+    assert len(sources) == len(set(sources))
+    from_evening = sorted(s for s in sources if s.startswith("scan.pdf#"))
+    assert from_evening == sorted(p.sources[0] for p in truth.pages)
+    found_later = [s for s in sources if not s.startswith("scan.pdf#")]
+    assert all(s.startswith("scan.pdf~") for s in found_later)  # the same file name, told apart
     identity = json.loads((copy_lot / "identity.json").read_text())
     assert {link["copy"]: link["candidate"] for link in identity["links"]} == {
         c.copy_id: c.candidate for c in ours(truth)
