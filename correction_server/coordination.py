@@ -11,6 +11,7 @@ audit log in the transaction that makes it; the functions here flush, the caller
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -269,13 +270,7 @@ def flag_sentence(c: CorrectorMarks, pool_mean: float, lang: str = "en") -> str:
         return f"Too few marked copies ({t.n}) to judge."
     gap = abs(t.difference)
     if lang == "fr":
-        side = "en dessous" if t.difference < 0 else "au-dessus"
-        if t.flagged:
-            return (
-                f"Moyenne {t.mean:.1f}, soit {gap:.1f} point(s) {side} de l'ensemble ({pool_mean:.1f}) : "
-                f"un tirage au hasard ne donne un tel écart que {_chance_fr(t.p_value)}. À regarder."
-            )
-        return f"Moyenne {t.mean:.1f} ({side} de {gap:.1f}) : écart compatible avec le hasard des lots."
+        return _french_decimals(_flag_sentence_fr(t, gap, pool_mean))
     side = "below" if t.difference < 0 else "above"
     if t.flagged:
         return (
@@ -285,12 +280,26 @@ def flag_sentence(c: CorrectorMarks, pool_mean: float, lang: str = "en") -> str:
     return f"Average {t.mean:.1f} ({gap:.1f} {side}): within what the random make-up of lots explains."
 
 
+def _french_decimals(text: str) -> str:
+    return re.sub(r"(\d)\.(\d)", r"\1,\2", text)
+
+
+def _flag_sentence_fr(t: statistics.CorrectorTest, gap: float, pool_mean: float) -> str:
+    side = "en dessous" if t.difference < 0 else "au-dessus"
+    if t.flagged:
+        return (
+            f"Moyenne {t.mean:.1f}, soit {gap:.1f} point(s) {side} de l'ensemble ({pool_mean:.1f}) : "
+            f"un tirage au hasard ne donne un tel écart que {_chance_fr(t.p_value)}. À regarder."
+        )
+    return f"Moyenne {t.mean:.1f} ({side} de {gap:.1f}) : écart compatible avec le hasard des lots."
+
+
 def _chance_en(p: float) -> str:
     return f"about {p:.1%} of the time" if p >= 0.001 else "less than once in a thousand deals"
 
 
 def _chance_fr(p: float) -> str:
-    return f"dans environ {p:.1%} des cas".replace(".", ",") if p >= 0.001 else "moins d'une fois sur mille"
+    return f"dans environ {p:.1%} des cas" if p >= 0.001 else "moins d'une fois sur mille"
 
 
 # ---------------------------------------------------------------- reassignment

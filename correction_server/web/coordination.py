@@ -84,6 +84,7 @@ def paper_context(session: Session, paper_id: int, lang: str) -> dict[str, objec
         "progress": progress,
         "dist": dist,
         "chart": chart,
+        "chart_caption": desc,
         "sparks": sparks,
         "sentences": sentences,
         "lots": [(lot_id, number, names.get(cid, "?")) for lot_id, number, cid in lots],

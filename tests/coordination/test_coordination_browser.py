@@ -1,0 +1,202 @@
+"""The coordinator's page and the office's exports in headless Chromium, against a real server
+process on 127.0.0.1 (the `Server` helper of the marking browser tests).
+
+A generated session of 10 correctors, one of them harsh: the coordinator sees progress move
+live, the flag in plain words and the chart, asks a second reading and reassigns a lot; no
+candidate identity ever appears on his pages. The office then finds the export blocked, declares
+what is missing, downloads the CSV and the XLSX, holds a candidate and downloads the payment CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+import pytest
+from coord_world import build_world
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from correction_server import auth, marking
+from correction_server.db import make_engine, make_session_factory
+from correction_server.models import Marking
+from correction_server.storage import LocalStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "marking"))
+from test_marking_browser import ARGS, CHROMIUM, SCREENSHOT_DIR, Server, _need  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PASSWORD = "a long coordinator password"
+
+
+@pytest.fixture
+def site(fresh_database, tmp_path):
+    _need(CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    url = fresh_database("sqlite")
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    store = LocalStore(tmp_path / "store")
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (620, 877), 245).save(buffer, "JPEG")
+    sha = store.put(buffer.getvalue())
+    world = build_world(
+        factory,
+        tmp_path,
+        candidates=400,
+        correctors=10,
+        bias={3: -3.0},
+        mark="direct",
+        leave_unmarked=3,
+        absent_every=23,
+        image_shas=[sha, sha],
+        password_hash=auth.hash_password(PASSWORD),
+    )
+    server = Server(url, tmp_path / "store", tmp_path)
+    server.start()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield world, server, browser, factory
+        finally:
+            browser.close()
+            server.stop()
+            engine.dispose()
+
+
+def login(browser, server: Server, username: str, next_path: str):
+    context = browser.new_context(
+        base_url=server.base, viewport={"width": 1400, "height": 1000}, accept_downloads=True
+    )
+    page = context.new_page()
+    page.goto(f"/login?next={next_path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(server.base + next_path)
+    return context, page
+
+
+def test_the_coordinator_follows_harmonises_and_acts_without_seeing_identities(site):
+    world, server, browser, factory = site
+    context, page = login(browser, server, "coordinator@ac.fr", "/coordination")
+    page.get_by_role("link", name="U3").first.click()
+    page.wait_for_url(f"**/coordination/papers/{world.paper_id}")
+    harsh_name = "Corrector03"
+    summary = page.locator("#flag-summary")
+    assert harsh_name in summary.inner_text()
+    flagged_rows = page.locator("#correctors-table tr.flagged th").all_inner_texts()
+    assert [r.strip("⚠ ").strip() for r in flagged_rows] == [harsh_name]
+    assert page.locator("svg.chart circle[fill='#a4000f']").count() == 1
+    assert "permutation" in page.locator("details").inner_text()
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT_DIR / "coordinator_page.png"), full_page=True)
+    html = page.content()
+    for registration in world.copies.values():
+        assert registration not in html  # never an identity on the coordinator's page
+
+    # Live progress: a corrector finishes a copy; the block refreshes without reloading the page.
+    first = min(world.lots)
+    row = page.locator(f"#progress-correctors tr[data-corrector='{first}'] .marked")
+    before = int(row.inner_text())
+    todo = world.lots[first][-1]
+    with factory() as session:
+        request = (
+            marking.SaveRequest(version=0, special="AB")
+            if world.status[todo].value == "absent"
+            else marking.SaveRequest(
+                version=0, marks={q: "1" for q in world.question_ids}, appreciation="Ok."
+            )
+        )
+        marking.save(session, first, todo, request)
+    page.evaluate("document.getElementById('progress').dispatchEvent(new Event('massicot:refresh'))")
+    page.wait_for_function(
+        f"() => document.querySelector(\"#progress-correctors tr[data-corrector='{first}'] .marked\")"
+        f".textContent.trim() === '{before + 1}'"
+    )
+
+    # Second reading of a copy of the harsh corrector, by someone else.
+    harsh = sorted(world.correctors.values())[3]
+    copy_id = next(c for c in world.lots[harsh] if world.status[c].value == "ok")
+    page.fill("#second-copy", copy_id)
+    readers = page.locator("#second-reader option").all()
+    for option in readers:
+        value = option.get_attribute("value")
+        if int(value) in (harsh,):
+            continue
+        page.select_option("#second-reader", value)
+        page.fill("#second-copy", copy_id)
+        page.click("#second-form button")
+        page.wait_for_load_state()
+        if page.locator("#readings-table").count():
+            break
+    assert copy_id in page.locator("#readings-table").inner_text()
+
+    # Reassign the first corrector's lot (the copies not yet marked) to two others.
+    page.select_option("#lot_id", index=1)
+    boxes = page.locator("#reassign-form input[name=to]")
+    boxes.nth(5).check()
+    boxes.nth(6).check()
+    page.fill("#reassign-reason", "arrêt maladie")
+    page.click("#reassign-form button")
+    page.wait_for_load_state()
+    assert page.locator(".flash.ok").count() == 1, page.locator(".flash").all_inner_texts()
+    context.close()
+
+
+def test_the_office_exports_for_the_jury_and_the_payment(site):
+    world, server, browser, factory = site
+    context, page = login(browser, server, "office@rectorat.fr", "/office/closing")
+    page.get_by_role("link", name="U3").first.click()
+    page.wait_for_url(f"**/office/closing/papers/{world.paper_id}")
+    assert page.locator("#export-blocked").count() == 1
+    # Mark the three copies left unmarked, as their corrector would.
+    first = min(world.lots)
+    with factory() as session:
+        for copy_id in world.lots[first][-3:]:
+            if session.scalar(select(Marking.id).where(Marking.copy_id == copy_id)):
+                continue
+            request = (
+                marking.SaveRequest(version=0, special="AB")
+                if world.status[copy_id].value == "absent"
+                else marking.SaveRequest(
+                    version=0, marks={q: "2" for q in world.question_ids}, appreciation="Ok."
+                )
+            )
+            marking.save(session, first, copy_id, request)
+    page.reload()
+    assert page.locator("#export-blocked").count() == 0
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert len(rows) == 400
+    assert {r["registration"] for r in rows} == set(world.copies.values())
+    absent = {world.copies[c] for c, s in world.status.items() if s.value == "absent"}
+    assert {r["registration"] for r in rows if r["mark"] == "AB"} == absent
+    with page.expect_download() as download:
+        page.click("#export-xlsx")
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    assert sheet.max_row == 401 and sheet["A1"].value == "registration"
+    page.screenshot(path=str(SCREENSHOT_DIR / "office_paper.png"), full_page=True)
+
+    # A fraud hold: listed for the office; the next export withholds the mark.
+    held = sorted(world.copies.values())[0]
+    page.goto("/office/closing")
+    page.fill("#hold-reg", held)
+    page.fill("#hold-reason", "procédure disciplinaire")
+    page.click("#hold-form button")
+    page.wait_for_load_state()
+    assert held in page.locator("#holds-table").inner_text()
+    with page.expect_download() as download:
+        page.click("#payment-csv")
+    payment = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert sum(int(r["copies_marked"]) for r in payment) == len(world.copies)
+    response = page.request.get(f"/office/closing/papers/{world.paper_id}/export.csv")
+    rows = {r["registration"]: r for r in csv.DictReader(io.StringIO(response.text()))}
+    assert rows[held]["status"] == "held" and rows[held]["mark"] == ""
+    context.close()
