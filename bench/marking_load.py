@@ -1,14 +1,24 @@
-"""Load of a correction evening: many correctors open copies, save marks and annotations, move on.
+"""Load of a correction evening: many correctors open copies, mark them, annotate, move on.
 
-Starts a throw-away PostgreSQL cluster (the helper the tests use) and `massicot serve` on
-127.0.0.1, creates the correctors and their lots, then runs one asynchronous HTTP client per
-corrector for a bounded time. Each corrector loops: open the next copy of his lot (the copy
-view page, its page images the first time), then autosave it several times (a mark, another
-mark with an annotation layer, the last mark with the appreciation), pausing `--think` seconds
-on average between actions, as a person does. Afterwards every acknowledged save is checked
-against the database.
+Starts a throw-away PostgreSQL cluster (made durable: fsync and synchronous commit on) and
+`massicot serve` on 127.0.0.1, creates the correctors and their lots, then plays every corrector
+for a bounded time from this one asynchronous process (one shared HTTP/1.1 keep-alive pool, each
+corrector with his own login cookie and CSRF token). Afterwards every acknowledged mark and
+appreciation is checked against the database: one that differs is a lost mark.
 
-Baseline measured in the same run: one corrector alone, no pauses (the unloaded latency).
+What each corrector does is what the copy view does (correction_server/static/marking.js):
+the home page once, then for each copy of his lot: the copy view (the marking state comes inside
+the page), its page images unless his browser holds them already (served `immutable`, so a
+browser does not ask again; anything else would be revalidated with its ETag), then the
+autosaves: one per mark typed, one for an annotation layer, two while the appreciation is
+written, each carrying every field as the page sends them. Pauses between actions: see
+THINK_RANGE below, with the reasoning. Every request is counted, failed ones as errors.
+
+Printed: the baseline (one corrector alone, no pauses, same run, same server), the load the
+pacing offers in requests/s, the load measured with per-route figures, the CPU used by the
+server, PostgreSQL and this load generator (which shares the machine's cores with the server).
+The page images of the copies are two scans shared by every copy: their display size is made
+once, so image rendering is not what this measures.
 
 Last line, exactly:
     correctors=<n> requests=<r> errors=<e> lost_marks=<l> p95_ms=<p> p99_ms=<q>
@@ -18,13 +28,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -176,62 +189,116 @@ class Stats:
         self.errors = 0
         self.error_samples: list[str] = []
         self.acked: dict[str, dict[int, str]] = {}  # copy -> question -> last acknowledged mark
+        self.acked_appreciation: dict[str, str] = {}  # copy -> last acknowledged appreciation
 
-    def record(self, started: float, response: httpx.Response | None, expected: tuple[int, ...]) -> bool:
+    def record(
+        self, kind: str, started: float, response: httpx.Response | None, expected: tuple[int, ...]
+    ) -> bool:
+        """Every request counts: its latency, and an error unless the answer is one of `expected`."""
         elapsed = (time.perf_counter() - started) * 1000
         self.latencies.append(elapsed)
-        if response is not None:
-            kind = f"{response.request.method} {response.request.url.path.split('/')[2]}"
-            self.by_kind.setdefault(kind, []).append(elapsed)
+        self.by_kind.setdefault(kind, []).append(elapsed)
         if response is None or response.status_code not in expected:
             self.errors += 1
             if len(self.error_samples) < 5:
                 self.error_samples.append(
-                    "no answer" if response is None else f"{response.status_code} {response.text[:200]}"
+                    f"{kind}: no answer"
+                    if response is None
+                    else f"{kind}: {response.status_code} {response.text[:200]}"
                 )
             return False
         return True
 
 
+# Pacing, and why. A teacher marks ~120 copies in two weeks of evenings: 5 to 15 minutes per
+# copy (read the pages, type the marks, annotate, write the appreciation). The copy view saves
+# within a second of each change, so its requests come in short bursts: one save per mark typed,
+# one per annotation, one or two while the appreciation is written. Here every action follows
+# the previous one after a pause drawn uniformly in THINK_RANGE, so a copy takes about one minute
+# instead of 5 to 15: each corrector goes through several copies in a bounded run, and 1,000
+# correctors offer 5 to 15 times what 1,000 real teachers marking at the same moment would.
+# People do not all start in the same second either: each begins within START_SPREAD seconds.
+THINK_RANGE = (2.0, 15.0)
+START_SPREAD = 15.0
+SAVES_PER_COPY = 6  # Q1, Q2, the annotation layer, Q3, the appreciation in two goes
+PAGES_PER_COPY = 2
+
+
+def offered_rate(correctors: int) -> float:
+    """Requests per second the pacing asks for once everyone is marking (images counted once)."""
+    requests_per_copy = 1 + PAGES_PER_COPY + SAVES_PER_COPY
+    pauses_per_copy = SAVES_PER_COPY + 1
+    seconds_per_copy = pauses_per_copy * sum(THINK_RANGE) / 2
+    return correctors * requests_per_copy / seconds_per_copy
+
+
+class Browser:
+    """One corrector's browser: his cookie and CSRF token, and an HTTP cache for page images."""
+
+    def __init__(self, client: httpx.AsyncClient, person: dict, stats: Stats) -> None:
+        self.client = client
+        self.stats = stats
+        self.headers = {
+            "X-CSRF-Token": person["csrf"],
+            "Accept": "text/html",
+            "Cookie": f"{auth.SESSION_COOKIE}={person['cookie']}",
+        }
+        self.cache: dict[str, tuple[str, bool]] = {}  # url -> (ETag, immutable)
+
+    async def request(
+        self, kind: str, method: str, url: str, expected: tuple[int, ...] = (200,), **kwargs
+    ) -> httpx.Response | None:
+        started = time.perf_counter()
+        try:
+            response = await self.client.request(method, url, headers=self.headers, **kwargs)
+        except httpx.HTTPError:
+            response = None
+        return response if self.stats.record(kind, started, response, expected) else None
+
+    async def image(self, url: str) -> None:
+        cached = self.cache.get(url)
+        if cached and cached[1]:
+            return  # `immutable`: a browser uses its copy without asking
+        started = time.perf_counter()
+        headers = {**self.headers, "If-None-Match": cached[0]} if cached else self.headers
+        try:
+            response = await self.client.get(url, headers=headers)
+        except httpx.HTTPError:
+            response = None
+        if self.stats.record("page image", started, response, (200, 304)) and response.status_code == 200:
+            etag = response.headers.get("etag")
+            if etag:
+                self.cache[url] = (etag, "immutable" in response.headers.get("cache-control", ""))
+
+
+BOOT = re.compile(r'<script id="boot" type="application/json">(.*?)</script>', re.S)
+
+
 async def corrector(
-    client: httpx.AsyncClient, person: dict, stats: Stats, until: float, think: float, rng: random.Random
-):
-    # One shared connection pool (creating 1,000 clients costs a minute of TLS contexts); each
-    # corrector sends his own login cookie and CSRF header, as his browser would.
-    headers = {
-        "X-CSRF-Token": person["csrf"],
-        "Accept": "text/html",
-        "Cookie": f"{auth.SESSION_COOKIE}={person['cookie']}",
-    }
+    client: httpx.AsyncClient, person: dict, stats: Stats, until: float, paced: bool, rng: random.Random
+) -> None:
+    browser = Browser(client, person, stats)
+
+    async def pause() -> bool:
+        if paced:
+            await asyncio.sleep(rng.uniform(*THINK_RANGE))
+        return time.monotonic() < until
+
     q1, q2, q3 = person["questions"]
-    await asyncio.sleep(rng.uniform(0, think))  # people do not all start in the same second
+    if paced:
+        await asyncio.sleep(rng.uniform(0, START_SPREAD))
+    await browser.request("home", "GET", "/marking")
     index = 0
-    while time.monotonic() < until:
+    while await pause():
         copy_id = person["copies"][index % len(person["copies"])]
         index += 1
-        started = time.perf_counter()
-        try:
-            response = await client.get(f"/marking/copies/{copy_id}", headers=headers)
-        except httpx.HTTPError:
-            response = None
-        stats.record(started, response, (200,))
-        for page_id in person["pages"][copy_id]:
-            url = f"/marking/pages/{page_id}/image?w=1400"
-            started = time.perf_counter()
-            try:
-                response = await client.get(url, headers=headers)
-            except httpx.HTTPError:
-                response = None
-            stats.record(started, response, (200,))
-        # The version the page loaded with: read it as the page script does.
-        started = time.perf_counter()
-        try:
-            response = await client.get(f"/api/marking/copies/{copy_id}", headers=headers)
-        except httpx.HTTPError:
-            response = None
-        if not stats.record(started, response, (200,)):
+        response = await browser.request("open copy", "GET", f"/marking/copies/{copy_id}")
+        if response is None:
             continue
-        version = response.json()["version"]
+        # The page carries the marking state; its script reads the version from there.
+        version = json.loads(BOOT.search(response.text).group(1))["state"]["version"]
+        for page_id in person["pages"][copy_id]:
+            await browser.image(f"/marking/pages/{page_id}/image?w=1400")
         marks = {
             q1: str(rng.randint(0, 8) / 2),
             q2: str(rng.randint(0, 12) / 2),
@@ -239,43 +306,31 @@ async def corrector(
         }
         layer = [
             {"id": f"t{index}", "kind": "tick", "x": rng.random(), "y": rng.random()},
-            {
-                "id": f"p{index}",
-                "kind": "pen",
-                "points": [[rng.random(), rng.random()] for _ in range(30)],
-            },
+            {"id": f"p{index}", "kind": "pen", "points": [[rng.random(), rng.random()] for _ in range(30)]},
         ]
-        saves = [
-            {"marks": {str(q1): marks[q1]}},
-            {
-                "marks": {str(q1): marks[q1], str(q2): marks[q2]},
-                "layers": {str(person["pages"][copy_id][0]): layer},
-            },
-            {
-                "marks": {str(q): v for q, v in marks.items()},
-                "appreciation": f"Copie {copy_id}: ensemble correct.",
-            },
+        wording = f"Copie {copy_id} : démarche correcte, rédaction à soigner."
+        # What the page sends, like marking.js: every field each time, the layer only when it changed.
+        typed: dict[str, str] = {}
+        steps = [
+            ({str(q1): marks[q1]}, "", None),
+            ({str(q2): marks[q2]}, "", None),
+            ({}, "", {str(person["pages"][copy_id][0]): layer}),
+            ({str(q3): marks[q3]}, "", None),
+            ({}, wording[: len(wording) // 2], None),
+            ({}, wording, None),
         ]
-        for body in saves:
-            if time.monotonic() >= until:
+        for new_marks, appreciation, layers in steps:
+            if not await pause():
                 break
-            await asyncio.sleep(pause(rng, think))
-            started = time.perf_counter()
-            try:
-                response = await client.put(
-                    f"/api/marking/copies/{copy_id}", json={"version": version, **body}, headers=headers
-                )
-            except httpx.HTTPError:
-                response = None
-            if stats.record(started, response, (200,)):
+            typed.update(new_marks)
+            body = {"version": version, "marks": dict(typed), "appreciation": appreciation, "comments": []}
+            if layers:
+                body["layers"] = layers
+            response = await browser.request("save", "PUT", f"/api/marking/copies/{copy_id}", json=body)
+            if response is not None:
                 version = response.json()["version"]
-                acked = stats.acked.setdefault(copy_id, {})
-                acked.update({int(q): v for q, v in body["marks"].items()})
-        await asyncio.sleep(pause(rng, think))
-
-
-def pause(rng: random.Random, think: float) -> float:
-    return rng.expovariate(1 / think) if think > 0 else 0.0
+                stats.acked.setdefault(copy_id, {}).update({int(q): v for q, v in typed.items()})
+                stats.acked_appreciation[copy_id] = appreciation
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -285,33 +340,77 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-async def run_clients(base: str, people: list[dict], seconds: float, think: float, seed: int) -> Stats:
+@dataclass
+class Run:
+    stats: Stats
+    seconds: float
+    client_cpu: float  # CPU seconds the load generator itself used
+
+
+async def _run_clients(base: str, people: list[dict], seconds: float, paced: bool, seed: int) -> Run:
     stats = Stats()
     rng = random.Random(seed)
+    # One shared pool (1,000 clients would each build a TLS context); HTTP/1.1 keep-alive like a
+    # browser; every corrector sends his own cookie.
     limits = httpx.Limits(max_connections=len(people), max_keepalive_connections=len(people))
+    cpu0, wall0 = time.process_time(), time.monotonic()
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         until = time.monotonic() + seconds
         await asyncio.gather(
-            *(corrector(client, p, stats, until, think, random.Random(rng.random())) for p in people)
+            *(corrector(client, p, stats, until, paced, random.Random(rng.random())) for p in people)
         )
-    return stats
+    return Run(stats, time.monotonic() - wall0, time.process_time() - cpu0)
+
+
+def run_clients(base: str, people: list[dict], seconds: float, paced: bool, seed: int) -> Run:
+    import uvloop
+
+    return uvloop.run(_run_clients(base, people, seconds, paced, seed))
+
+
+def tree_cpu_seconds(root_pid: int) -> float:
+    """CPU seconds used by a process and its descendants (reaped children included), from /proc."""
+    parent: dict[int, int] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        parent[int(entry)] = int(fields[1])
+        used[int(entry)] = sum(int(v) for v in fields[11:15]) / tick
+    total, todo = 0.0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += used.get(pid, 0.0)
+        todo.extend(child for child, up in parent.items() if up == pid)
+    return total
 
 
 def lost_marks(url: str, stats: Stats) -> int:
+    """Acknowledged marks (and appreciations) the database does not hold as acknowledged."""
     engine = make_engine(url)
-    lost = 0
     with engine.connect() as conn:
         rows = conn.execute(
             select(Marking.copy_id, QuestionMark.question_id, QuestionMark.points).join(
                 QuestionMark, QuestionMark.marking_id == Marking.id
             )
         ).all()
+        appreciations = dict(conn.execute(select(Marking.copy_id, Marking.appreciation)).all())
     engine.dispose()
     stored = {(c, q): p for c, q, p in rows}
+    lost = 0
     for copy_id, marks in stats.acked.items():
         for qid, value in marks.items():
             if stored.get((copy_id, qid)) != Decimal(value):
                 lost += 1
+    for copy_id, wording in stats.acked_appreciation.items():
+        if appreciations.get(copy_id) != wording:
+            lost += 1
     return lost
 
 
@@ -329,8 +428,7 @@ def start_server(url: str, store: Path, data: Path, workers: int) -> tuple[subpr
             str(store),
             "--port",
             str(port),
-            "--workers",
-            str(workers),
+            *(["--workers", str(workers)] if workers else []),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -350,14 +448,32 @@ def start_server(url: str, store: Path, data: Path, workers: int) -> tuple[subpr
     raise SystemExit("the server did not start within 60 s")
 
 
+def describe(label: str, run: Run, extra: str = "") -> float:
+    stats = run.stats
+    p95 = percentile(stats.latencies, 95)
+    print(
+        f"{label}: requests={len(stats.latencies)} in {run.seconds:.0f} s "
+        f"({len(stats.latencies) / run.seconds:.1f}/s) errors={stats.errors} "
+        f"p50_ms={percentile(stats.latencies, 50):.1f} p95_ms={p95:.1f} "
+        f"p99_ms={percentile(stats.latencies, 99):.1f}{extra}",
+        flush=True,
+    )
+    for kind, values in sorted(stats.by_kind.items()):
+        print(
+            f"  {kind}: n={len(values)} p50_ms={percentile(values, 50):.1f} "
+            f"p95_ms={percentile(values, 95):.1f} p99_ms={percentile(values, 99):.1f}",
+            flush=True,
+        )
+    return p95
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--correctors", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument(
-        "--think", type=float, default=5.0, help="mean pause between a corrector's actions (s)"
+        "--workers", type=int, default=0, help="server processes (default: what `massicot serve` picks)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -391,27 +507,34 @@ def main() -> None:
             flush=True,
         )
         server, base = start_server(url, work / "store", work, args.workers)
-        baseline = asyncio.run(run_clients(base, people[:1], 5.0, 0.0, args.seed))
-        base_p95 = percentile(baseline.latencies, 95)
+        postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
+        baseline = run_clients(base, people[:1], 5.0, False, args.seed)
+        base_p95 = describe("baseline (1 corrector alone, no pauses)", baseline)
         print(
-            f"baseline (1 corrector, no pauses): requests={len(baseline.latencies)} "
-            f"p50_ms={percentile(baseline.latencies, 50):.1f} p95_ms={base_p95:.1f}",
+            f"offered load: {args.correctors} correctors, one action every {THINK_RANGE[0]:g}-"
+            f"{THINK_RANGE[1]:g} s each, ~{offered_rate(args.correctors):.0f} requests/s once all have "
+            f"started (within {START_SPREAD:g} s)",
             flush=True,
         )
-        stats = asyncio.run(run_clients(base, people[1:], args.seconds, args.think, args.seed))
+        cpu_server, cpu_pg = tree_cpu_seconds(server.pid), tree_cpu_seconds(postmaster)
+        run = run_clients(base, people[1:], args.seconds, True, args.seed)
+        cpu_server = tree_cpu_seconds(server.pid) - cpu_server
+        cpu_pg = tree_cpu_seconds(postmaster) - cpu_pg
+        stats = run.stats
         lost = lost_marks(url, stats)
         p95, p99 = percentile(stats.latencies, 95), percentile(stats.latencies, 99)
-        rate = len(stats.latencies) / args.seconds
+        describe(
+            "load",
+            run,
+            f" p95/baseline={p95 / base_p95 if base_p95 else float('nan'):.1f} "
+            f"acknowledged_copies={len(stats.acked)}",
+        )
         print(
-            f"load: {args.seconds:.0f} s, think {args.think} s, workers {args.workers}: "
-            f"{rate:.0f} requests/s, p50_ms={percentile(stats.latencies, 50):.1f}, "
-            f"p95 ratio to baseline {p95 / base_p95 if base_p95 else float('nan'):.2f}, "
-            f"acknowledged copies {len(stats.acked)}",
+            f"CPU, in cores over the run: server {cpu_server / run.seconds:.2f}, "
+            f"PostgreSQL {cpu_pg / run.seconds:.2f}, load generator {run.client_cpu / run.seconds:.2f} "
+            f"(machine load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
             flush=True,
         )
-        for kind, values in sorted(stats.by_kind.items()):
-            p50, p95k = percentile(values, 50), percentile(values, 95)
-            print(f"  {kind}: n={len(values)} p50_ms={p50:.1f} p95_ms={p95k:.1f}")
         for sample in stats.error_samples:
             print(f"error sample: {sample}", flush=True)
         print(

@@ -34,15 +34,17 @@ Every new route must also get a line in tests/auth/test_matrix.py, or that test 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from correction_server import auth
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
+from correction_server.models.logins import LoginSession
 from correction_server.models.scans import Copy
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -50,11 +52,22 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NOT_YOURS = "Not found, or not yours."
 
 
-def db_session(request: Request) -> Iterator[Session]:
-    """One database session per request, closed afterwards (uncommitted work is rolled back)."""
-    factory = request.app.state.session_factory
-    with factory() as session:
+async def db_session(request: Request) -> AsyncIterator[Session]:
+    """One database session per request, closed afterwards (uncommitted work is rolled back).
+
+    Sync routes run in worker threads, and FastAPI runs each sync dependency in a thread of its
+    own. A request must never hold a database connection while it waits for a thread: with many
+    requests in flight, threads waiting for a connection and connections waiting for a thread
+    block each other until the pool times out. So this dependency is async (creating a Session
+    connects nothing), `current_user` reads the login through a short session of its own, and
+    the route's session connects in the route's thread; if the route left it open, it is closed
+    here at once (hot routes close it themselves, in their thread).
+    """
+    session = request.app.state.session_factory()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 async def submitted_csrf_token(request: Request) -> str | None:
@@ -72,18 +85,25 @@ async def submitted_csrf_token(request: Request) -> str | None:
     return given
 
 
-def current_user(
+async def current_user(
     request: Request,
     session: Session = Depends(db_session),
     csrf_given: str | None = Depends(submitted_csrf_token),
 ) -> User:
-    """The logged-in user (401 if none) — and the CSRF check for state-changing requests."""
+    """The logged-in user (401 if none) — and the CSRF check for state-changing requests.
+
+    The login is read in a worker thread through its own short session (one indexed query),
+    then the user is attached to the request's session without a query (`merge(load=False)`).
+    """
     settings = request.app.state.settings
     session_id = auth.session_id_from_cookie(request.cookies.get(auth.SESSION_COOKIE), settings.secret_key)
-    found = auth.load_session(session, session_id) if session_id else None
+    found = None
+    if session_id:
+        found = await run_in_threadpool(_read_login, request.app.state.session_factory, session_id)
     if found is None:
         raise HTTPException(status_code=401, detail="Please log in.")
     user, login = found
+    user = session.merge(user, load=False)
     request.state.user = user
     request.state.csrf_token = login.csrf_token
     request.state.login_session_id = login.id
@@ -95,14 +115,19 @@ def current_user(
     return user
 
 
-def optional_user(
+def _read_login(factory: sessionmaker[Session], session_id: str) -> tuple[User, LoginSession] | None:
+    with factory() as session:
+        return auth.load_session(session, session_id)
+
+
+async def optional_user(
     request: Request,
     session: Session = Depends(db_session),
     csrf_given: str | None = Depends(submitted_csrf_token),
 ) -> User | None:
     """The logged-in user or None, for pages anyone may see (login page, language switch)."""
     try:
-        return current_user(request, session, csrf_given)
+        return await current_user(request, session, csrf_given)
     except HTTPException:
         return None
 
@@ -116,7 +141,7 @@ def require_role(*roles: Role) -> Callable[..., User]:
     """Dependency: the logged-in user, who must have one of `roles` (403 otherwise)."""
     allowed = frozenset(roles)
 
-    def dependency(user: User = Depends(current_user)) -> User:
+    async def dependency(user: User = Depends(current_user)) -> User:
         if user.role not in allowed:
             raise HTTPException(status_code=403, detail="Your account may not open this page.")
         return user

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import delete, select, update
+from sqlalchemy import Engine, String, Text, cast, delete, exists, insert, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -336,6 +337,28 @@ def load_scheme(session: Session, paper_id: int) -> Scheme:
     )
 
 
+# Once the coordinator has locked it, a barème no longer changes (correction_server.scheme):
+# each server process keeps it, per database and keyed by the lock's time, so a save or a page
+# does not read the questions again. An unlocked barème is always read afresh.
+_locked_schemes: weakref.WeakKeyDictionary[Engine, dict[tuple[int, datetime], Scheme]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def scheme_of(session: Session, paper: Paper) -> Scheme:
+    """The paper's barème, from the process's cache once it is locked."""
+    if paper.scheme_locked_at is None:
+        return load_scheme(session, paper.id)
+    cache = _locked_schemes.setdefault(session.get_bind().engine, {})
+    key = (paper.id, paper.scheme_locked_at)
+    scheme = cache.get(key)
+    if scheme is None:
+        if len(cache) > 1000:
+            cache.clear()
+        scheme = cache[key] = load_scheme(session, paper.id)
+    return scheme
+
+
 def assigned_corrector(session: Session, copy_id: str) -> int | None:
     """The corrector whose lot holds the copy now (a withdrawn copy belongs to nobody)."""
     return session.scalar(
@@ -354,35 +377,30 @@ def get_copy_for(session: Session, user_id: int, copy_id: str) -> Copy:
 
 
 def read_state(session: Session, copy: Copy, scheme: Scheme | None = None) -> MarkingState:
-    marking = session.scalar(select(Marking).where(Marking.copy_id == copy.id))
+    marking = session.scalar(
+        select(Marking).where(Marking.copy_id == copy.id).execution_options(populate_existing=True)
+    )
+    return state_of(session, copy, marking, scheme)
+
+
+def state_of(
+    session: Session, copy: Copy, marking: Marking | None, scheme: Scheme | None = None
+) -> MarkingState:
+    """The state of a copy whose marking row is already read (one more query for its parts)."""
     if marking is None:
         return MarkingState(copy.id, 0, "new", None, "", {}, [], {}, None, None)
     scheme = scheme or load_scheme(session, copy.paper_id)
-    marks = {
-        qm.question_id: qm.points
-        for qm in session.scalars(select(QuestionMark).where(QuestionMark.marking_id == marking.id))
-    }
-    layers = {
-        layer.page_id: list(layer.items or [])
-        for layer in session.scalars(select(AnnotationLayer).where(AnnotationLayer.marking_id == marking.id))
-    }
-    comments = list(
-        session.scalars(
-            select(CommentUse.comment_id)
-            .where(CommentUse.marking_id == marking.id, CommentUse.page_id.is_(None))
-            .order_by(CommentUse.position)
-        )
-    )
-    outcome = evaluate(scheme, marks, marking.appreciation, marking.special)
+    stored = _load_stored(session, marking.id)
+    outcome = evaluate(scheme, stored.marks, marking.appreciation, marking.special)
     return MarkingState(
         copy_id=copy.id,
         version=marking.version,
         status=marking.status.value,
         special=marking.special.value if marking.special else None,
         appreciation=marking.appreciation,
-        marks=marks,
-        comments=comments,
-        layers=layers,
+        marks=stored.marks,
+        comments=stored.comments,
+        layers=stored.layers,
         total=marking.total,
         mark_20=marking.mark_20,
         missing=list(outcome.missing),
@@ -429,79 +447,194 @@ class _Stale(Exception):
     pass
 
 
+@dataclass
+class _Stored:
+    """What a copy's marking holds besides its row: marks, layers, comments under the appreciation."""
+
+    marks: dict[int, Decimal] = field(default_factory=dict)
+    layers: dict[int, list[dict]] = field(default_factory=dict)
+    comments: list[int] = field(default_factory=list)
+
+
+def load_copy(
+    session: Session, copy_id: str, corrector_id: int | None = None
+) -> tuple[Copy, Paper, Marking | None] | None:
+    """The copy, its paper and its marking in one query; with `corrector_id`, only if the copy
+    is in that corrector's lots now (None otherwise, whether it exists or not)."""
+    query = (
+        select(Copy, Paper, Marking)
+        .join(Paper, Paper.id == Copy.paper_id)
+        .outerjoin(Marking, Marking.copy_id == Copy.id)
+        .where(Copy.id == copy_id)
+        # A session that saved before must see the row as it is now, not as it kept it.
+        .execution_options(populate_existing=True)
+    )
+    if corrector_id is not None:
+        query = query.where(
+            exists()
+            .where(LotCopy.copy_id == Copy.id, LotCopy.state == AssignmentState.ASSIGNED)
+            .where(CorrectionLot.id == LotCopy.lot_id, CorrectionLot.corrector_id == corrector_id)
+        )
+    row = session.execute(query).first()
+    return None if row is None else (row.Copy, row.Paper, row.Marking)
+
+
+def _load_for_save(session: Session, user_id: int, copy_id: str) -> tuple[Copy, Paper, Marking | None]:
+    found = load_copy(session, copy_id, user_id)
+    if found is None:
+        raise NotYourCopy(f"Copy {copy_id} is not in your lots.", "not_yours", copy=copy_id)
+    return found
+
+
+def _load_stored(session: Session, marking_id: int) -> _Stored:
+    """Marks, layers and copy comments of a marking in one round trip."""
+    marks = select(
+        literal("m").label("kind"),
+        QuestionMark.question_id.label("key"),
+        cast(QuestionMark.points, String).label("value"),
+        literal(0).label("position"),
+    ).where(QuestionMark.marking_id == marking_id)
+    layers = select(
+        literal("l"), AnnotationLayer.page_id, cast(AnnotationLayer.items, Text), literal(0)
+    ).where(AnnotationLayer.marking_id == marking_id)
+    uses = select(literal("c"), CommentUse.comment_id, literal(""), CommentUse.position).where(
+        CommentUse.marking_id == marking_id, CommentUse.page_id.is_(None)
+    )
+    stored = _Stored()
+    comments = []
+    for kind, key, value, position in session.execute(union_all(marks, layers, uses)):
+        if kind == "m":
+            stored.marks[key] = Decimal(value).quantize(Decimal("0.01"))
+        elif kind == "l":
+            stored.layers[key] = json.loads(value) if value else []
+        else:
+            comments.append((position, key))
+    stored.comments = [cid for _pos, cid in sorted(comments)]
+    return stored
+
+
 def _apply(session: Session, user_id: int, copy_id: str, request: SaveRequest, now: datetime) -> MarkingState:
-    copy = get_copy_for(session, user_id, copy_id)
-    paper = session.get(Paper, copy.paper_id)
+    """Validate everything, then write: the marking row first (compare-and-set on its version,
+    which also locks it), then only the marks, layers and comments that changed, then the audit
+    entry. A handful of statements, no reading back: the new state is known."""
+    copy, paper, marking = _load_for_save(session, user_id, copy_id)
     check_open(paper, now)
-    scheme = load_scheme(session, copy.paper_id)
+    scheme = scheme_of(session, paper)
     new_marks = _validated_marks(scheme, copy, request)
     special = _validated_special(copy, request.special)
     layers = _validated_layers(session, copy, request.layers)
     comment_ids = _validated_comments(session, user_id, copy.paper_id, request, layers)
+    if marking is None and request.version != 0:
+        raise _Stale()
+    if marking is not None and marking.version != request.version:
+        raise _Stale()  # already stale when read: no need to lock anything
+    stored = _Stored() if marking is None else _load_stored(session, marking.id)
 
-    marking = session.scalar(select(Marking).where(Marking.copy_id == copy.id))
-    if marking is None:
-        if request.version != 0:
-            raise _Stale()
-        marking = Marking(copy_id=copy.id, corrector_id=user_id, version=1, appreciation="", updated_at=now)
-        session.add(marking)
-        session.flush()  # a concurrent first save of this copy fails here on the unique copy_id
+    # The new state, computed before any write.
+    marks = dict(stored.marks)
+    current_special = marking.special if marking is not None else None
+    if special is not None:
+        # Confirming AB or 00 replaces any mark, and withdrawing it leaves a blank sheet.
+        marks = {}
+        current_special = special or None
+    for qid, value in new_marks.items():
+        if value is None:
+            marks.pop(qid, None)
+        else:
+            marks[qid] = value
+    appreciation = (
+        request.appreciation
+        if request.appreciation is not None
+        else (marking.appreciation if marking is not None else "")
+    )
+    outcome = evaluate(scheme, marks, appreciation, current_special)
+    was_marked = marking is not None and marking.status == MarkingStatus.MARKED
+    if outcome.status != MarkingStatus.MARKED:
+        marked_at = None
     else:
+        marked_at = marking.marked_at if was_marked and marking.marked_at is not None else now
+    row = {
+        "corrector_id": user_id,
+        "version": request.version + 1,
+        "status": outcome.status,
+        "special": current_special,
+        "appreciation": appreciation,
+        "total": outcome.total,
+        "mark_20": outcome.mark_20,
+        "marked_at": marked_at,
+        "updated_at": now,
+    }
+    if marking is None:
+        # A concurrent first save of this copy fails here on the unique copy_id.
+        marking_id = session.execute(
+            insert(Marking).values(copy_id=copy.id, **row).returning(Marking.id)
+        ).scalar_one()
+    else:
+        marking_id = marking.id
         # Compare-and-set on the version: the row lock it takes serialises concurrent saves of
         # one copy, and a save based on an older version updates nothing.
         done = session.execute(
             update(Marking)
-            .where(Marking.id == marking.id, Marking.version == request.version)
-            .values(version=request.version + 1)
+            .where(Marking.id == marking_id, Marking.version == request.version)
+            .values(**row)
             .execution_options(synchronize_session=False)
         )
         if done.rowcount != 1:
             raise _Stale()
-        session.refresh(marking)
 
-    marks = {
-        qm.question_id: qm
-        for qm in session.scalars(select(QuestionMark).where(QuestionMark.marking_id == marking.id))
-    }
-    if special is not None:
-        # Confirming AB or 00 replaces any mark, and withdrawing it leaves a blank sheet.
-        for qm in marks.values():
-            session.delete(qm)
-        marks = {}
-        marking.special = special or None
-    for qid, value in new_marks.items():
-        current = marks.get(qid)
-        if value is None:
-            if current is not None:
-                session.delete(current)
-                del marks[qid]
-        elif current is None:
-            marks[qid] = QuestionMark(marking_id=marking.id, question_id=qid, points=value)
-            session.add(marks[qid])
-        else:
-            current.points = value
-    if request.appreciation is not None:
-        marking.appreciation = request.appreciation
+    _write_marks(session, marking_id, stored.marks, marks)
     if layers is not None:
-        _store_layers(session, marking, layers)
-    if comment_ids is not None:
-        _store_copy_comments(session, marking, comment_ids)
-
-    outcome = evaluate(scheme, {k: v.points for k, v in marks.items()}, marking.appreciation, marking.special)
-    if outcome.status == MarkingStatus.MARKED and marking.status != MarkingStatus.MARKED:
-        marking.marked_at = now
-    elif outcome.status != MarkingStatus.MARKED:
-        marking.marked_at = None
-    marking.status = outcome.status
-    marking.total = outcome.total
-    marking.mark_20 = outcome.mark_20
-    marking.corrector_id = user_id
-    marking.updated_at = now
-    session.flush()
-    state = read_state(session, copy, scheme)
+        _store_layers(session, marking_id, stored.layers, layers)
+    comments = stored.comments
+    if comment_ids is not None and comment_ids != stored.comments:
+        _store_copy_comments(session, marking_id, comment_ids)
+        comments = list(comment_ids)
+    state_layers = dict(stored.layers)
+    for page_id, items in (layers or {}).items():
+        state_layers[page_id] = annotations.dump_layer(items)
+    state = MarkingState(
+        copy_id=copy.id,
+        version=request.version + 1,
+        status=outcome.status.value,
+        special=current_special.value if current_special else None,
+        appreciation=appreciation,
+        marks=marks,
+        comments=comments,
+        layers=state_layers,
+        total=outcome.total,
+        mark_20=outcome.mark_20,
+        missing=list(outcome.missing),
+    )
     # Last step before the commit: the audit append serialises writers, so hold it briefly.
     _audit_save(session, user_id, request, state)
     return state
+
+
+def _write_marks(
+    session: Session, marking_id: int, before: dict[int, Decimal], after: dict[int, Decimal]
+) -> None:
+    """Only the marks that changed: most autosaves change one field, or none."""
+    gone = [qid for qid in before if qid not in after]
+    if gone:
+        session.execute(
+            delete(QuestionMark).where(
+                QuestionMark.marking_id == marking_id, QuestionMark.question_id.in_(gone)
+            )
+        )
+    for qid, points in after.items():
+        if qid in before and before[qid] != points:
+            session.execute(
+                update(QuestionMark)
+                .where(QuestionMark.marking_id == marking_id, QuestionMark.question_id == qid)
+                .values(points=points)
+            )
+    new = [
+        {"marking_id": marking_id, "question_id": qid, "points": points}
+        for qid, points in after.items()
+        if qid not in before
+    ]
+    if new:
+        session.execute(insert(QuestionMark), new)
 
 
 def _audit_save(session: Session, user_id: int, request: SaveRequest, state: MarkingState) -> None:
@@ -608,46 +741,57 @@ def _validated_comments(
     return request.comments
 
 
-def _store_layers(session: Session, marking: Marking, layers: dict[int, list[annotations.Item]]) -> None:
-    existing = {
-        layer.page_id: layer
-        for layer in session.scalars(select(AnnotationLayer).where(AnnotationLayer.marking_id == marking.id))
-    }
+def _store_layers(
+    session: Session,
+    marking_id: int,
+    existing: dict[int, list[dict]],
+    layers: dict[int, list[annotations.Item]],
+) -> None:
     for page_id, items in layers.items():
         data = annotations.dump_layer(items)
-        layer = existing.get(page_id)
-        if layer is None:
-            session.add(AnnotationLayer(marking_id=marking.id, page_id=page_id, items=data))
+        if page_id in existing:
+            session.execute(
+                update(AnnotationLayer)
+                .where(AnnotationLayer.marking_id == marking_id, AnnotationLayer.page_id == page_id)
+                .values(items=data)
+            )
         else:
-            layer.items = data
+            session.execute(
+                insert(AnnotationLayer).values(marking_id=marking_id, page_id=page_id, items=data)
+            )
         # The uses index follows the layer: comments placed on this page, by item id.
         session.execute(
-            delete(CommentUse).where(CommentUse.marking_id == marking.id, CommentUse.page_id == page_id)
+            delete(CommentUse).where(CommentUse.marking_id == marking_id, CommentUse.page_id == page_id)
         )
-        for position, (key, comment_id) in enumerate(annotations.comment_ids(items)):
-            session.add(
-                CommentUse(
-                    marking_id=marking.id,
-                    comment_id=comment_id,
-                    page_id=page_id,
-                    item_key=f"p{page_id}:{key}",
-                    position=position,
-                )
-            )
+        uses = [
+            {
+                "marking_id": marking_id,
+                "comment_id": comment_id,
+                "page_id": page_id,
+                "item_key": f"p{page_id}:{key}",
+                "position": position,
+            }
+            for position, (key, comment_id) in enumerate(annotations.comment_ids(items))
+        ]
+        if uses:
+            session.execute(insert(CommentUse), uses)
 
 
-def _store_copy_comments(session: Session, marking: Marking, comment_ids: list[int]) -> None:
+def _store_copy_comments(session: Session, marking_id: int, comment_ids: list[int]) -> None:
     session.execute(
-        delete(CommentUse).where(CommentUse.marking_id == marking.id, CommentUse.page_id.is_(None))
+        delete(CommentUse).where(CommentUse.marking_id == marking_id, CommentUse.page_id.is_(None))
     )
-    session.flush()
-    for position, comment_id in enumerate(comment_ids):
-        session.add(
-            CommentUse(
-                marking_id=marking.id,
-                comment_id=comment_id,
-                page_id=None,
-                item_key=f"copy:{position}",
-                position=position,
-            )
+    if comment_ids:
+        session.execute(
+            insert(CommentUse),
+            [
+                {
+                    "marking_id": marking_id,
+                    "comment_id": comment_id,
+                    "page_id": None,
+                    "item_key": f"copy:{position}",
+                    "position": position,
+                }
+                for position, comment_id in enumerate(comment_ids)
+            ],
         )

@@ -23,11 +23,11 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from correction_server import comments, i18n, marking, page_images
-from correction_server.access import can_see_copy, db_session, ensure_copy_visible, require_role
+from correction_server.access import NOT_YOURS, can_see_copy, db_session, ensure_copy_visible, require_role
 from correction_server.models import Copy, Marking, Page, Paper, Role, User
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from correction_server.storage import open_store
@@ -141,42 +141,74 @@ def home(request: Request, user: User = Depends(corrector), session: Session = D
     return render(request, "marking_home.html", {"lots": lots})
 
 
+@dataclass(frozen=True)
+class PageRef:
+    id: int
+    position: int
+
+
 def _lot_neighbours(session: Session, copy_id: str) -> tuple[list[str], int | None]:
-    """The copies of the lot holding `copy_id`, in slip order, and the lot id."""
-    lot_id = session.scalar(
-        select(LotCopy.lot_id).where(LotCopy.copy_id == copy_id, LotCopy.state == AssignmentState.ASSIGNED)
+    """The copies of the lot holding `copy_id`, in slip order, and the lot id (one query)."""
+    lot = (
+        select(LotCopy.lot_id)
+        .where(LotCopy.copy_id == copy_id, LotCopy.state == AssignmentState.ASSIGNED)
+        .scalar_subquery()
     )
-    if lot_id is None:
+    rows = session.execute(
+        select(LotCopy.copy_id, LotCopy.lot_id)
+        .where(LotCopy.lot_id == lot, LotCopy.state == AssignmentState.ASSIGNED)
+        .order_by(LotCopy.position)
+    ).all()
+    if not rows:
         return [copy_id], None
-    ids = list(
-        session.scalars(
-            select(LotCopy.copy_id)
-            .where(LotCopy.lot_id == lot_id, LotCopy.state == AssignmentState.ASSIGNED)
-            .order_by(LotCopy.position)
-        )
+    return [r.copy_id for r in rows], rows[0].lot_id
+
+
+def _pages_of(session: Session, copy_ids: list[str]) -> dict[str, list[PageRef]]:
+    """Pages of a few copies (this one and the next, pre-fetched), in order, in one query."""
+    found: dict[str, list[PageRef]] = {c: [] for c in copy_ids}
+    rows = session.execute(
+        select(Page.copy_id, Page.id, Page.position)
+        .where(Page.copy_id.in_(copy_ids))
+        .order_by(Page.copy_id, Page.position)
     )
-    return ids, lot_id
+    for copy_id, page_id, position in rows:
+        found[copy_id].append(PageRef(page_id, position))
+    return found
 
 
 @router.get("/marking/copies/{copy_id}")
 def copy_view(
     request: Request, copy_id: str, user: User = Depends(reader), session: Session = Depends(db_session)
 ):
-    ensure_copy_visible(session, user, copy_id)
-    copy = session.get(Copy, copy_id)
-    paper = session.get(Paper, copy.paper_id)
-    scheme = marking.load_scheme(session, paper.id)
-    state = marking.read_state(session, copy, scheme)
-    now = marking.utcnow()
     mine = user.role == Role.CORRECTOR
+    # A corrector's visibility is checked in the same query that reads the copy.
+    if not mine:
+        ensure_copy_visible(session, user, copy_id)
+    found = marking.load_copy(session, copy_id, user.id if mine else None)
+    if found is None:
+        raise HTTPException(status_code=404, detail=NOT_YOURS)
+    copy, paper, row = found
+    scheme = marking.scheme_of(session, paper)
+    state = marking.state_of(session, copy, row, scheme)
+    now = marking.utcnow()
     closed = marking.closed_reason(paper, now)
     if closed:
         closed = _words(request, _closed_error(paper, now))
     ids, lot_id = _lot_neighbours(session, copy_id)
     index = ids.index(copy_id)
-    pages = session.scalars(select(Page).where(Page.copy_id == copy_id).order_by(Page.position)).all()
-    bank = comments.bank(session, user, paper.id) if mine else []
-    texts = comments.texts(session, user.id if mine else marking_owner(session, copy_id), paper.id)
+    next_id = ids[index + 1] if index + 1 < len(ids) else None
+    pages_by_copy = _pages_of(session, [copy_id] + ([next_id] if next_id else []))
+    pages = pages_by_copy[copy_id]
+    if mine:
+        # Retired entries too: copies keep showing the comments they use.
+        entries = comments.bank(session, user, paper.id, include_retired=True)
+        bank = [e for e in entries if not e.retired]
+        texts = {e.id: e.text for e in entries}
+    else:
+        bank = []
+        texts = comments.texts(session, marking_owner(session, copy_id), paper.id)
+    session.close()  # everything is read: give the connection back before rendering
     width = page_images.DEFAULT_WIDTH
     boot = {
         "copy_id": copy.id,
@@ -193,8 +225,8 @@ def copy_view(
         "texts": {str(k): v for k, v in texts.items()},
         "pages": [{"id": p.id, "position": p.position} for p in pages],
         "prev": ids[index - 1] if index > 0 else None,
-        "next": ids[index + 1] if index + 1 < len(ids) else None,
-        "next_images": _page_urls(session, ids[index + 1], width) if index + 1 < len(ids) else [],
+        "next": next_id,
+        "next_images": [_image_url(p.id, width) for p in pages_by_copy[next_id]] if next_id else [],
         "home": "/marking" if mine else "/home",
         "lang": request_language(request),
     }
@@ -234,9 +266,8 @@ def _closed_error(paper: Paper, now: datetime) -> marking.MarkingClosed:
     raise AssertionError("the paper is open")
 
 
-def _page_urls(session: Session, copy_id: str, width: int) -> list[str]:
-    ids = session.scalars(select(Page.id).where(Page.copy_id == copy_id).order_by(Page.position)).all()
-    return [f"/marking/pages/{pid}/image?w={width}" for pid in ids]
+def _image_url(page_id: int, width: int) -> str:
+    return f"/marking/pages/{page_id}/image?w={width}"
 
 
 IMMUTABLE = "private, max-age=31536000, immutable"
@@ -250,9 +281,17 @@ def page_image(
     user: User = Depends(reader),
     session: Session = Depends(db_session),
 ):
-    page = session.get(Page, page_id)
-    if page is None or not can_see_copy(session, user, page.copy_id):
-        raise HTTPException(status_code=404, detail="Not found, or not yours.")
+    query = select(Page).where(Page.id == page_id)
+    if user.role == Role.CORRECTOR:
+        # The corrector's visibility in the same query: the page's copy is in one of his lots.
+        query = query.where(
+            exists()
+            .where(LotCopy.copy_id == Page.copy_id, LotCopy.state == AssignmentState.ASSIGNED)
+            .where(CorrectionLot.id == LotCopy.lot_id, CorrectionLot.corrector_id == user.id)
+        )
+    page = session.scalar(query)
+    if page is None or (user.role != Role.CORRECTOR and not can_see_copy(session, user, page.copy_id)):
+        raise HTTPException(status_code=404, detail=NOT_YOURS)
     width = page_images.pick_width(w)
     name = page_images.derivative_name(page.image_sha256, page.rotation, page.skew_degrees, width)
     etag = page_images.etag_of(name)
@@ -332,4 +371,3 @@ def retire_comment(comment_id: int, user: User = Depends(bank_user), session: Se
     entry = comments.retire(session, user, comment_id)
     session.commit()
     return {"deleted": entry is None, "entry": entry.to_json() if entry else None}
-
