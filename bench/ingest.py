@@ -8,6 +8,11 @@ fixture starts it), the script:
    stations at once, SIGKILLs one station mid-push and runs it again (resume),
 4. checks the server ended with exactly every lot (row counts, every stored image hashed).
 
+Stations and server share this machine's cores, as the issue asks, so the figure is the
+whole chain's; the CPU per page printed beside it says where the time goes. The
+PostgreSQL cluster is the test fixture's (fsync=off, synchronous_commit=off); the page
+store still flushes each lot to disk (syncfs) before committing it.
+
 Last line per database: `ingest_pages_per_s=<x> db=<sqlite|postgresql> resumed_after_kill=<ok|fail>`
 (PostgreSQL last). Usage: python bench/ingest.py [--stations 4] [--lots-per-station 2]
 """
