@@ -16,6 +16,8 @@ The coordinator sees correctors, copy ids and centres; never who wrote a copy.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import select
@@ -270,7 +272,9 @@ def _reading_page(
     pages = session.scalars(select(Page).where(Page.copy_id == reading.copy_id).order_by(Page.position)).all()
     paper = session.get(Paper, reading.paper_id)
     values = (
-        typed if typed is not None else {int(k): marking.fmt(v) for k, v in (reading.marks or {}).items()}
+        typed
+        if typed is not None
+        else {int(k): marking.fmt(Decimal(v)) for k, v in (reading.marks or {}).items()}
     )
     return render(
         request,
