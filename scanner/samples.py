@@ -34,7 +34,9 @@ from templates.printing import booklet_pdf, check_paper_format, labels_pdf, pdf_
 
 FORMATS: tuple[str, ...] = ("jpeg", "pdf", "tiff")
 JPEG_QUALITY = 75
-BACKING_GRAY = 200  # the scanner's backing plate, seen around a skewed sheet
+# The scanner's backing plate, seen around a skewed sheet: most document scanners have a
+# white one; pass backing=200 (gray) or 40 (black, used for automatic cropping) to try others.
+BACKING_GRAY = 250
 _TEXT = (
     "la fonction est derivable sur donc on calcule le signe de la derivee puis les variations "
     "soit le systeme etudie en regime permanent la tension aux bornes vaut alors on en deduit "
@@ -315,7 +317,15 @@ def _plan(
 class _Artist:
     """Draws on page images at one resolution; boxes come in mm from the copy model."""
 
-    def __init__(self, model: CopyModel, dpi: int, rng: random.Random, np_rng: np.random.Generator):
+    def __init__(
+        self,
+        model: CopyModel,
+        dpi: int,
+        rng: random.Random,
+        np_rng: np.random.Generator,
+        backing: int = BACKING_GRAY,
+    ):
+        self.backing = backing
         self.model = model
         self.dpi = dpi
         self.ppm = dpi / 25.4
@@ -488,7 +498,7 @@ class _Artist:
             m = cv2.getRotationMatrix2D((w / 2, h / 2), skew, 1.0)
             m[0, 2] += (bw - w) / 2
             m[1, 2] += (bh - h) / 2
-            out = cv2.warpAffine(out, m, (bw, bh), flags=cv2.INTER_LINEAR, borderValue=BACKING_GRAY)
+            out = cv2.warpAffine(out, m, (bw, bh), flags=cv2.INTER_LINEAR, borderValue=self.backing)
         if rotation == 180:
             out = cv2.rotate(out, cv2.ROTATE_180)
         return out
@@ -633,6 +643,7 @@ def generate_session(
     formats: tuple[str, ...] = ("jpeg", "pdf"),
     model: CopyModel | None = None,
     foreign_paper: str | None = None,
+    backing: int = BACKING_GRAY,
 ) -> Truth:
     """Print, fill in and scan one room's copies; write the scans and truth.json in out_dir.
 
@@ -660,7 +671,7 @@ def generate_session(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    artist = _Artist(model, dpi, rng, np_rng)
+    artist = _Artist(model, dpi, rng, np_rng, backing=backing)
     scan_rng = random.Random(f"{seed}/scan")
     shape = artist.page_shape
     with tempfile.TemporaryDirectory(prefix="massicot-print-") as tmp:
