@@ -321,7 +321,14 @@ def watch_session(
                             f"{path.name}: {result.unreadable} page(s) could not be read; "
                             "the report says why."
                         )
-                    hot.mark_done(path)
+                    try:
+                        hot.mark_done(path)
+                    except OSError as exc:
+                        raise UserError(
+                            f"{path.name} is in the lot but cannot be moved into {hot.done_dir} "
+                            f"({exc.strerror}): fix the folder's permissions and run the same command again "
+                            "(the lot recognises the pages it already has)"
+                        ) from None
                     taken += 1
                     last_activity = clock()
                 if until_idle is not None and clock() - last_activity >= until_idle:
