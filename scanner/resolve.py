@@ -302,7 +302,8 @@ def rescan(lot: Lot, copy: str, by: str) -> str:
         state = _open_for_decision(lot)
         pages, _, _ = fold_decisions(state)
         grouping = group_pages(pages, state.info.paper)
-        keys = [p.page.key for p in grouping.copies.get(copy, _Empty()).pages]
+        grouped = grouping.copies.get(copy)
+        keys = [p.page.key for p in grouped.pages] if grouped else []
         # pages of this copy waiting as duplicates go too: the new scan replaces them all
         keys += [
             p.key
@@ -321,10 +322,6 @@ def rescan(lot: Lot, copy: str, by: str) -> str:
         f"the {len(keys)} pages of copy {copy} are set aside (kept in the record); "
         "scan the copy again and import the new file"
     )
-
-
-class _Empty:
-    pages: list = []
 
 
 def label(lot: Lot, copy: str, candidate: str, by: str) -> str:

@@ -127,8 +127,7 @@ def test_verify_names_a_changed_image(lot):
 
 def test_verify_names_a_changed_identity_file(lot):
     sealed(lot)
-    text = (lot / "identity.json").read_text()
-    (lot / "identity.json").write_text(text.replace("CAND002", "CAND003"))
+    flip_byte(lot / "identity.json", at=60)
     result = run("scan", "verify", str(lot), check=False)
     assert result.returncode == 1 and "identity.json differs" in result.stdout
 
