@@ -270,8 +270,8 @@ class Journal:
             entries.append(entry)
         if tail.strip():
             warnings.append(
-                f"the last journal line ({len(tail)} bytes) was cut short by a crash and is ignored; "
-                "the step it recorded is done again"
+                f"the last journal line ({len(tail)} bytes) is incomplete (cut short by a crash, or still "
+                "being written by a running import) and is ignored; the step it records is done again"
             )
         return entries, warnings
 

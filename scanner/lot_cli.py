@@ -61,7 +61,11 @@ def scan_import(
     centre: str | None = typer.Option(None, "--centre", help="The centre's UAI code, e.g. 0130040Y."),
     workers: int = typer.Option(0, "--workers", min=0, help="Analysis processes (default: all cores)."),
     pages: int | None = typer.Option(
-        None, "--pages", min=1, max=999, help="Pages per booklet (default: the most common in the lot)."
+        None,
+        "--pages",
+        min=1,
+        max=999,
+        help="Pages per booklet, recorded when the lot is made (default: the most common in the lot).",
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No live display, for scripts."),
 ) -> None:
