@@ -74,7 +74,8 @@ class LotView:
             if u.undecodable and not u.discarded
         ]
         reasons += [
-            f"the import of {name} stopped before its end: run the same `massicot scan import` again"
+            f"the import of {name} stopped before its end: run the same `massicot scan import` again "
+            "(if that file is gone, scan those sheets again and discard the ones already in the lot)"
             for name in self.incomplete_files
         ]
         for copy in self.reconciliation.copies:
@@ -100,8 +101,10 @@ def build_view(state: LotState) -> LotView:
         for u in sorted(state.unreadable.values(), key=lambda u: u.source)
     ]
     incomplete: dict[str, str] = {}
+    settled = {p.key for p in pages if p.discarded or p.superseded}
     for record in state.pages_in_order():
-        if record.file_sha256 not in state.files_done:
+        # a file whose import stopped half-way, unless the operator set its sheets aside (file gone)
+        if record.file_sha256 not in state.files_done and record.key not in settled:
             incomplete.setdefault(record.file_sha256, record.source.rsplit("#", 1)[0])
     return LotView(state, grouping, reconciliation, unreadable, sorted(incomplete.values()))
 

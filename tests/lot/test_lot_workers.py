@@ -38,3 +38,25 @@ def test_a_crashing_worker_sets_only_its_page_aside(tmp_path):
     assert [k for k, v in errors.items() if v] == ["2"]
     state = lot.state()
     assert sum(1 for p in state.pages.values() if p.analysis is not None) == 4
+
+
+def test_a_file_imported_half_way_blocks_the_seal_until_finished(tmp_path):
+    from scanner.importing import import_files
+    from scanner.report import build_view
+
+    pdf = write_pdf(tmp_path / "scan.pdf", booklet(A, "CAND001", pages=4))
+    lot = Lot.open_or_create(
+        tmp_path / "lot", paper=PAPER, centre=None, roll=[RollLine("CAND001", "A", True)]
+    )
+    with lot.writing():  # as if the station stopped after two sheets of the file
+        importer = Importer(lot, lot.state(), workers=1)
+        pages = list(iter_source_pages(pdf, "scan.pdf"))[:2]
+        importer.receive_many(pages)
+        importer.finish()
+    view = build_view(lot.state())
+    assert [b for b in view.blocking() if "stopped before its end" in b]
+    with lot.writing():
+        result = import_files(lot, [pdf], workers=1)
+    assert (result.received, result.skipped) == (2, 2)
+    view = build_view(lot.state())
+    assert view.blocking() == [] and view.anomalies == []
