@@ -281,11 +281,14 @@ def _mark(action: str):
     def command(
         lot: Path = typer.Argument(..., help=DIR_HELP),
         target: str = typer.Argument(..., help="A copy number or a candidate's registration number."),
+        candidate: str | None = typer.Option(
+            None, "--candidate", help="With a copy number: whose copy it is (when it has no label)."
+        ),
         by: str | None = typer.Option(None, "--by", help=BY_HELP),
     ) -> None:
         from scanner.resolve import mark
 
-        typer.echo(mark(_lot(lot), action, target, _by(by)))
+        typer.echo(mark(_lot(lot), action, target, _by(by), candidate))
 
     return command
 

@@ -182,7 +182,8 @@ def _copy_anomalies(result: CopyResult, label_unreadable: bool, decisions: CopyD
                 None,
                 f"copy {copy} does not say whose it is: {why}",
                 f"read the label on the sheet and record it (`massicot scan resolve label DIR {copy} "
-                "REGISTRATION_NUMBER`)",
+                "REGISTRATION_NUMBER`); an ABSENT booklet: `massicot scan resolve mark-absent DIR "
+                f"{copy} --candidate REGISTRATION_NUMBER`",
             )
         )
     return found

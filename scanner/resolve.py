@@ -345,16 +345,25 @@ def _copy_or_candidate(state: LotState, text: str) -> dict:
     return {"candidate": candidate}
 
 
-def mark(lot: Lot, action: str, target: str, by: str) -> str:
-    """mark-blank / mark-absent (a copy or a candidate), mark-present (a candidate)."""
+def mark(lot: Lot, action: str, target: str, by: str, candidate: str | None = None) -> str:
+    """mark-blank / mark-absent (a copy or a candidate), mark-present (a candidate).
+
+    `candidate` with a copy: whose copy it is, recorded with the mark (an ABSENT booklet has
+    no label: the candidate's number is written on it by hand).
+    """
     with lot.writing():
         state = _open_for_decision(lot)
         fields = _copy_or_candidate(state, target)
         if action == "mark-present" and "copy" in fields:
             raise UserError("mark-present takes a candidate's registration number, not a copy number")
+        if candidate is not None:
+            if "copy" not in fields:
+                raise UserError("--candidate goes with a copy number, to say whose copy it is")
+            _record(lot, "label", by, copy=fields["copy"], candidate=_check_candidate(candidate))
         _record(lot, action, by, **fields)
     what = fields.get("copy") and f"copy {fields['copy']}" or f"candidate {fields['candidate']}"
-    return f"{what}: {action.removeprefix('mark-')} recorded"
+    whose = f" (candidate {candidate.strip().upper()})" if candidate else ""
+    return f"{what}{whose}: {action.removeprefix('mark-')} recorded"
 
 
 def accept_incomplete(lot: Lot, copy: str, reason: str, by: str) -> str:

@@ -168,13 +168,15 @@ def test_operator_resolves_seals_and_verifies(imported, tmp_path):
             run("scan", "resolve", "confirm-annex", d, anomaly["source"], "--by", "secretary")
         elif kind in ("duplicate_page", "foreign_page"):
             run("scan", "resolve", "discard", d, anomaly["source"], "--reason", kind.replace("_", " "))
+        elif kind == "no_label" and by_copy[copy].expected_status == "absent":  # the ABSENT booklet
+            run("scan", "resolve", "mark-absent", d, copy, "--candidate", by_copy[copy].candidate)
         elif kind == "no_label":
             run("scan", "resolve", "label", d, copy, by_copy[copy].candidate)
         elif kind == "missing_page":
             run("scan", "resolve", "accept-incomplete", d, copy, "--reason", "sheet not handed in")
     for copy in ours(truth):
-        if copy.expected_status in ("absent", "blank"):
-            run("scan", "resolve", f"mark-{copy.expected_status}", d, copy.copy_id)
+        if copy.expected_status == "blank":  # the secretary saw COPIE BLANCHE on it
+            run("scan", "resolve", "mark-blank", d, copy.copy_id)
     rep = report(copy_lot)
     assert rep["anomalies"] == [] and rep["blocking"] == []
     statuses = {c["copy"]: c["status"] for c in rep["copies"]}
