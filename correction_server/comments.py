@@ -1,5 +1,9 @@
 """The comment bank: a corrector's own comments for a paper, plus those the coordinator shares.
 
+The shared entries are the paper's common wording (settled at the standardisation meeting): any
+coordinator of the paper, or the exam office, adds, rewords and retires them; correctors use
+them but cannot change them.
+
 Copies reference bank entries (CommentUse) instead of copying their text, so correcting a
 typo in a comment corrects it on every copy where it was used. An entry already used is never
 deleted, only retired from the bank: the copies keep showing it.
@@ -26,6 +30,10 @@ class CommentRefused(UserError):
 
 class CommentForbidden(CommentRefused):
     http_status = 403
+
+
+class CommentNotFound(CommentRefused):
+    http_status = 404
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,66 @@ def ensure_on_paper(session: Session, user: User, paper_id: int) -> None:
     )
     if on_paper is None:
         raise CommentForbidden("You do not mark or coordinate this paper, so it has no comment bank for you.")
+
+
+def may_share(session: Session, user: User, paper_id: int) -> bool:
+    """The shared bank is the paper's wording: kept by its coordinators, or by the exam office."""
+    if user.role == Role.OFFICE:
+        return True
+    if user.role != Role.COORDINATOR:
+        return False
+    return (
+        session.scalar(
+            select(CorrectorPaper.id).where(
+                CorrectorPaper.user_id == user.id, CorrectorPaper.paper_id == paper_id
+            )
+        )
+        is not None
+    )
+
+
+def ensure_may_share(session: Session, user: User, paper_id: int) -> None:
+    if not may_share(session, user, paper_id):
+        raise CommentForbidden(
+            "Only the coordinator of the paper (or the exam office) shares comments with every corrector."
+        )
+
+
+def shared_bank(session: Session, user: User, paper_id: int) -> list[BankEntry]:
+    """Every shared entry of the paper, retired ones included, for those who keep the shared bank."""
+    ensure_may_share(session, user, paper_id)
+    uses = (
+        select(CommentUse.comment_id, func.count().label("n"))
+        .where(CommentUse.comment_id.in_(select(Comment.id).where(_shared_of(paper_id))))
+        .group_by(CommentUse.comment_id)
+        .subquery()
+    )
+    query = (
+        select(Comment, func.coalesce(uses.c.n, 0))
+        .outerjoin(uses, uses.c.comment_id == Comment.id)
+        .where(_shared_of(paper_id))
+        .order_by(Comment.retired, Comment.id)
+    )
+    return [
+        BankEntry(c.id, c.text, True, c.owner_id == user.id, c.retired, n)
+        for c, n in session.execute(query).all()
+    ]
+
+
+def count_shared(session: Session, paper_id: int) -> int:
+    """Shared entries still offered to the correctors (retired ones are not)."""
+    return session.scalar(select(func.count()).where(_shared_of(paper_id), Comment.retired.is_(False))) or 0
+
+
+def ensure_shared_entry(session: Session, paper_id: int, comment_id: int) -> None:
+    """The entry is a shared comment of this paper (a corrector's own entries are never reached here)."""
+    found = session.scalar(select(Comment.id).where(Comment.id == comment_id, _shared_of(paper_id)))
+    if found is None:
+        raise CommentNotFound(f"There is no shared comment number {comment_id} for this paper.")
+
+
+def _shared_of(paper_id: int):
+    return (Comment.paper_id == paper_id) & Comment.shared.is_(True)
 
 
 def bank(session: Session, user: User, paper_id: int, include_retired: bool = False) -> list[BankEntry]:
@@ -108,9 +176,10 @@ def _clean(text: str) -> str:
 
 
 def add(session: Session, user: User, paper_id: int, text: str, shared: bool = False) -> BankEntry:
-    ensure_on_paper(session, user, paper_id)
-    if shared and user.role != Role.COORDINATOR:
-        raise CommentForbidden("Only the coordinator of the paper shares comments with every corrector.")
+    if shared:
+        ensure_may_share(session, user, paper_id)
+    else:
+        ensure_on_paper(session, user, paper_id)
     comment = Comment(
         paper_id=paper_id,
         owner_id=user.id,
@@ -126,7 +195,10 @@ def add(session: Session, user: User, paper_id: int, text: str, shared: bool = F
 
 
 def _own(session: Session, user: User, comment_id: int) -> Comment:
+    """An entry the user may change: his own, or a shared one of a paper whose shared bank he keeps."""
     comment = session.get(Comment, comment_id)
+    if comment is not None and comment.shared and may_share(session, user, comment.paper_id):
+        return comment
     if comment is None or comment.owner_id != user.id:
         raise CommentForbidden(
             "Only the author of a comment can change it; add your own wording to your bank instead."

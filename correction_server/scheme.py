@@ -5,13 +5,60 @@ Before the lock no mark is accepted; after it the scheme cannot be re-imported o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from correction_server.audit import Actor, record
-from correction_server.models import Paper
+from correction_server.models import Paper, Question
 from massicot.errors import UserError
+
+
+@dataclass(frozen=True)
+class SchemeLine:
+    label: str
+    max_points: Decimal
+    step: Decimal
+
+
+@dataclass(frozen=True)
+class SchemeState:
+    """What the coordinator checks before locking: the questions, their total, and the lock."""
+
+    paper_id: int
+    code: str
+    max_mark: Decimal
+    lines: tuple[SchemeLine, ...]
+    locked_at: datetime | None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.max_points for line in self.lines), Decimal(0))
+
+    @property
+    def lockable(self) -> bool:
+        return self.locked_at is None and bool(self.lines)
+
+
+def scheme_state(session: Session, paper_id: int) -> SchemeState:
+    paper = session.get(Paper, paper_id)
+    if paper is None:
+        raise UserError(f"paper {paper_id} does not exist")
+    rows = session.execute(
+        select(Question.label, Question.max_points, Question.step)
+        .where(Question.paper_id == paper_id)
+        .order_by(Question.position)
+    ).all()
+    return SchemeState(
+        paper.id,
+        paper.code,
+        paper.max_mark,
+        tuple(SchemeLine(label, top, step) for label, top, step in rows),
+        paper.scheme_locked_at,
+    )
 
 
 def lock_scheme(session: Session, paper: Paper, actor: Actor) -> datetime:
@@ -23,7 +70,21 @@ def lock_scheme(session: Session, paper: Paper, actor: Actor) -> datetime:
         raise UserError(
             f"paper {paper.code} has no barème yet: import it with `massicot office import paper`"
         )
-    paper.scheme_locked_at = datetime.now(UTC)
+    now = datetime.now(UTC)
+    # Conditional on "not locked yet" in the database itself: of two people locking at the same
+    # moment (coordinator on the page, office on the command line), only one lock is recorded.
+    done = session.execute(
+        update(Paper)
+        .where(Paper.id == paper.id, Paper.scheme_locked_at.is_(None))
+        .values(scheme_locked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not done:
+        session.refresh(paper)
+        raise UserError(
+            f"the barème of {paper.code} is already locked since {paper.scheme_locked_at:%Y-%m-%d %H:%M} UTC"
+        )
+    paper.scheme_locked_at = now
     record(
         session,
         actor,

@@ -17,13 +17,14 @@ from correction_server.web.rendering import STATIC_DIR, render, request_language
 
 
 def install(app: FastAPI) -> None:
-    from correction_server.web import closing, coordination, lots, marking, office, pages
+    from correction_server.web import closing, coordination, lots, marking, office, pages, standardisation
 
     app.state.login_limiter = auth.LoginRateLimiter()
     app.include_router(pages.router)
     app.include_router(lots.router)
     app.include_router(office.router)
     app.include_router(coordination.router)
+    app.include_router(standardisation.router)
     app.include_router(closing.router)
     marking.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

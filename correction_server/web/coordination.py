@@ -23,10 +23,11 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from correction_server import coordination, marking, page_images, plots
+from correction_server import comments, coordination, marking, page_images, plots
 from correction_server.access import db_session, ensure_paper_visible, papers_of, require_role
 from correction_server.models import Copy, Page, Paper, ReadingStatus, Role, User
 from correction_server.models.dispatch import CorrectionLot
+from correction_server.scheme import scheme_state
 from correction_server.web.coordination_words import register_words
 from correction_server.web.rendering import render, request_language
 from massicot.errors import UserError
@@ -94,6 +95,9 @@ def paper_context(session: Session, paper_id: int, lang: str) -> dict[str, objec
         "readings": coordination.readings_of_paper(session, paper_id),
         "fmt": marking.fmt,
         "fmt_num": number_formatter(lang),
+        # The barème and its lock, and the shared bank's size (correction_server.web.standardisation).
+        "scheme_state": scheme_state(session, paper_id),
+        "shared_comments": comments.count_shared(session, paper_id),
     }
 
 

@@ -104,6 +104,15 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("POST", "/coordination/papers/{paper_id}/reassign"): expect(office=ALLOW, coordinator=OWN),
     ("POST", "/coordination/papers/{paper_id}/second-readings"): expect(office=ALLOW, coordinator=OWN),
     ("POST", "/coordination/papers/{paper_id}/decide"): expect(office=ALLOW, coordinator=OWN),
+    # The standardisation meeting's outcome: the barème's lock and the paper's shared comment bank.
+    ("GET", "/coordination/papers/{paper_id}/scheme/lock"): expect(office=ALLOW, coordinator=OWN),
+    ("POST", "/coordination/papers/{paper_id}/scheme/lock"): expect(office=ALLOW, coordinator=OWN),
+    ("GET", "/coordination/papers/{paper_id}/comments"): expect(office=ALLOW, coordinator=OWN),
+    ("POST", "/coordination/papers/{paper_id}/comments"): expect(office=ALLOW, coordinator=OWN),
+    ("POST", "/coordination/papers/{paper_id}/comments/{comment_id}"): expect(office=ALLOW, coordinator=OWN),
+    ("POST", "/coordination/papers/{paper_id}/comments/{comment_id}/retire"): expect(
+        office=ALLOW, coordinator=OWN
+    ),
     ("GET", "/second-readings"): expect(corrector=ALLOW),
     ("GET", "/second-readings/{reading_id}"): expect(corrector=OWN),
     ("POST", "/second-readings/{reading_id}"): expect(corrector=OWN),
