@@ -231,6 +231,7 @@ def run_demo(root: Path, serve: bool = True, port: int | None = None) -> None:
         passwords = _accounts(demo)
         demo.massicot("office", "dispatch", "--paper", PAPER, "--seed", "2024")
         demo.massicot("office", "lock-scheme", "--paper", PAPER)
+        _correction(demo)
         demo.massicot("audit", "verify")
         _summary(root, server_url, passwords, time.monotonic() - started)
         if serve:
@@ -246,8 +247,33 @@ def run_demo(root: Path, serve: bool = True, port: int | None = None) -> None:
             server.kill()
 
 
+def _correction(demo: Demo) -> None:
+    from correction_server.db import sqlite_url
+    from massicot.demo_marking import mark_every_copy
+
+    console.rule("The correctors mark; the coordinator watches; the office closes")
+    console.print("[dim]Simulated correctors mark every copy through the marking service…[/]")
+    marked = mark_every_copy(sqlite_url(demo.root / "office"))
+    console.print(f"{marked} copies marked.")
+    demo.massicot("office", "progress", "--paper", PAPER)
+    demo.massicot("office", "reconcile", "--paper", PAPER)
+    demo.massicot("office", "export", "--paper", PAPER, "--out", "office/marks.csv")
+    demo.massicot("office", "export", "--paper", PAPER, "--out", "office/marks.xlsx")
+    demo.massicot("office", "payment", "--out", "office/payment.csv")
+
+
 def _summary(root: Path, server_url: str, passwords: dict[str, tuple[str, str]], seconds: float) -> None:
-    lines = [f"Demo built in {seconds:.0f} s in {root}", "", f"Open {server_url}/login and log in as:"]
+    lines = [
+        f"Demo built in {seconds:.0f} s in {root}",
+        f"Marks for the jury: {root / 'office' / 'marks.csv'} (and .xlsx); payment: office/payment.csv",
+        "",
+        f"Open {server_url}/login and log in as:",
+    ]
     for login, (role, password) in passwords.items():
         lines.append(f"  {role:12} {login:32} {password}")
+    lines += [
+        "",
+        f"Corrector: {server_url}/marking · coordinator: {server_url}/coordination/papers/1",
+        f"Office: {server_url}/office/closing/papers/1",
+    ]
     console.print(Panel("\n".join(lines), title="Massicot demo", expand=False))
