@@ -351,3 +351,34 @@ def resolve_rescan(
     from scanner.resolve import rescan
 
     typer.echo(rescan(_lot(lot), copy, _by(by)))
+
+
+@resolve_app.command("history")
+def resolve_history(lot: Path = typer.Argument(..., help=DIR_HELP)) -> None:
+    """Every decision taken on the lot, oldest first: id, when, who, what (undone ones marked)."""
+    from scanner.resolve import live_decisions
+
+    state = _lot(lot).state()
+    live = {id(d) for d in live_decisions(state)}
+    for decision in state.decisions:
+        details = " ".join(
+            f"{k}={v}"
+            for k, v in decision.fields.items()
+            if k not in ("id", "image", "image_sha256", "source")
+        )
+        flag = "" if id(decision) in live or decision.action == "undo" else "  (undone)"
+        ident = decision.fields.get("id", "-")
+        typer.echo(f"{ident:8}  {decision.at}  {decision.by:12}  {decision.action} {details}{flag}")
+
+
+@resolve_app.command("undo")
+def resolve_undo(
+    lot: Path = typer.Argument(..., help=DIR_HELP),
+    decision: str = typer.Argument(..., help="The decision's id, as `scan resolve history` shows it."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept in the record with the decision undone)."),
+    by: str | None = typer.Option(None, "--by", help=BY_HELP),
+) -> None:
+    """Cancel a decision taken by mistake; both stay in the lot's record."""
+    from scanner.resolve import undo
+
+    typer.echo(undo(_lot(lot), decision, reason, _by(by)))

@@ -16,6 +16,7 @@ Actions:
   admit CANDIDATE --reason TEXT   a candidate not on the roll sat the paper here
   accept-incomplete COPY --reason the missing sheet really is not there
   rescan COPY                     set the copy's pages aside so that a new scan replaces them
+  history / undo ID --reason      list the decisions; cancel one (the undo is recorded too)
 """
 
 from __future__ import annotations
@@ -24,11 +25,20 @@ import getpass
 import hashlib
 import hmac
 import os
+import uuid
 from dataclasses import dataclass, replace
 
 from massicot.errors import UserError
 from scanner.grouping import ScannedPage, group_pages
-from scanner.lot import Lot, LotState, PageRecord, now_utc, refuse_if_sealed, write_content_addressed
+from scanner.lot import (
+    Decision,
+    Lot,
+    LotState,
+    PageRecord,
+    now_utc,
+    refuse_if_sealed,
+    write_content_addressed,
+)
 from scanner.reconcile import CopyDecisions
 from templates.identifiers import (
     COPY_ID_ALPHABET,
@@ -76,7 +86,7 @@ def fold_decisions(state: LotState) -> tuple[list[ScannedPage], CopyDecisions, d
     per_page: dict[str, _PageDecision] = {}
     copies = CopyDecisions()
     acknowledged: dict[str, str] = {}
-    for decision in state.decisions:
+    for decision in live_decisions(state):
         f = decision.fields
         action = decision.action
         if action in ("assign", "confirm-annex"):
@@ -156,7 +166,29 @@ def _scanned(record: PageRecord, decision: _PageDecision | None) -> ScannedPage:
 
 
 def _record(lot: Lot, action: str, by: str, **fields) -> None:
-    lot.append({"t": "decision", "action": action, "by": by or default_actor(), "at": now_utc(), **fields})
+    entry = {"t": "decision", "action": action, "by": by or default_actor(), "at": now_utc(), **fields}
+    entry["id"] = uuid.uuid4().hex[:8]  # what `scan resolve undo` names it by
+    lot.append(entry)
+
+
+def live_decisions(state: LotState) -> list[Decision]:
+    """The decisions in force: every decision, less the undone ones (undo entries stay in the record)."""
+    undone = {d.fields.get("decision") for d in state.decisions if d.action == "undo"}
+    return [d for d in state.decisions if d.action != "undo" and d.fields.get("id") not in undone]
+
+
+def undo(lot: Lot, decision_id: str, reason: str, by: str) -> str:
+    if not reason.strip():
+        raise UserError("say why the decision is undone (--reason): both stay in the lot's record")
+    with lot.writing():
+        state = _open_for_decision(lot)
+        target = next((d for d in live_decisions(state) if d.fields.get("id") == decision_id), None)
+        if target is None:
+            raise UserError(
+                f"no decision {decision_id!r} in force in this lot: `scan resolve history DIR` lists them"
+            )
+        _record(lot, "undo", by, decision=decision_id, reason=reason.strip())
+    return f"decision {decision_id} ({target.action} by {target.by} at {target.at}) undone"
 
 
 def _open_for_decision(lot: Lot) -> LotState:

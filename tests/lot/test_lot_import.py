@@ -263,3 +263,21 @@ def test_rescan_sets_pages_aside_and_a_new_scan_replaces_them(scans, tmp_path):
     rep = report(lot)
     assert [p["number"] for p in copies(rep)[B]["pages"]] == [1, 2, 3, 4]
     assert copies(rep)[B]["status"] == "ok"
+
+
+def test_a_decision_taken_by_mistake_is_undone_and_both_stay_recorded(scans, tmp_path):
+    lot = tmp_path / "lot"
+    do_import(scans, lot, "in/batch1.pdf")
+    d = str(lot)
+    before = report(lot)
+    run("scan", "resolve", "discard", d, "batch1.pdf#0", "--reason", "wrong sheet", "--by", "bob")
+    assert "missing_page" in kinds(report(lot))  # page 1 of copy A went with it
+    history = run("scan", "resolve", "history", d).stdout
+    [line] = [line for line in history.splitlines() if "discard" in line]
+    decision = line.split()[0]
+    run("scan", "resolve", "undo", d, decision, "--reason", "it was the right sheet", "--by", "bob")
+    assert report(lot) == before
+    history = run("scan", "resolve", "history", d).stdout
+    assert "(undone)" in history and "undo" in history
+    again = run("scan", "resolve", "undo", d, decision, "--reason", "twice", check=False)
+    assert again.returncode == 2 and "no decision" in again.stderr
