@@ -361,11 +361,9 @@ def resolve_history(lot: Path = typer.Argument(..., help=DIR_HELP)) -> None:
     state = _lot(lot).state()
     live = {id(d) for d in live_decisions(state)}
     for decision in state.decisions:
-        details = " ".join(
-            f"{k}={v}"
-            for k, v in decision.fields.items()
-            if k not in ("id", "image", "image_sha256", "source")
-        )
+        hidden = {"id", "image", "image_sha256", "media_type"}
+        hidden |= {"source"} if "name" in decision.fields else set()
+        details = " ".join(f"{k}={v}" for k, v in decision.fields.items() if k not in hidden)
         flag = "" if id(decision) in live or decision.action == "undo" else "  (undone)"
         ident = decision.fields.get("id", "-")
         typer.echo(f"{ident:8}  {decision.at}  {decision.by:12}  {decision.action} {details}{flag}")
