@@ -28,11 +28,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from correction_server.models import (
+    Attendance,
     Candidate,
     Copy,
     CopyStatus,
@@ -464,8 +465,29 @@ class IngestService:
                     for link in announced.identity.links
                 ],
             )
+            self._record_attendance(session, announced, ids)
         session.execute(delete(PushUpload).where(PushUpload.seal_sha256 == seal))
         return len(copy_rows), len(page_rows)
+
+    @staticmethod
+    def _record_attendance(session: Session, announced: _Announced, ids: dict[str, int]) -> None:
+        """The roll as the centre closed it: an ABSENT copy means absent, any other copy present."""
+        status = {copy.copy: copy.status for copy in announced.manifest.copies}
+        for attendance in (Attendance.PRESENT, Attendance.ABSENT):
+            candidate_ids = [
+                ids[link.candidate]
+                for link in announced.identity.links
+                if (status.get(link.copy) == CopyStatus.ABSENT.value) == (attendance == Attendance.ABSENT)
+            ]
+            for start in range(0, len(candidate_ids), 500):
+                session.execute(
+                    update(RollEntry)
+                    .where(
+                        RollEntry.paper_id == announced.paper_id,
+                        RollEntry.candidate_id.in_(candidate_ids[start : start + 500]),
+                    )
+                    .values(attendance=attendance)
+                )
 
     # --- checks and lookups --------------------------------------------------------------
 

@@ -68,8 +68,19 @@ def test_first_push_stores_everything_once_and_a_repeat_changes_nothing(site: Si
         pages = conn.execute(
             text("SELECT copy_id, position, number, image_sha256 FROM page ORDER BY copy_id, position")
         ).all()
+        attendance = dict(
+            conn.execute(
+                text(
+                    "SELECT c.registration, r.attendance FROM roll_entry r "
+                    "JOIN candidate c ON c.id = r.candidate_id"
+                )
+            ).all()
+        )
     engine.dispose()
     assert links == dict(zip(lot.copies, site.exam.candidates[CENTRE_A][:6], strict=True))
+    # The roll as the centre closed it: the six candidates whose copies came are present.
+    assert {attendance[r] for r in site.exam.candidates[CENTRE_A][:6]} == {"present"}
+    assert {attendance[r] for r in site.exam.candidates[CENTRE_A][6:]} <= {"registered"}
     expected = sorted(
         (c.copy, i, p.number, p.sha256) for c in lot.manifest.copies for i, p in enumerate(c.pages, 1)
     )
