@@ -14,21 +14,14 @@ from decimal import Decimal
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from correction_server.actors import SYSTEM, Actor
 from correction_server.models.audit import AuditEntry
 from scanner.manifest import canonical_json
 
 GENESIS_HASH = "0" * 64
 # Serialises appends on PostgreSQL; any constant shared by every server process works.
 _PG_AUDIT_LOCK = 7_461_226_002
-
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: int | None
-    role: str  # "office", "corrector", ... or "system" for commands run by the office on the server
-
-
-SYSTEM = Actor(user_id=None, role="system")
+__all__ = ["SYSTEM", "Actor", "ChainCheck", "record", "verify_chain"]
 
 
 def _plain(value: object) -> object:

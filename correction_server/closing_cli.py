@@ -49,7 +49,7 @@ def _write(out: Path, data: bytes) -> None:
 
 
 def register_closing_commands(office_app: typer.Typer) -> None:  # noqa: C901 - one place lists them all
-    from correction_server.audit import SYSTEM
+    from correction_server.actors import SYSTEM
 
     @office_app.command("progress")
     def progress_command(
