@@ -2,9 +2,9 @@
 
 Starts a throw-away PostgreSQL cluster (made durable: fsync and synchronous commit on) and
 `massicot serve` on 127.0.0.1, creates the correctors and their lots, then plays every corrector
-for a bounded time from this one asynchronous process (one shared HTTP/1.1 keep-alive pool, each
-corrector with his own login cookie and CSRF token). Afterwards every acknowledged mark and
-appreciation is checked against the database: one that differs is a lost mark.
+for a bounded time from this one asynchronous process (each corrector with his own HTTP/1.1
+keep-alive connection, login cookie and CSRF token, as his browser). Afterwards every
+acknowledged mark and appreciation is checked against the database: one that differs is lost.
 
 What each corrector does is what the copy view does (correction_server/static/marking.js):
 the home page once, then for each copy of his lot: the copy view (the marking state comes inside
@@ -191,9 +191,7 @@ class Stats:
         self.acked: dict[str, dict[int, str]] = {}  # copy -> question -> last acknowledged mark
         self.acked_appreciation: dict[str, str] = {}  # copy -> last acknowledged appreciation
 
-    def record(
-        self, kind: str, started: float, response: httpx.Response | None, expected: tuple[int, ...]
-    ) -> bool:
+    def record(self, kind: str, started: float, response: Reply | None, expected: tuple[int, ...]) -> bool:
         """Every request counts: its latency, and an error unless the answer is one of `expected`."""
         elapsed = (time.perf_counter() - started) * 1000
         self.latencies.append(elapsed)
@@ -232,11 +230,90 @@ def offered_rate(correctors: int) -> float:
     return correctors * requests_per_copy / seconds_per_copy
 
 
-class Browser:
-    """One corrector's browser: his cookie and CSRF token, and an HTTP cache for page images."""
+@dataclass
+class Reply:
+    status_code: int
+    headers: dict[str, str]  # names in lower case
+    body: bytes
 
-    def __init__(self, client: httpx.AsyncClient, person: dict, stats: Stats) -> None:
-        self.client = client
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Connection:
+    """One HTTP/1.1 keep-alive connection, as a browser holds to the server: a few dozen lines,
+    so that the load generator, which shares the cores with the server, costs little per request
+    (a general-purpose client with a 1,000-connection pool costs several ms of CPU per request)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> Reply:
+        head = f"{method} {target} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        if body or method in ("PUT", "POST"):
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        data = head.encode() + b"\r\n" + body
+        for attempt in (1, 2):
+            reused = self.writer is not None
+            if self.writer is None or self.reader.at_eof():
+                await self._open()
+            try:
+                self.writer.write(data)
+                return await self._read_reply()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                await self.close()
+                # An idle connection the server closed just as the request left: no byte of it
+                # was answered, so it is sent again on a new connection, as browsers do.
+                if not reused or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _open(self) -> None:
+        await self.close()
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def _read_reply(self) -> Reply:
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            if line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                parts.append(await self.reader.readexactly(size + 2))
+                if size == 0:
+                    break
+            body = b"".join(p[:-2] for p in parts)
+        else:
+            body = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            await self.close()
+        return Reply(status, headers, body)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+class Browser:
+    """One corrector's browser: his connection, cookie and CSRF token, an HTTP cache for images."""
+
+    def __init__(self, base: str, person: dict, stats: Stats) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.connection = Connection(host, int(port))
         self.stats = stats
         self.headers = {
             "X-CSRF-Token": person["csrf"],
@@ -246,38 +323,58 @@ class Browser:
         self.cache: dict[str, tuple[str, bool]] = {}  # url -> (ETag, immutable)
 
     async def request(
-        self, kind: str, method: str, url: str, expected: tuple[int, ...] = (200,), **kwargs
-    ) -> httpx.Response | None:
+        self,
+        kind: str,
+        method: str,
+        url: str,
+        expected: tuple[int, ...] = (200,),
+        body: object = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply | None:
+        """Every request is recorded; the reply is returned when its status is `expected`."""
+        data = b"" if body is None else json.dumps(body).encode()
         started = time.perf_counter()
         try:
-            response = await self.client.request(method, url, headers=self.headers, **kwargs)
-        except httpx.HTTPError:
-            response = None
-        return response if self.stats.record(kind, started, response, expected) else None
+            reply = await asyncio.wait_for(
+                self.connection.request(method, url, headers or self.headers, data), TIMEOUT
+            )
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError):
+            await self.connection.close()
+            reply = None
+        return reply if self.stats.record(kind, started, reply, expected) else None
 
     async def image(self, url: str) -> None:
         cached = self.cache.get(url)
         if cached and cached[1]:
             return  # `immutable`: a browser uses its copy without asking
-        started = time.perf_counter()
         headers = {**self.headers, "If-None-Match": cached[0]} if cached else self.headers
-        try:
-            response = await self.client.get(url, headers=headers)
-        except httpx.HTTPError:
-            response = None
-        if self.stats.record("page image", started, response, (200, 304)) and response.status_code == 200:
-            etag = response.headers.get("etag")
-            if etag:
-                self.cache[url] = (etag, "immutable" in response.headers.get("cache-control", ""))
+        reply = await self.request("page image", "GET", url, (200, 304), headers=headers)
+        if reply is not None and reply.status_code == 200 and reply.headers.get("etag"):
+            self.cache[url] = (reply.headers["etag"], "immutable" in reply.headers.get("cache-control", ""))
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+TIMEOUT = 30.0  # seconds before a request without an answer counts as an error
 
 
 BOOT = re.compile(r'<script id="boot" type="application/json">(.*?)</script>', re.S)
 
 
 async def corrector(
-    client: httpx.AsyncClient, person: dict, stats: Stats, until: float, paced: bool, rng: random.Random
+    base: str, person: dict, stats: Stats, until: float, paced: bool, rng: random.Random
 ) -> None:
-    browser = Browser(client, person, stats)
+    browser = Browser(base, person, stats)
+    try:
+        await _mark(browser, person, stats, until, paced, rng)
+    finally:
+        await browser.close()
+
+
+async def _mark(
+    browser: Browser, person: dict, stats: Stats, until: float, paced: bool, rng: random.Random
+) -> None:
 
     async def pause() -> bool:
         if paced:
@@ -326,7 +423,7 @@ async def corrector(
             body = {"version": version, "marks": dict(typed), "appreciation": appreciation, "comments": []}
             if layers:
                 body["layers"] = layers
-            response = await browser.request("save", "PUT", f"/api/marking/copies/{copy_id}", json=body)
+            response = await browser.request("save", "PUT", f"/api/marking/copies/{copy_id}", body=body)
             if response is not None:
                 version = response.json()["version"]
                 stats.acked.setdefault(copy_id, {}).update({int(q): v for q, v in typed.items()})
@@ -350,15 +447,11 @@ class Run:
 async def _run_clients(base: str, people: list[dict], seconds: float, paced: bool, seed: int) -> Run:
     stats = Stats()
     rng = random.Random(seed)
-    # One shared pool (1,000 clients would each build a TLS context); HTTP/1.1 keep-alive like a
-    # browser; every corrector sends his own cookie.
-    limits = httpx.Limits(max_connections=len(people), max_keepalive_connections=len(people))
     cpu0, wall0 = time.process_time(), time.monotonic()
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        until = time.monotonic() + seconds
-        await asyncio.gather(
-            *(corrector(client, p, stats, until, paced, random.Random(rng.random())) for p in people)
-        )
+    until = time.monotonic() + seconds
+    await asyncio.gather(
+        *(corrector(base, p, stats, until, paced, random.Random(rng.random())) for p in people)
+    )
     return Run(stats, time.monotonic() - wall0, time.process_time() - cpu0)
 
 

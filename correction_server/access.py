@@ -44,7 +44,6 @@ from starlette.concurrency import run_in_threadpool
 from correction_server import auth
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
-from correction_server.models.logins import LoginSession
 from correction_server.models.scans import Copy
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -92,22 +91,24 @@ async def current_user(
 ) -> User:
     """The logged-in user (401 if none) — and the CSRF check for state-changing requests.
 
-    The login is read in a worker thread through its own short session (one indexed query),
-    then the user is attached to the request's session without a query (`merge(load=False)`).
+    A login read in the last few seconds is taken from the process's cache
+    (`auth.known_logins`); otherwise it is read in a worker thread through a short session of
+    its own (one indexed query). The user is then attached to the request's session without a
+    query (`merge(load=False)`).
     """
-    settings = request.app.state.settings
-    session_id = auth.session_id_from_cookie(request.cookies.get(auth.SESSION_COOKIE), settings.secret_key)
-    found = None
-    if session_id:
-        found = await run_in_threadpool(_read_login, request.app.state.session_factory, session_id)
-    if found is None:
+    cookie = request.cookies.get(auth.SESSION_COOKIE)
+    # Keyed by database too: several applications may share a process (tests do).
+    key = (request.app.state.settings.database_url, cookie)
+    known = auth.known_logins.get(key) if cookie else None
+    if known is None and cookie:
+        known = await run_in_threadpool(_read_login, request, key)
+    if known is None:
         raise HTTPException(status_code=401, detail="Please log in.")
-    user, login = found
-    user = session.merge(user, load=False)
+    user = session.merge(known.user, load=False)
     request.state.user = user
-    request.state.csrf_token = login.csrf_token
-    request.state.login_session_id = login.id
-    if request.method in UNSAFE_METHODS and not auth.tokens_match(login.csrf_token, csrf_given):
+    request.state.csrf_token = known.csrf_token
+    request.state.login_session_id = known.login_id
+    if request.method in UNSAFE_METHODS and not auth.tokens_match(known.csrf_token, csrf_given):
         raise HTTPException(
             status_code=403,
             detail="This form has expired or did not come from this site. Reload the page and try again.",
@@ -115,9 +116,14 @@ async def current_user(
     return user
 
 
-def _read_login(factory: sessionmaker[Session], session_id: str) -> tuple[User, LoginSession] | None:
+def _read_login(request: Request, key: tuple[str, str]) -> auth.KnownLogin | None:
+    session_id = auth.session_id_from_cookie(key[1], request.app.state.settings.secret_key)
+    if session_id is None:
+        return None
+    factory: sessionmaker[Session] = request.app.state.session_factory
     with factory() as session:
-        return auth.load_session(session, session_id)
+        found = auth.load_session(session, session_id)
+    return None if found is None else auth.known_logins.put(key, *found)
 
 
 async def optional_user(

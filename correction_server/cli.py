@@ -188,7 +188,16 @@ def register_server_commands(app: typer.Typer) -> None:
         store: Path | None = typer.Option(None, "--store", help="Folder of the page images."),
         host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
         port: int = typer.Option(8000, "--port"),
-        workers: int = typer.Option(1, "--workers", help="Server processes (PostgreSQL: one per core)."),
+        workers: int | None = typer.Option(
+            None,
+            "--workers",
+            help="Server processes. Default: one per core on PostgreSQL, one on SQLite (a single writer).",
+        ),
+        keep_alive: int = typer.Option(
+            75,
+            "--keep-alive",
+            help="Seconds an idle browser connection stays open (a corrector pauses between saves).",
+        ),
         access_log: bool = typer.Option(False, "--access-log/--no-access-log"),
     ) -> None:
         """Start the correction server (upgrades the database first)."""
@@ -200,6 +209,9 @@ def register_server_commands(app: typer.Typer) -> None:
         from correction_server.settings import Settings
 
         settings = Settings.from_env(database_url=db, store_path=store)
+        if workers is None:
+            # Measured with bench/marking_load.py on 2 cores: see ARCHITECTURE notes in its output.
+            workers = (os.cpu_count() or 1) if settings.database_url.startswith("postgresql") else 1
         upgrade_database(settings.database_url)
         settings.store_path.mkdir(parents=True, exist_ok=True)
         # Worker processes build their app from the environment, so pass the choices on.
@@ -215,6 +227,9 @@ def register_server_commands(app: typer.Typer) -> None:
             workers=workers,
             access_log=access_log,
             log_level="warning",
+            timeout_keep_alive=keep_alive,
+            loop="uvloop",
+            http="httptools",
         )
 
 

@@ -20,13 +20,15 @@ def install(app: FastAPI) -> None:
     from correction_server.web import closing, coordination, lots, marking, office, pages, standardisation
 
     app.state.login_limiter = auth.LoginRateLimiter()
+    # Routes are matched in order: the marking routes, most of a correction evening's requests,
+    # first (their paths share no prefix with the others).
+    marking.install(app)
     app.include_router(pages.router)
     app.include_router(lots.router)
     app.include_router(office.router)
     app.include_router(coordination.router)
     app.include_router(standardisation.router)
     app.include_router(closing.router)
-    marking.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(StarletteHTTPException)

@@ -28,6 +28,9 @@ TEMPLATE_DIR = Path(templates_package.__file__).parent / "web"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 jinja = Jinja2Templates(directory=str(TEMPLATE_DIR))
+# Templates ship with the code and change only with a new release (and a restart): no stat()
+# of every template file at every page.
+jinja.env.auto_reload = False
 
 
 def request_language(request: Request) -> str:

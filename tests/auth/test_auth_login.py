@@ -115,8 +115,15 @@ def test_failed_logins_are_limited_per_username_and_ip(client, people) -> None:
     assert limiter.retry_after("a", "1.1.1.1") == 0
 
 
-def test_tampered_expired_or_disabled_sessions_are_refused(client, people) -> None:
+def test_tampered_expired_or_disabled_sessions_are_refused(client, people, monkeypatch) -> None:
     factory = client.app.state.session_factory
+    clock = [1000.0]
+    monkeypatch.setattr(auth.known_logins, "clock", lambda: clock[0])
+
+    def later() -> None:
+        """Changes made behind the server's back are seen once its login cache has let go."""
+        clock[0] += auth.known_logins.ttl
+
     _login(client, "corr@lycee.fr")
     good = client.cookies.get(auth.SESSION_COOKIE)
     client.cookies.set(auth.SESSION_COOKIE, good[:-2] + ("AA" if not good.endswith("AA") else "BB"))
@@ -126,11 +133,26 @@ def test_tampered_expired_or_disabled_sessions_are_refused(client, people) -> No
     with factory() as s:
         s.execute(update(LoginSession).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
         s.commit()
+    later()
     assert client.get("/home", follow_redirects=False).status_code == 401
+    client.cookies.clear()  # the expired cookie was set by hand: a fresh login sets its own
     _login(client, "corr@lycee.fr")
+    assert client.get("/home", follow_redirects=False).status_code == 200
     with factory() as s:
         s.execute(update(User).where(User.username == "corr@lycee.fr").values(active=False))
         s.commit()
+    later()
+    assert client.get("/home", follow_redirects=False).status_code == 401
+
+
+def test_logout_is_seen_at_once_despite_the_login_cache(client, people) -> None:
+    _login(client, "corr@lycee.fr")
+    cookie = client.cookies.get(auth.SESSION_COOKIE)
+    page = client.get("/home")
+    assert page.status_code == 200  # the login is now in the process's cache
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    client.cookies.set(auth.SESSION_COOKIE, cookie)  # a copied cookie, replayed at once
     assert client.get("/home", follow_redirects=False).status_code == 401
 
 
