@@ -96,30 +96,28 @@ class Question(Base):
     paper: Mapped[Paper] = relationship(back_populates="questions")
 
 
-class Centre(Base):
+class _SchoolByUai:
+    """A school known by its UAI code: both kinds below are the same shape of record."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uai: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+    @validates("uai")
+    def _check_uai(self, _key: str, value: str) -> str:
+        return check_uai(value)
+
+
+class Centre(_SchoolByUai, Base):
     """Centre d'épreuve, identified by its UAI code."""
 
     __tablename__ = "centre"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    uai: Mapped[str] = mapped_column(String(8), unique=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
-
-    @validates("uai")
-    def _check_uai(self, _key: str, value: str) -> str:
-        return check_uai(value)
 
 
-class Establishment(Base):
+class Establishment(_SchoolByUai, Base):
     """Établissement d'origine (where a candidate studied, where a corrector teaches)."""
 
     __tablename__ = "establishment"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    uai: Mapped[str] = mapped_column(String(8), unique=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
-
-    @validates("uai")
-    def _check_uai(self, _key: str, value: str) -> str:
-        return check_uai(value)
 
 
 class Candidate(Base):
