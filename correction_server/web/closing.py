@@ -235,13 +235,7 @@ def hold(
     user: User = Depends(office),
     session: Session = Depends(db_session),
 ):
-    try:
-        closing.place_hold(session, registration, reason, _actor(user), _name(user))
-        session.commit()
-    except UserError as exc:
-        session.rollback()
-        return _holds_page(request, session, str(exc))
-    return _holds_page(request, session, None)
+    return _change_hold(request, session, closing.place_hold, registration, reason, user)
 
 
 @router.post("/office/holds/release", response_class=HTMLResponse)
@@ -252,8 +246,13 @@ def release(
     user: User = Depends(office),
     session: Session = Depends(db_session),
 ):
+    return _change_hold(request, session, closing.release_hold, registration, reason, user)
+
+
+def _change_hold(request: Request, session: Session, change, registration: str, reason: str, user: User):
+    """Place or release a hold in one transaction; a refusal is shown on the holds page."""
     try:
-        closing.release_hold(session, registration, reason, _actor(user), _name(user))
+        change(session, registration, reason, _actor(user), _name(user))
         session.commit()
     except UserError as exc:
         session.rollback()
