@@ -428,7 +428,8 @@ def save(
     now = now or utcnow()
     try:
         state = _apply(session, user_id, copy_id, request, now)
-        session.commit()
+        # Last, and committed with it: the audit append serialises writers, so hold it briefly.
+        _audit_save(session, user_id, request, state)
     except (IntegrityError, _Stale):
         # A stale version, or two first saves of one copy racing to create its marking.
         session.rollback()
@@ -605,8 +606,6 @@ def _apply(session: Session, user_id: int, copy_id: str, request: SaveRequest, n
         mark_20=outcome.mark_20,
         missing=list(outcome.missing),
     )
-    # Last step before the commit: the audit append serialises writers, so hold it briefly.
-    _audit_save(session, user_id, request, state)
     return state
 
 
@@ -638,7 +637,7 @@ def _write_marks(
 
 
 def _audit_save(session: Session, user_id: int, request: SaveRequest, state: MarkingState) -> None:
-    """The save's trace in the audit log, in its transaction: committed with it or not at all."""
+    """The save's trace in the audit log, its transaction's last write: committed with it, now."""
     details: dict[str, object] = {
         "version": state.version,
         "status": state.status,
@@ -661,7 +660,9 @@ def _audit_save(session: Session, user_id: int, request: SaveRequest, state: Mar
             for page_id, items in sorted(state.layers.items())
             if page_id in request.layers
         }
-    audit.record(session, audit.Actor(user_id, "corrector"), "marking.save", "copy", state.copy_id, details)
+    audit.record_and_commit(
+        session, audit.Actor(user_id, "corrector"), "marking.save", "copy", state.copy_id, details
+    )
 
 
 def _validated_marks(scheme: Scheme, copy: Copy, request: SaveRequest) -> dict[int, Decimal | None]:
