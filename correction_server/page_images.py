@@ -41,9 +41,14 @@ def pick_width(asked: int | None) -> int:
     return WIDTHS[-1]
 
 
+# Bumped whenever the rendering changes, so a derivative made the old way is never served again.
+# 2: the skew turned the wrong way (it doubled the lean instead of removing it).
+RENDERING = 2
+
+
 def derivative_name(sha256: str, rotation: int, skew: float, width: int) -> str:
     skew = round(skew, 1) if abs(skew) >= MIN_SKEW else 0.0
-    return f"{sha256}-r{rotation % 360}-s{skew:+.1f}-w{width}.jpg"
+    return f"{sha256}-r{rotation % 360}-s{skew:+.1f}-w{width}-v{RENDERING}.jpg"
 
 
 def etag_of(name: str) -> str:
@@ -83,9 +88,11 @@ def _render(store: ObjectStore, sha256: str, rotation: int, skew: float, width: 
     if rotation % 360 in turns:
         image = image.transpose(turns[rotation % 360])
     if abs(skew) >= MIN_SKEW:
-        # skew_degrees > 0: the content leans clockwise; turning it back anticlockwise straightens it.
+        # `skew` is the page's `skew_degrees`, as the scan station measures it
+        # (scanner.pages.PageAnalysis): the clockwise turn that straightens the upright page;
+        # positive when the content leans anticlockwise. PIL turns anticlockwise: hence the minus.
         fill = 255 if image.mode == "L" else (255, 255, 255)
-        image = image.rotate(round(skew, 1), resample=Image.Resampling.BILINEAR, fillcolor=fill)
+        image = image.rotate(-round(skew, 1), resample=Image.Resampling.BILINEAR, fillcolor=fill)
     if image.width > width:
         height = round(image.height * width / image.width)
         image = image.resize((width, height), Image.Resampling.LANCZOS)

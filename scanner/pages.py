@@ -31,7 +31,10 @@ class PageAnalysis:
     copy_id: str | None
     number: int | None  # page number within the copy
     rotation: int  # 0, 90, 180 or 270: clockwise rotation that makes the page upright
-    skew_degrees: float  # then this many degrees clockwise (small, ±) straightens it
+    # Then this many degrees clockwise (small, ±) straightens it: positive when the content leans
+    # anticlockwise in the upright page. The server's viewer (correction_server.page_images)
+    # applies it with this sign.
+    skew_degrees: float
     blank: bool
     codes_read: int  # how many corner codes were read and agreed
     codes_disagree: bool  # corner codes read but naming different copies/pages
@@ -48,6 +51,10 @@ class PageAnalysis:
     codes_rejected: int = 0  # symbols read that are not valid page codes (not ours, bad check char)
     label_paper: str | None = None  # paper code on the label (page 1), to compare with the page's
     ink_ratio: float = 0.0  # share of inked cells on the ⅛ image: what the blank decision saw
+    # Handwriting in the page's answer zone (mm² of pen strokes, printed rules left out) and the
+    # verdict drawn from it; None when not measured (no code read, so the zone is not placed).
+    writing_mm2: float | None = None
+    written: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,15 @@ HEADER_INK_MIN_PX = 60  # at 4 px/mm: a short handwritten word is several hundre
 LABEL_INK_MIN_PX = 150
 # Codes sit 7–22 mm from the sheet's edges; a 5° skew moves a corner code by up to 13 mm more.
 WIDE_CORNER_ZONE_MM = 62.0
+# Writing in the answer zone, on the same ⅛ image: the printed rules (gray 0.78, 0.14 mm) and the
+# margin line (gray 0.6) stay within ~20 grey levels of the paper there, so the blank test's
+# contrast leaves them out with no knowledge of the layout. The zone is taken a little inside
+# its printed edge (the header frame and the codes' quiet zones are near it).
+WRITING_INSET_MM = 1.5
+# Measured on the sample generator's pages (tests/pages/test_pages_writing.py prints the
+# figures): unwritten zones stay under 1 mm² at 200 and 300 dpi, the least written page
+# above 400 mm². A single short word ("oui", 5 mm high) is ~15 mm².
+WRITING_MIN_MM2 = 6.0
 
 _PAGE_CORNERS = {"TL": (0, 0), "TR": (1, 0), "BL": (0, 1), "BR": (1, 1)}
 
@@ -212,14 +228,55 @@ def _background(gray: np.ndarray) -> float:
     return float(np.percentile(gray[::4, ::4], 90))
 
 
+def _backing(dark: np.ndarray) -> np.ndarray | None:
+    """The dark regions touching the image's border: a gray or black scanner backing seen around
+    a skewed or short sheet. None when nothing dark touches the border (a white backing)."""
+    if not (dark[0].any() or dark[-1].any() or dark[:, 0].any() or dark[:, -1].any()):
+        return None
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark.view(np.uint8), connectivity=8)
+    height, width = dark.shape
+    x, y, w, h = (stats[:, i] for i in range(4))
+    touches = (x == 0) | (y == 0) | (x + w == width) | (y + h == height)
+    touches[0] = False  # label 0: everything that is not dark
+    return touches[labels]
+
+
 def ink_cells(small: np.ndarray, dpi_small: float, margin_mm: float = BLANK_MARGIN_MM) -> int:
-    """Dark cells on a ⅛ image, away from the sheet's edges."""
+    """Dark cells on the sheet, away from its edges, on a ⅛ image.
+
+    The sheet is found first: around a skewed sheet the scanner shows its backing, and a gray
+    or black one would count as ink. Dark regions touching the image's border are that
+    backing; the margin is then kept from the sheet's edges as well as from the image's."""
     margin = int(margin_mm * dpi_small / 25.4)
-    inner = small[margin : small.shape[0] - margin, margin : small.shape[1] - margin]
-    if inner.size == 0:
+    height, width = small.shape[:2]
+    if height <= 2 * margin or width <= 2 * margin:
         return 0
-    paper = _background(inner)
-    return int(np.count_nonzero(inner < paper - INK_CONTRAST))
+    paper = _background(small[margin : height - margin, margin : width - margin])
+    dark = small < paper - INK_CONTRAST
+    backing = _backing(dark)
+    if backing is not None:
+        sheet = np.logical_not(backing).view(np.uint8)
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1))
+        dark &= cv2.erode(sheet, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=1).view(bool)
+    return int(np.count_nonzero(dark[margin : height - margin, margin : width - margin]))
+
+
+def answer_writing(small: np.ndarray, placement: np.ndarray, box: Box, pixels_per_mm: float) -> float:
+    """Pen strokes in an answer zone, in mm², on a ⅛ image placed by `placement` (mm → its pixels).
+
+    What is printed there (rules, margin line) is too light and thin to reach the ink contrast
+    at this scale; codes, title line and header frame lie outside the zone."""
+    poly = box_polygon(placement, box, margin_mm=-WRITING_INSET_MM)
+    height, width = small.shape[:2]
+    x0, y0 = (max(0, int(v)) for v in poly.min(axis=0))
+    x1, y1 = int(min(width, poly[:, 0].max() + 1)), int(min(height, poly[:, 1].max() + 1))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return 0.0
+    zone = small[y0:y1, x0:x1]
+    inside = np.zeros(zone.shape, np.uint8)
+    cv2.fillPoly(inside, [np.round(poly - (x0, y0)).astype(np.int32)], 1)
+    ink = (zone < _background(zone) - INK_CONTRAST).view(np.uint8)
+    return round(cv2.countNonZero(ink & inside) / pixels_per_mm**2, 1)
 
 
 def projection_skew(small: np.ndarray) -> float:
@@ -319,8 +376,8 @@ def read_label_code(img: AnalysisImage, placement_small: np.ndarray, model: Copy
 def analyse(
     page: SourcePage, img: AnalysisImage, model: CopyModel, expected_paper: str | None
 ) -> PageAnalysis:
-    small = _eighth(img)
-    dpi_small = img.dpi * small.shape[1] / img.width
+    small, shrink = _eighth(img)
+    dpi_small = img.dpi / img.factor / shrink
     cells = ink_cells(small, dpi_small)
     found = find_page_codes(img, model, has_ink=cells > BLANK_MAX_INK_CELLS)
     verdict = judge_codes(found, img.gray.shape)
@@ -334,6 +391,10 @@ def analyse(
         rotation, skew = 0, projection_skew(small) if cells > BLANK_MAX_INK_CELLS else 0.0
         placement = None
     blank = not found and cells <= BLANK_MAX_INK_CELLS
+    writing = None
+    if placement_small is not None and verdict.number is not None:
+        zone = model.answer_first if verdict.number == 1 else model.answer
+        writing = answer_writing(small, placement_small / shrink, zone, dpi_small / 25.4)
     if expected_paper and verdict.paper and verdict.paper != expected_paper:
         notes.append(f"this page belongs to paper {verdict.paper}, not {expected_paper}")
     registration = label_paper = None
@@ -378,19 +439,23 @@ def analyse(
         codes_rejected=verdict.rejected,
         label_paper=label_paper,
         ink_ratio=round(ink_ratio, 5),
+        writing_mm2=writing,
+        written=None if writing is None else writing >= WRITING_MIN_MM2,
     )
 
 
-def _eighth(img: AnalysisImage) -> np.ndarray:
-    """The page at ⅛ of full resolution, from the analysis image (no second decode)."""
+def _eighth(img: AnalysisImage) -> tuple[np.ndarray, int]:
+    """The page at ⅛ of full resolution, from the analysis image (no second decode), and how
+    many analysis pixels make one of its pixels."""
     # Halving with a Gaussian pyramid (0.55 ms for ½ → ⅛) is cheaper than an area resize (0.9 ms)
     # and smooths paper noise just as well for the ink count.
     small = img.gray
-    step = max(1, 8 // img.factor)
+    step, shrink = max(1, 8 // img.factor), 1
     while step > 1 and min(small.shape[:2]) >= 16:
         small = cv2.pyrDown(small)
         step //= 2
-    return small
+        shrink *= 2
+    return small, shrink
 
 
 def process_page(page: SourcePage, model: CopyModel, expected_paper: str | None = None) -> ProcessedPage:

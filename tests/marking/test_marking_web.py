@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -167,3 +168,16 @@ def test_comment_bank_routes(site):
     assert client.get(base).json()["entries"] == []
     denied = client.put(f"/api/marking/comments/{cid}", json={"text": "x"}, headers={"X-CSRF-Token": csrf2})
     assert denied.status_code == 403
+
+
+def test_lot_page_links_open_the_copy_view(site):
+    world, client, factory = site
+    logged_in(client, factory, world.corrector_id)
+    lot = client.get(f"/lots/{world.lot_id}")
+    assert lot.status_code == 200
+    links = re.findall(r'<a href="([^"]+)">([A-Z0-9]+)</a>', lot.text)
+    assert [copy_id for _href, copy_id in links] == world.copies
+    for href, copy_id in links:
+        page = client.get(href, headers={"accept": "text/html"})
+        assert page.status_code == 200, href
+        assert f'<span class="mono">{copy_id}</span>' in page.text  # the copy view of that copy
