@@ -315,6 +315,18 @@ def resolve_mark_present(
     typer.echo(mark(_lot(lot), "mark-present", candidate, _by(by)))
 
 
+@resolve_app.command("mark-written")
+def resolve_mark_written(
+    lot: Path = typer.Argument(..., help=DIR_HELP),
+    copy: str = typer.Argument(..., help="The copy."),
+    by: str | None = typer.Option(None, "--by", help=BY_HELP),
+) -> None:
+    """The copy carries answers: neither blank nor ABSENT, whatever the scan read on its pages."""
+    from scanner.resolve import mark
+
+    typer.echo(mark(_lot(lot), "mark-written", copy, _by(by)))
+
+
 @resolve_app.command("admit")
 def resolve_admit(
     lot: Path = typer.Argument(..., help=DIR_HELP),

@@ -3,6 +3,14 @@
 Rules (issue 4 and the domain's rule 3): every present candidate hands in exactly one copy,
 even blank; an absent candidate hands in none and the lot records an ABSENT copy for him;
 no stranger, no copy twice, every copy says whose it is (its label).
+
+What the pages show settles two cases without the operator (each said in the report's notices):
+- a booklet whose label names a candidate absent on the roll and whose answer areas carry no
+  writing is that candidate's ABSENT copy (the centre sticks the label on a booklet marked
+  ABSENT and files it with the others); with writing on it, the roll may be wrong: anomaly;
+- a present candidate's complete booklet with no writing in any answer area is a blank copy
+  (its 00 is still confirmed by a corrector).
+`mark-written` undoes either reading for a copy whose answers the scan did not see.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ class CopyDecisions:
 
     blank_copies: set[str] = field(default_factory=set)
     absent_copies: set[str] = field(default_factory=set)
+    written_copies: set[str] = field(default_factory=set)  # carries answers, whatever the scan read
     labels: dict[str, str] = field(default_factory=dict)  # copy → candidate, typed by the operator
     accepted_incomplete: dict[str, str] = field(default_factory=dict)  # copy → reason
     presence: dict[str, bool] = field(default_factory=dict)  # candidate → present (overrides the roll)
@@ -38,6 +47,7 @@ class CopyResult:
     pages: list[PlacedPage]
     missing: list[int] = field(default_factory=list)
     recorded: bool = False  # no booklet scanned: recorded from the roll or a decision (absent, blank)
+    read_from_pages: bool = False  # blank or absent because nothing is written on its pages
 
 
 @dataclass
@@ -79,6 +89,7 @@ def reconcile(
     expected = expected_page_count(grouping, pages_per_copy)
     anomalies: list[Anomaly] = list(grouping.anomalies)
     results: list[CopyResult] = []
+    on_roll_present = _presence(on_roll, decisions, [])
 
     for copy_id, grouped in grouping.copies.items():
         candidate = decisions.labels.get(copy_id) or grouped.label_registration
@@ -94,6 +105,8 @@ def reconcile(
             result.missing = sorted(set(range(1, top + 1)) - grouped.numbers)
             if result.missing:
                 result.status = "incomplete"
+            if copy_id not in decisions.written_copies and candidate in on_roll_present:
+                _read_from_pages(result, grouped.pages, present=on_roll_present[candidate])
         results.append(result)
         anomalies.extend(_copy_anomalies(result, grouped.label_unreadable, decisions))
 
@@ -133,6 +146,26 @@ def reconcile(
         pages=sum(len(r.pages) for r in results),
     )
     return Reconciliation(copies=results, anomalies=anomalies, counts=counts)
+
+
+def nothing_written(pages: Sequence[PlacedPage]) -> bool:
+    """Every page is a numbered booklet page whose answer zone was measured free of writing.
+
+    An annex means something was handed in; a page not measured (no code read, an old lot)
+    leaves the question to the operator."""
+    return bool(pages) and all(
+        p.number is not None and p.page.analysis is not None and p.page.analysis.written is False
+        for p in pages
+    )
+
+
+def _read_from_pages(result: CopyResult, pages: Sequence[PlacedPage], *, present: bool) -> None:
+    if not nothing_written(pages):
+        return
+    if not present:  # the candidate's ABSENT copy, even with a sheet missing: it is not marked
+        result.status, result.missing, result.read_from_pages = "absent", [], True
+    elif not result.missing:
+        result.status, result.read_from_pages = "blank", True
 
 
 def _name(on_roll: dict[str, RollLine], candidate: str) -> str:

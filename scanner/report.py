@@ -4,7 +4,8 @@ The JSON shape is relied on by tools outside the project: fields may be added, n
     {"paper", "copies": [{"copy", "candidate", "status", "pages": [{"number", "image", "source",
      "rotation", "blank"}]}], "anomalies": [{"kind", "copy", "candidate", "source", "message"}],
      "unassigned": [{"source", "reason"}]}
-Added fields: top level "centre", "counts", "sealed", "blocking", "notices", "warnings"; per copy "missing";
+Added fields: top level "centre", "counts", "sealed", "blocking", "notices" (kinds header_ink,
+blank_copy, absent_copy), "warnings"; per copy "missing", "read_from_pages";
 per page "annex", "skew_degrees"; per anomaly "action"; per unassigned entry "kind"
 (blank_verso, discarded, set_aside, unreadable).
 A page's "image" is null only for a sheet without a code the operator has not confirmed yet:
@@ -40,13 +41,21 @@ class LotView:
         return self.reconciliation.anomalies
 
     def notices(self) -> list[dict]:
-        """Worth a look, not blocking: ink in the masked header outside the identity boxes
-        (an answer started there would be hidden from the corrector)."""
+        """Worth a look, not blocking: ink in the masked header outside the identity boxes (an
+        answer started there would be hidden from the corrector), and the copies found blank or
+        ABSENT from their pages alone (no one decided it: the secretary checks the sheets)."""
         found = []
         for copy in self.reconciliation.copies:
+            if copy.read_from_pages:
+                found.append(_read_from_pages_notice(copy.copy, copy.candidate, copy.status))
             for placed in copy.pages:
                 analysis = placed.page.analysis
-                if placed.number == 1 and analysis is not None and analysis.header_ink:
+                if (
+                    placed.number == 1
+                    and analysis is not None
+                    and analysis.header_ink
+                    and copy.status != "absent"
+                ):
                     found.append(
                         {
                             "kind": "header_ink",
@@ -83,6 +92,23 @@ class LotView:
                 if placed.page.image is None and placed.confirmed:
                     reasons.append(f"page {placed.page.source} of copy {copy.copy} has no corrector image")
         return reasons
+
+
+def _read_from_pages_notice(copy: str, candidate: str | None, status: str) -> dict:
+    undo = f"`massicot scan resolve mark-written DIR {copy}`"
+    if status == "absent":
+        message = (
+            f"copy {copy} carries the label of candidate {candidate}, absent on the roll, and nothing is "
+            "written in its answer areas: it is recorded as his ABSENT copy (mark AB). If the sheets do "
+            f"carry answers, say so ({undo})"
+        )
+    else:
+        message = (
+            f"copy {copy} (candidate {candidate}) has nothing written in its answer areas: it is recorded "
+            "as a blank copy; a corrector confirms its 00. If the sheets do carry answers, say so "
+            f"({undo})"
+        )
+    return {"kind": f"{status}_copy", "copy": copy, "source": None, "message": message}
 
 
 def build_view(state: LotState) -> LotView:
@@ -140,6 +166,7 @@ def report_json(view: LotView) -> dict:
                     for placed in result.pages
                 ],
                 "missing": result.missing,
+                "read_from_pages": result.read_from_pages,
             }
         )
     unassigned = [
@@ -239,7 +266,7 @@ def render_text(view: LotView, console: Console, directory: str = "DIR") -> None
     else:
         console.print("Nothing left to resolve: the lot can be sealed (`massicot scan seal`).")
     for notice in view.notices():
-        console.print(f"[yellow]Worth a look:[/] {escape(notice['message'])}", soft_wrap=True)
+        console.print(f"[yellow]Worth a look:[/] {escape(with_dir(notice['message']))}", soft_wrap=True)
     set_aside = [u for u in view.grouping.unassigned if not u.discarded and not u.blank_verso]
     versos = sum(1 for u in view.grouping.unassigned if u.blank_verso)
     discarded = sum(1 for u in view.grouping.unassigned if u.discarded)

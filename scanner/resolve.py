@@ -13,6 +13,7 @@ Actions:
   mark-blank COPY|CANDIDATE       a blank copy (for a candidate: present, handed in nothing to scan)
   mark-absent COPY|CANDIDATE      an ABSENT copy (for a candidate: the roll was wrong, he was absent)
   mark-present CANDIDATE          the roll was wrong, he sat the paper
+  mark-written COPY               the copy carries answers the scan did not see (not blank, not absent)
   admit CANDIDATE --reason TEXT   a candidate not on the roll sat the paper here
   accept-incomplete COPY --reason the missing sheet really is not there
   rescan COPY                     set the copy's pages aside so that a new scan replaces them
@@ -112,7 +113,7 @@ def fold_decisions(state: LotState) -> tuple[list[ScannedPage], CopyDecisions, d
             copies.accepted_incomplete[f["copy"]] = f["reason"]
         elif action == "admit":
             copies.admitted[f["candidate"]] = f["reason"]
-        elif action in ("mark-blank", "mark-absent", "mark-present"):
+        elif action in ("mark-blank", "mark-absent", "mark-present", "mark-written"):
             _fold_mark(copies, action, f)
     pages = [_scanned(record, per_page.get(record.key)) for record in state.pages_in_order()]
     return pages, copies, acknowledged
@@ -121,9 +122,14 @@ def fold_decisions(state: LotState) -> tuple[list[ScannedPage], CopyDecisions, d
 def _fold_mark(copies: CopyDecisions, action: str, f: dict) -> None:
     if "copy" in f:
         copy = f["copy"]
-        copies.blank_copies.discard(copy)
-        copies.absent_copies.discard(copy)
-        (copies.blank_copies if action == "mark-blank" else copies.absent_copies).add(copy)
+        chosen = {
+            "mark-blank": copies.blank_copies,
+            "mark-absent": copies.absent_copies,
+            "mark-written": copies.written_copies,
+        }[action]
+        for marks in (copies.blank_copies, copies.absent_copies, copies.written_copies):
+            marks.discard(copy)
+        chosen.add(copy)
         return
     candidate = f["candidate"]
     copies.presence[candidate] = action != "mark-absent"
@@ -378,7 +384,8 @@ def _copy_or_candidate(state: LotState, text: str) -> dict:
 
 
 def mark(lot: Lot, action: str, target: str, by: str, candidate: str | None = None) -> str:
-    """mark-blank / mark-absent (a copy or a candidate), mark-present (a candidate).
+    """mark-blank / mark-absent (a copy or a candidate), mark-present (a candidate),
+    mark-written (a copy the scan read as blank or absent that does carry answers).
 
     `candidate` with a copy: whose copy it is, recorded with the mark (an ABSENT booklet has
     no label: the candidate's number is written on it by hand).
@@ -388,6 +395,8 @@ def mark(lot: Lot, action: str, target: str, by: str, candidate: str | None = No
         fields = _copy_or_candidate(state, target)
         if action == "mark-present" and "copy" in fields:
             raise UserError("mark-present takes a candidate's registration number, not a copy number")
+        if action == "mark-written" and "copy" not in fields:
+            raise UserError("mark-written takes a copy number of this lot (as the report shows it)")
         if candidate is not None:
             if "copy" not in fields:
                 raise UserError("--candidate goes with a copy number, to say whose copy it is")

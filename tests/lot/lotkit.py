@@ -42,6 +42,7 @@ def analysis(
     label_unreadable: bool = False,
     rotation: int = 0,
     disagree: bool = False,
+    written: bool | None = None,
 ) -> PageAnalysis:
     coded = copy is not None
     return PageAnalysis(
@@ -59,6 +60,8 @@ def analysis(
         header_ink=False,
         width=1654,
         height=2339,
+        writing_mm2=None if written is None else (2500.0 if written else 0.0),
+        written=written,
     )
 
 

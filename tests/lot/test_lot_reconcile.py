@@ -144,3 +144,69 @@ def test_page_level_anomalies_come_through_sorted():
     pages = booklet(0, A, "CAND001") + booklet(10, B, "CAND002") + [scanned(20, C, 1, paper="U41")]
     result = check(pages)
     assert kinds(result) == ["foreign_page"]
+
+
+# -- what the pages show: nothing written --------------------------------------------------------
+
+
+def test_absent_candidates_labelled_booklet_with_nothing_written_is_his_absent_copy():
+    pages = booklet(0, A, "CAND001") + booklet(10, B, "CAND002") + booklet(20, C, "CAND003", written=False)
+    result = check(pages)
+    assert result.anomalies == []
+    absent = [r for r in result.copies if r.status == "absent"]
+    assert [(r.copy, r.candidate, r.read_from_pages, r.recorded) for r in absent] == [
+        (C, "CAND003", True, False)
+    ]
+    c = result.counts
+    assert (c.registered, c.present, c.absent, c.blank, c.copies) == (3, 2, 1, 0, 3)
+
+
+def test_absent_candidates_booklet_with_writing_keeps_the_anomaly():
+    pages = booklet(0, A, "CAND001") + booklet(10, B, "CAND002") + booklet(20, C, "CAND003", written=True)
+    result = check(pages)
+    assert kinds(result) == ["absent_with_copy"] and by_copy(result)[C].status == "ok"
+    # one written page is enough: the roll may be wrong
+    mixed = booklet(0, A, "CAND001") + booklet(10, B, "CAND002")
+    mixed += [scanned(20, C, 1, label="CAND003", written=False), scanned(21, C, 2, written=True)]
+    assert kinds(check(mixed)) == ["absent_with_copy"]
+
+
+def test_present_candidates_booklet_with_nothing_written_is_blank():
+    pages = booklet(0, A, "CAND001") + booklet(10, B, "CAND002", written=False)
+    result = check(pages)
+    assert result.anomalies == []
+    copy = by_copy(result)[B]
+    assert (copy.status, copy.read_from_pages, result.counts.blank) == ("blank", True, 1)
+    assert by_copy(result)[A].status == "ok" and not by_copy(result)[A].read_from_pages
+
+
+def test_nothing_written_is_not_read_when_unsure():
+    # a page not measured (no code read, an old lot), an annex, a sheet missing, no label
+    unmeasured = booklet(0, A, "CAND001") + [
+        scanned(10, B, 1, label="CAND002", written=False),
+        scanned(11, B, 2, written=None),
+    ]
+    assert by_copy(check(unmeasured))[B].status == "ok"
+    annex = booklet(0, A, "CAND001") + booklet(10, B, "CAND002", written=False) + [scanned(12)]
+    assert by_copy(check(annex))[B].status == "ok"
+    short = booklet(0, A, "CAND001", pages=3) + booklet(10, B, "CAND002", pages=2, written=False)
+    result = check(short)
+    assert by_copy(result)[B].status == "incomplete" and kinds(result) == ["missing_page"]
+    nameless = booklet(0, A, "CAND001") + booklet(10, B, None, written=False)
+    result = check(nameless)
+    assert by_copy(result)[B].status == "ok" and "no_label" in kinds(result)
+    # once the secretary reads the label, the copy is what its pages show
+    labelled = check(nameless, decisions=CopyDecisions(labels={B: "CAND003"}))
+    assert by_copy(labelled)[B].status == "absent"
+    assert kinds(labelled) == ["missing_copy"]  # CAND002, present, still has no copy
+
+
+def test_the_operator_overrides_what_the_pages_show():
+    pages = booklet(0, A, "CAND001") + booklet(10, B, "CAND002", written=False)
+    pages += booklet(20, C, "CAND003", written=False)
+    written = check(pages, decisions=CopyDecisions(written_copies={B, C}))
+    assert by_copy(written)[B].status == "ok" and by_copy(written)[C].status == "ok"
+    assert kinds(written) == ["absent_with_copy"]  # the roll says absent: now it is a question again
+    # the roll was wrong: he sat the paper and handed in nothing
+    present = check(pages, decisions=CopyDecisions(presence={"CAND003": True}))
+    assert by_copy(present)[C].status == "blank" and present.anomalies == []
