@@ -210,7 +210,8 @@ def _plan(
                 booklet_index=index,
                 line=line,
                 status=status,
-                label="ok" if line.present else "none",
+                # The centre sticks an absent candidate's label on a booklet marked ABSENT.
+                label="ok",
                 birth_date=f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(2000, 2006)}",
                 ink=rng.choice((28, 40, 55, 62, 70)),
             )
@@ -415,12 +416,21 @@ class _Artist:
         self._text(img, "suite de la question 2 : voir page 3", x + 2, hy + hh - 1.8, 4.2, ink)
 
     def absent(self, img: np.ndarray) -> None:
-        x, y, w, h = self.model.answer_first
+        """ABSENT written by the centre across the name boxes, where the candidate would have
+        written his name: the answer areas stay empty (and so does the header around the boxes)."""
+        widest = max(b[2] for b in self.model.identity_boxes.values())
+        boxes = {k: b for k, b in self.model.identity_boxes.items() if b[2] == widest}
+        x0 = min(b[0] for b in boxes.values())
+        x1 = max(b[0] + b[2] for b in boxes.values())
+        y0 = min(b[1] for b in boxes.values())
+        y1 = max(b[1] + b[3] for b in boxes.values())
         font = cv2.FONT_HERSHEY_DUPLEX
-        scale = 40 * self.ppm / 22.0
-        thickness = max(2, round(1.6 * self.ppm))
+        thickness = max(2, round(1.2 * self.ppm))
+        (tw, th), _ = cv2.getTextSize("ABSENT", font, 1.0, thickness)
+        # As large as fits inside the boxes' span, a few millimetres in from every side.
+        scale = min((x1 - x0 - 8) * self.ppm / tw, (y1 - y0 - 6) * self.ppm / th)
         (tw, th), _ = cv2.getTextSize("ABSENT", font, scale, thickness)
-        org = (self.px(x + w / 2) - tw // 2, self.px(y + h / 3) + th // 2)
+        org = (self.px((x0 + x1) / 2) - tw // 2, self.px((y0 + y1) / 2) + th // 2)
         cv2.putText(img, "ABSENT", org, font, scale, 25, thickness, cv2.LINE_AA)
 
     # -- the label
@@ -705,7 +715,8 @@ def generate_session(
                     index = c.booklet_index * per_booklet + sheet.page - 1
                     img = _fit(_render_page(printed[c.paper], index, dpi), shape)
                     if sheet.page == 1:
-                        artist.identity(img, c.line.name, c.birth_date, c.ink)
+                        if c.status != "absent":
+                            artist.identity(img, c.line.name, c.birth_date, c.ink)
                         if marks[c.copy_id].get("header_ink"):
                             artist.header_scrawl(img, c.ink)
                         if c.label != "none":

@@ -33,7 +33,7 @@ def imported(request, tmp_path_factory) -> tuple[Path, Truth, dict]:
         PAPER,
         read_roll(root / "roll.csv"),
         dpi=200,
-        seed=11,
+        seed=request.param,
         defects=DefectPlan.all(),
         formats=("pdf",),
     )
@@ -116,6 +116,22 @@ def test_anomalies_are_of_the_right_kind(imported):
     assert got == expected_anomalies(truth)
 
 
+def test_blank_and_absent_copies_are_read_from_their_pages(imported):
+    """No decision needed: an absent candidate's labelled booklet with nothing written is his ABSENT
+    copy, a present candidate's empty booklet a blank copy; the report says so in its notices."""
+    _, truth, rep = imported
+    found = {c["copy"]: c for c in rep["copies"]}
+    expected = {c.copy_id: c.expected_status for c in ours(truth) if c.expected_status in ("blank", "absent")}
+    assert sorted(expected.values()) == ["absent", "absent", "blank"]
+    for copy, status in expected.items():
+        assert (found[copy]["status"], found[copy]["read_from_pages"]) == (status, True), copy
+        assert found[copy]["candidate"] == next(c.candidate for c in truth.copies if c.copy_id == copy)
+    assert not any(c["read_from_pages"] for c in rep["copies"] if c["copy"] not in expected)
+    notices = {n["copy"]: n["kind"] for n in rep["notices"] if n["kind"] != "header_ink"}
+    assert notices == {copy: f"{status}_copy" for copy, status in expected.items()}
+    assert {a["kind"] for a in rep["anomalies"]}.isdisjoint({"absent_with_copy"})
+
+
 def test_nothing_unassigned_that_should_not_be(imported):
     _, truth, rep = imported
     should = {}
@@ -168,15 +184,16 @@ def test_operator_resolves_seals_and_verifies(imported, tmp_path):
             run("scan", "resolve", "confirm-annex", d, anomaly["source"], "--by", "secretary")
         elif kind in ("duplicate_page", "foreign_page"):
             run("scan", "resolve", "discard", d, anomaly["source"], "--reason", kind.replace("_", " "))
-        elif kind == "no_label" and by_copy[copy].expected_status == "absent":  # the ABSENT booklet
-            run("scan", "resolve", "mark-absent", d, copy, "--candidate", by_copy[copy].candidate)
         elif kind == "no_label":
             run("scan", "resolve", "label", d, copy, by_copy[copy].candidate)
         elif kind == "missing_page":
             run("scan", "resolve", "accept-incomplete", d, copy, "--reason", "sheet not handed in")
-    for copy in ours(truth):
-        if copy.expected_status == "blank":  # the secretary saw COPIE BLANCHE on it
-            run("scan", "resolve", "mark-blank", d, copy.copy_id)
+    # The secretary disagrees with the scan's reading of the blank copy, then comes back to it.
+    [blank] = [c.copy_id for c in ours(truth) if c.expected_status == "blank"]
+    run("scan", "resolve", "mark-written", d, blank, "--by", "secretary")
+    said = {c["copy"]: c for c in report(copy_lot)["copies"]}[blank]
+    assert (said["status"], said["read_from_pages"]) == ("ok", False)
+    run("scan", "resolve", "mark-blank", d, blank, "--by", "secretary")
     rep = report(copy_lot)
     assert rep["anomalies"] == [] and rep["blocking"] == []
     statuses = {c["copy"]: c["status"] for c in rep["copies"]}

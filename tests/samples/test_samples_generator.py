@@ -55,10 +55,8 @@ def test_clean_labels_read_in_the_label_box_and_match_the_truth(clean_session):
         copy = by_copy[page.copy_id]
         found = read_label(load_page(out, jpeg_source(page)), ppm, MODEL.label)
         registrations = [c.label_code.registration for c in found if c.label_code]
-        if copy.expected_status == "absent":
-            assert registrations == [] and copy.label == "none" and copy.label_registration is None
-        else:
-            assert registrations == [copy.candidate] == [copy.label_registration]
+        # absent candidates too: the centre sticks their label on a booklet marked ABSENT
+        assert registrations == [copy.candidate] == [copy.label_registration]
 
 
 def test_clean_session_truth_follows_the_roll(clean_session):
@@ -232,22 +230,43 @@ def test_torn_and_missing_labels_do_not_read_and_good_ones_do(evening_session):
     assert seen == {"ok", "torn", "none"}
 
 
-def test_blank_copy_has_no_writing_and_absent_copy_says_absent(evening_session):
-    out, truth = evening_session
+def test_blank_copy_has_no_writing_and_absent_copy_has_its_label(evening_session):
+    _, truth = evening_session
     blank = next(c for c in truth.copies if c.expected_status == "blank")
     assert blank.label == "ok"
     assert not any(p.written for p in truth.pages if p.copy_id == blank.copy_id and p.defect != "annex")
     absent = [c for c in truth.copies if c.expected_status == "absent"]
     assert {c.candidate for c in absent} == {"A0000003", "A0000008"}
-    assert all(c.label == "none" for c in absent)
+    assert all(c.label == "ok" and c.label_registration == c.candidate for c in absent)
+    assert not any(p.written for p in truth.pages if p.copy_id in {c.copy_id for c in absent})
 
-    # ABSENT is written big across page 1's answer area: much more ink than on the blank copy's page 1.
-    def ink(copy) -> float:
-        page = next(p for p in truth.pages if p.copy_id == copy.copy_id and p.page == 1)
+
+def test_absent_copy_says_absent_in_the_name_boxes_not_in_the_answers(clean_session):
+    """ABSENT is written by the centre across the name boxes; the answer areas stay empty."""
+    out, truth = clean_session
+    ppm = truth.dpi / 25.4
+    boxes = MODEL.identity_boxes
+
+    def dark(page, box) -> float:
+        x, y, w, h = box
         gray = load_page(out, jpeg_source(page))
-        return float((gray[1000:1800] < 100).mean())
+        return float(
+            (gray[int(y * ppm) : int((y + h) * ppm), int(x * ppm) : int((x + w) * ppm)] < 100).mean()
+        )
 
-    assert ink(absent[0]) > 5 * ink(blank) + 0.005
+    names = (12.0, boxes["surname"][1], boxes["surname"][2], 24.0)
+    firsts = {p.copy_id: p for p in truth.pages if p.page == 1}
+    by_status: dict[str, list[tuple[float, float]]] = {}
+    for copy in truth.copies:
+        page = firsts[copy.copy_id]
+        by_status.setdefault(copy.expected_status, []).append(
+            (dark(page, names), dark(page, MODEL.answer_first))
+        )
+    absent, present = by_status["absent"], by_status["present"]
+    assert len(absent) == 2
+    # bold capitals across both name boxes: far more ink than a name written in them
+    assert min(a for a, _ in absent) > 3 * max(a for a, _ in present)
+    assert max(b for _, b in absent) == 0.0 < min(b for _, b in present)
 
 
 def test_bad_arguments_are_refused_before_anything_is_written(tmp_path: Path):
