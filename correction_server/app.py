@@ -6,14 +6,32 @@ web/ for the browser pages.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from correction_server.db import make_engine, make_session_factory
 from correction_server.settings import Settings
 
 SWITCH_INTERVAL = 0.001  # seconds
+
+
+# Sync routes run in a pool of worker threads. Each waits for the database most of its time,
+# but every extra thread is one more contender for the interpreter lock: a handful per process
+# serves a correction evening's load (measured with bench/marking_load.py); more only lengthen
+# each request's waits. MASSICOT_THREADS overrides it.
+DEFAULT_THREADS = 12
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    threads = int(os.environ.get("MASSICOT_THREADS") or DEFAULT_THREADS)
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+    yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # makes every other save wait too. A 1 ms switch interval keeps that lock short.
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = FastAPI(
+        lifespan=_lifespan,
         title="Massicot correction server",
         version="0.1.0",
         description="Receives sealed lots from scan stations; correctors mark anonymised copies.",

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from correction_server.models.accounts import User
@@ -114,13 +114,16 @@ def session_id_from_cookie(cookie_value: str | None, secret_key: str) -> str | N
         return None
 
 
+_LOGIN = (
+    select(User, LoginSession)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(LoginSession.id == bindparam("session_id"))
+)
+
+
 def load_session(session: Session, session_id: str) -> tuple[User, LoginSession] | None:
     """The active user behind a session id, or None if unknown, expired or disabled."""
-    row = session.execute(
-        select(User, LoginSession)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.id == session_id)
-    ).first()
+    row = session.execute(_LOGIN, {"session_id": session_id}).first()
     if row is None:
         return None
     user, login = row

@@ -26,7 +26,21 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Engine, String, Text, cast, delete, exists, insert, literal, select, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    Engine,
+    String,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -457,26 +471,32 @@ class _Stored:
     comments: list[int] = field(default_factory=list)
 
 
+# The hot statements are built once, with bound parameters: building a statement and its
+# cache key anew at every request costs more CPU than running it.
+_COPY = (
+    select(Copy, Paper, Marking)
+    .join(Paper, Paper.id == Copy.paper_id)
+    .outerjoin(Marking, Marking.copy_id == Copy.id)
+    .where(Copy.id == bindparam("copy_id"))
+    # A session that saved before must see the row as it is now, not as it kept it.
+    .execution_options(populate_existing=True)
+)
+_OWN_COPY = _COPY.where(
+    exists()
+    .where(LotCopy.copy_id == Copy.id, LotCopy.state == AssignmentState.ASSIGNED)
+    .where(CorrectionLot.id == LotCopy.lot_id, CorrectionLot.corrector_id == bindparam("corrector_id"))
+)
+
+
 def load_copy(
     session: Session, copy_id: str, corrector_id: int | None = None
 ) -> tuple[Copy, Paper, Marking | None] | None:
     """The copy, its paper and its marking in one query; with `corrector_id`, only if the copy
     is in that corrector's lots now (None otherwise, whether it exists or not)."""
-    query = (
-        select(Copy, Paper, Marking)
-        .join(Paper, Paper.id == Copy.paper_id)
-        .outerjoin(Marking, Marking.copy_id == Copy.id)
-        .where(Copy.id == copy_id)
-        # A session that saved before must see the row as it is now, not as it kept it.
-        .execution_options(populate_existing=True)
-    )
-    if corrector_id is not None:
-        query = query.where(
-            exists()
-            .where(LotCopy.copy_id == Copy.id, LotCopy.state == AssignmentState.ASSIGNED)
-            .where(CorrectionLot.id == LotCopy.lot_id, CorrectionLot.corrector_id == corrector_id)
-        )
-    row = session.execute(query).first()
+    if corrector_id is None:
+        row = session.execute(_COPY, {"copy_id": copy_id}).first()
+    else:
+        row = session.execute(_OWN_COPY, {"copy_id": copy_id, "corrector_id": corrector_id}).first()
     return None if row is None else (row.Copy, row.Paper, row.Marking)
 
 
@@ -487,23 +507,27 @@ def _load_for_save(session: Session, user_id: int, copy_id: str) -> tuple[Copy, 
     return found
 
 
-def _load_stored(session: Session, marking_id: int) -> _Stored:
-    """Marks, layers and copy comments of a marking in one round trip."""
-    marks = select(
+_STORED = union_all(
+    select(
         literal("m").label("kind"),
         QuestionMark.question_id.label("key"),
         cast(QuestionMark.points, String).label("value"),
         literal(0).label("position"),
-    ).where(QuestionMark.marking_id == marking_id)
-    layers = select(
-        literal("l"), AnnotationLayer.page_id, cast(AnnotationLayer.items, Text), literal(0)
-    ).where(AnnotationLayer.marking_id == marking_id)
-    uses = select(literal("c"), CommentUse.comment_id, literal(""), CommentUse.position).where(
-        CommentUse.marking_id == marking_id, CommentUse.page_id.is_(None)
-    )
+    ).where(QuestionMark.marking_id == bindparam("marking_id")),
+    select(literal("l"), AnnotationLayer.page_id, cast(AnnotationLayer.items, Text), literal(0)).where(
+        AnnotationLayer.marking_id == bindparam("marking_id")
+    ),
+    select(literal("c"), CommentUse.comment_id, literal(""), CommentUse.position).where(
+        CommentUse.marking_id == bindparam("marking_id"), CommentUse.page_id.is_(None)
+    ),
+)
+
+
+def _load_stored(session: Session, marking_id: int) -> _Stored:
+    """Marks, layers and copy comments of a marking in one round trip."""
     stored = _Stored()
     comments = []
-    for kind, key, value, position in session.execute(union_all(marks, layers, uses)):
+    for kind, key, value, position in session.execute(_STORED, {"marking_id": marking_id}):
         if kind == "m":
             stored.marks[key] = Decimal(value).quantize(Decimal("0.01"))
         elif kind == "l":
@@ -512,6 +536,44 @@ def _load_stored(session: Session, marking_id: int) -> _Stored:
             comments.append((position, key))
     stored.comments = [cid for _pos, cid in sorted(comments)]
     return stored
+
+
+def _bind(column) -> BindParameter:
+    """A bound parameter typed like `column` (so enums and aware datetimes are stored as usual)."""
+    return bindparam(f"b_{column.key}", type_=column.type)
+
+
+_MARKING_FIELDS = (
+    "corrector_id",
+    "version",
+    "status",
+    "special",
+    "appreciation",
+    "total",
+    "mark_20",
+    "marked_at",
+    "updated_at",
+)
+_T = Marking.__table__.c
+# Compare-and-set on the version: the row lock it takes serialises concurrent saves of one copy,
+# and a save based on an older version updates nothing.
+_MARKING_CAS = (
+    update(Marking)
+    .where(Marking.id == bindparam("m_id"), Marking.version == bindparam("m_version"))
+    .values({name: _bind(_T[name]) for name in _MARKING_FIELDS})
+    .execution_options(synchronize_session=False)
+)
+_MARKING_NEW = (
+    insert(Marking)
+    .values({"copy_id": bindparam("m_copy_id"), **{name: _bind(_T[name]) for name in _MARKING_FIELDS}})
+    .returning(Marking.id)
+)
+_QM = QuestionMark.__table__.c
+_MARK_UPDATE = (
+    update(QuestionMark)
+    .where(QuestionMark.marking_id == bindparam("m_id"), QuestionMark.question_id == bindparam("q_id"))
+    .values(points=_bind(_QM.points))
+)
 
 
 def _apply(session: Session, user_id: int, copy_id: str, request: SaveRequest, now: datetime) -> MarkingState:
@@ -555,31 +617,22 @@ def _apply(session: Session, user_id: int, copy_id: str, request: SaveRequest, n
     else:
         marked_at = marking.marked_at if was_marked and marking.marked_at is not None else now
     row = {
-        "corrector_id": user_id,
-        "version": request.version + 1,
-        "status": outcome.status,
-        "special": current_special,
-        "appreciation": appreciation,
-        "total": outcome.total,
-        "mark_20": outcome.mark_20,
-        "marked_at": marked_at,
-        "updated_at": now,
+        "b_corrector_id": user_id,
+        "b_version": request.version + 1,
+        "b_status": outcome.status,
+        "b_special": current_special,
+        "b_appreciation": appreciation,
+        "b_total": outcome.total,
+        "b_mark_20": outcome.mark_20,
+        "b_marked_at": marked_at,
+        "b_updated_at": now,
     }
     if marking is None:
         # A concurrent first save of this copy fails here on the unique copy_id.
-        marking_id = session.execute(
-            insert(Marking).values(copy_id=copy.id, **row).returning(Marking.id)
-        ).scalar_one()
+        marking_id = session.execute(_MARKING_NEW, {"m_copy_id": copy.id, **row}).scalar_one()
     else:
         marking_id = marking.id
-        # Compare-and-set on the version: the row lock it takes serialises concurrent saves of
-        # one copy, and a save based on an older version updates nothing.
-        done = session.execute(
-            update(Marking)
-            .where(Marking.id == marking_id, Marking.version == request.version)
-            .values(**row)
-            .execution_options(synchronize_session=False)
-        )
+        done = session.execute(_MARKING_CAS, {"m_id": marking_id, "m_version": request.version, **row})
         if done.rowcount != 1:
             raise _Stale()
 
@@ -622,11 +675,7 @@ def _write_marks(
         )
     for qid, points in after.items():
         if qid in before and before[qid] != points:
-            session.execute(
-                update(QuestionMark)
-                .where(QuestionMark.marking_id == marking_id, QuestionMark.question_id == qid)
-                .values(points=points)
-            )
+            session.execute(_MARK_UPDATE, {"m_id": marking_id, "q_id": qid, "b_points": points})
     new = [
         {"marking_id": marking_id, "question_id": qid, "points": points}
         for qid, points in after.items()

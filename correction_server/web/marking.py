@@ -23,7 +23,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from correction_server import comments, i18n, marking, page_images
@@ -147,18 +147,34 @@ class PageRef:
     position: int
 
 
+# Built once, with bound parameters (see correction_server.marking: building them costs more
+# than running them).
+_LOT_OF_COPY = (
+    select(LotCopy.lot_id)
+    .where(LotCopy.copy_id == bindparam("copy_id"), LotCopy.state == AssignmentState.ASSIGNED)
+    .scalar_subquery()
+)
+_NEIGHBOURS = (
+    select(LotCopy.copy_id, LotCopy.lot_id)
+    .where(LotCopy.lot_id == _LOT_OF_COPY, LotCopy.state == AssignmentState.ASSIGNED)
+    .order_by(LotCopy.position)
+)
+_PAGES = (
+    select(Page.copy_id, Page.id, Page.position)
+    .where(Page.copy_id.in_(bindparam("copy_ids", expanding=True)))
+    .order_by(Page.copy_id, Page.position)
+)
+_PAGE = select(Page).where(Page.id == bindparam("page_id"))
+_OWN_PAGE = _PAGE.where(
+    exists()
+    .where(LotCopy.copy_id == Page.copy_id, LotCopy.state == AssignmentState.ASSIGNED)
+    .where(CorrectionLot.id == LotCopy.lot_id, CorrectionLot.corrector_id == bindparam("corrector_id"))
+)
+
+
 def _lot_neighbours(session: Session, copy_id: str) -> tuple[list[str], int | None]:
     """The copies of the lot holding `copy_id`, in slip order, and the lot id (one query)."""
-    lot = (
-        select(LotCopy.lot_id)
-        .where(LotCopy.copy_id == copy_id, LotCopy.state == AssignmentState.ASSIGNED)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(LotCopy.copy_id, LotCopy.lot_id)
-        .where(LotCopy.lot_id == lot, LotCopy.state == AssignmentState.ASSIGNED)
-        .order_by(LotCopy.position)
-    ).all()
+    rows = session.execute(_NEIGHBOURS, {"copy_id": copy_id}).all()
     if not rows:
         return [copy_id], None
     return [r.copy_id for r in rows], rows[0].lot_id
@@ -167,12 +183,7 @@ def _lot_neighbours(session: Session, copy_id: str) -> tuple[list[str], int | No
 def _pages_of(session: Session, copy_ids: list[str]) -> dict[str, list[PageRef]]:
     """Pages of a few copies (this one and the next, pre-fetched), in order, in one query."""
     found: dict[str, list[PageRef]] = {c: [] for c in copy_ids}
-    rows = session.execute(
-        select(Page.copy_id, Page.id, Page.position)
-        .where(Page.copy_id.in_(copy_ids))
-        .order_by(Page.copy_id, Page.position)
-    )
-    for copy_id, page_id, position in rows:
+    for copy_id, page_id, position in session.execute(_PAGES, {"copy_ids": copy_ids}):
         found[copy_id].append(PageRef(page_id, position))
     return found
 
@@ -281,15 +292,11 @@ def page_image(
     user: User = Depends(reader),
     session: Session = Depends(db_session),
 ):
-    query = select(Page).where(Page.id == page_id)
     if user.role == Role.CORRECTOR:
         # The corrector's visibility in the same query: the page's copy is in one of his lots.
-        query = query.where(
-            exists()
-            .where(LotCopy.copy_id == Page.copy_id, LotCopy.state == AssignmentState.ASSIGNED)
-            .where(CorrectionLot.id == LotCopy.lot_id, CorrectionLot.corrector_id == user.id)
-        )
-    page = session.scalar(query)
+        page = session.scalar(_OWN_PAGE, {"page_id": page_id, "corrector_id": user.id})
+    else:
+        page = session.scalar(_PAGE, {"page_id": page_id})
     if page is None or (user.role != Role.CORRECTOR and not can_see_copy(session, user, page.copy_id)):
         raise HTTPException(status_code=404, detail=NOT_YOURS)
     width = page_images.pick_width(w)
@@ -328,7 +335,7 @@ def _store(request: Request):
 @router.get("/api/marking/copies/{copy_id}")
 def get_state(copy_id: str, user: User = Depends(reader), session: Session = Depends(db_session)):
     ensure_copy_visible(session, user, copy_id)
-    return marking.read_state(session, session.get(Copy, copy_id)).to_json()
+    return JSONResponse(marking.read_state(session, session.get(Copy, copy_id)).to_json())
 
 
 @router.put("/api/marking/copies/{copy_id}")
@@ -338,8 +345,12 @@ def put_state(
     user: User = Depends(corrector),
     session: Session = Depends(db_session),
 ):
-    # Committed inside save(): when this answer leaves, the mark is on disk.
-    return marking.save(session, user.id, copy_id, body).to_json()
+    # Committed inside save(): when this answer leaves, the mark is on disk. A JSONResponse as
+    # it is: the state is plain JSON already, no need for FastAPI's generic encoder walking
+    # every point of every pen stroke.
+    state = marking.save(session, user.id, copy_id, body)
+    session.close()
+    return JSONResponse(state.to_json())
 
 
 class CommentIn(BaseModel):
