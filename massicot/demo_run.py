@@ -109,23 +109,13 @@ def _free_port() -> int:
 
 
 def _resolve_like_an_operator(demo: Demo, station: Path) -> None:
-    """The decisions a secretary takes with the sheets in hand, read from the report."""
-    report = json.loads(demo.massicot("scan", "report", "lot", "--json", cwd=station, capture=True))
-    # What is written on each sheet, which the secretary reads with the sheet in hand.
-    truth = json.loads((station / "scans" / "truth.json").read_text(encoding="utf-8"))
-    owners = {c["copy_id"]: c["candidate"] for c in truth["copies"]}
-    for anomaly in report["anomalies"]:
-        kind, copy = anomaly["kind"], anomaly["copy"]
-        if kind == "no_label" and owners.get(copy):
-            demo.massicot(
-                "scan", "resolve", "label", "lot", copy, owners[copy], "--by", "secretariat", cwd=station
-            )
+    """The decisions a secretary takes with the sheets in hand, read from the report.
+
+    ABSENT booklets (the candidate's label on a booklet marked ABSENT) and blank copies need
+    none: the scan reads them from their pages and the report says so."""
     report = json.loads(demo.massicot("scan", "report", "lot", "--json", cwd=station, capture=True))
     for anomaly in report["anomalies"]:
-        kind, copy = anomaly["kind"], anomaly["copy"]
-        if kind == "absent_with_copy":
-            demo.massicot("scan", "resolve", "mark-absent", "lot", copy, "--by", "secretariat", cwd=station)
-        elif kind == "uncoded_page" and anomaly["source"]:
+        if anomaly["kind"] == "uncoded_page" and anomaly["source"]:
             demo.massicot(
                 "scan",
                 "resolve",
