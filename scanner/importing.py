@@ -14,6 +14,7 @@ order is the scan order grouping relies on, so a resumed run gives the same lot.
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import time
@@ -45,6 +46,7 @@ CRASHED = "the analysis of this page crashed: scan the sheet again, then discard
 # Pages received per journal commit during a file import (a SANE feeder commits each page).
 RECEIVE_BATCH = 8
 GLIBC_TUNABLES = "glibc.malloc.mmap_threshold=134217728:glibc.malloc.trim_threshold=268435456"
+DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 @dataclass(frozen=True)
@@ -86,16 +88,21 @@ def _model(name: str):
 
 
 def analyse_task(task: AnalysisTask) -> dict:
-    """Runs in a worker: analyse one received page, store its image, return the journal entry."""
+    """Runs in a worker: analyse one received page, store its image, return the journal entry.
+
+    An OSError reading the original or writing the image (a full disk, a failing drive) is not
+    the page's fault: it is raised, the import stops, and the page waits, unanalysed, for the
+    next run. Anything else going wrong with the page is its journal entry's error."""
     from scanner.pages import process_page
 
     folder = Path(task.lot_folder)
+    data = (folder / task.original).read_bytes()
     try:
         page = SourcePage(
             source=task.source,
             file_sha256=task.file_sha256,
             index=task.index,
-            data=(folder / task.original).read_bytes(),
+            data=data,
             media_type=task.media_type,
             dpi=task.dpi,
         )
@@ -113,6 +120,20 @@ def analyse_task(task: AnalysisTask) -> dict:
         )
         entry |= {"image": image, "image_sha256": digest, "media_type": processed.media_type}
     return entry
+
+
+def stopped_words(exc: OSError, lot: Lot) -> str:
+    """Why an import stopped on the lot's disk, and what to do, in plain words."""
+    kept = (
+        "every page received so far is kept; the pages not analysed yet are analysed when the same "
+        "command runs again"
+    )
+    if exc.errno in DISK_FULL:
+        return f"the disk holding the lot {lot.folder} is full: {kept}. Free some space, then run it again"
+    return (
+        f"the lot folder {lot.folder} cannot be written ({exc.strerror or exc}): {kept}. "
+        "Fix the folder (disk, permissions), then run it again"
+    )
 
 
 def looks_wrong(analysis: PageAnalysis, paper: str) -> bool:
@@ -270,20 +291,26 @@ class Importer:
         run_inline = len(self.in_flight) > limit
         while self.in_flight:
             task, future = self.in_flight[0]
-            if future is None:
-                if not run_inline:
+            try:
+                if future is None:
+                    if not run_inline:
+                        break
+                    entry = self.analyse(task)
+                elif future.done() or len(self.in_flight) > limit:
+                    try:
+                        entry = future.result()
+                    except BrokenProcessPool:
+                        self._record(done)
+                        done = []
+                        self._recover()
+                        continue
+                else:
                     break
-                entry = self.analyse(task)
-            elif future.done() or len(self.in_flight) > limit:
-                try:
-                    entry = future.result()
-                except BrokenProcessPool:
-                    self._record(done)
-                    done = []
-                    self._recover()
-                    continue
-            else:
-                break
+            except OSError:
+                # The lot's disk failed under the analysis: what finished is journaled, this page
+                # and those behind it stay received, unanalysed, for the next run.
+                self._record(done)
+                raise
             self.in_flight.popleft()
             done.append(entry)
         self._record(done)

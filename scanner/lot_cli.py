@@ -74,7 +74,7 @@ def scan_import(
     Running it again on the same files adds nothing; new files are merged into the lot. If it is
     stopped (even by a power cut), run the same command again: it resumes, nothing is lost.
     """
-    from scanner.importing import import_files
+    from scanner.importing import import_files, stopped_words
     from scanner.lot import Lot, check_centre, refuse_if_sealed
     from scanner.report import build_view, render_text, summary_line
     from templates.identifiers import CodeError, validate_paper_code
@@ -93,10 +93,13 @@ def scan_import(
         if state.info.roll != roll_lines:
             the_lot.replace_roll(roll_lines, _by(None))
         count = workers or os.cpu_count() or 1
-        if quiet:
-            result = import_files(the_lot, inputs, workers=count)
-        else:
-            result = _import_with_progress(the_lot, inputs, count, console)
+        try:
+            if quiet:
+                result = import_files(the_lot, inputs, workers=count)
+            else:
+                result = _import_with_progress(the_lot, inputs, count, console)
+        except OSError as exc:
+            raise UserError(stopped_words(exc, the_lot)) from None
     view = build_view(the_lot.state())
     out = Console(highlight=False)
     if not quiet:
