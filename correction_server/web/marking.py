@@ -27,7 +27,14 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from correction_server import comments, i18n, marking, page_images
-from correction_server.access import NOT_YOURS, can_see_copy, db_session, ensure_copy_visible, require_role
+from correction_server.access import (
+    NOT_YOURS,
+    can_see_copy,
+    db_session,
+    ensure_copy_visible,
+    read_only,
+    require_role,
+)
 from correction_server.models import Copy, Marking, Page, Paper, Role, User
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from correction_server.storage import open_store
@@ -137,7 +144,8 @@ def lots_of(session: Session, user: User, now: datetime) -> list[LotView]:
 
 @router.get("/marking")
 def home(request: Request, user: User = Depends(corrector), session: Session = Depends(db_session)):
-    lots = lots_of(session, user, marking.utcnow())
+    lots = lots_of(read_only(session), user, marking.utcnow())
+    session.close()
     return render(request, "marking_home.html", {"lots": lots})
 
 
@@ -193,6 +201,7 @@ def copy_view(
     request: Request, copy_id: str, user: User = Depends(reader), session: Session = Depends(db_session)
 ):
     mine = user.role == Role.CORRECTOR
+    read_only(session)
     # A corrector's visibility is checked in the same query that reads the copy.
     if not mine:
         ensure_copy_visible(session, user, copy_id)
@@ -292,6 +301,7 @@ def page_image(
     user: User = Depends(reader),
     session: Session = Depends(db_session),
 ):
+    read_only(session)
     if user.role == Role.CORRECTOR:
         # The corrector's visibility in the same query: the page's copy is in one of his lots.
         page = session.scalar(_OWN_PAGE, {"page_id": page_id, "corrector_id": user.id})
