@@ -210,7 +210,8 @@ def register_server_commands(app: typer.Typer) -> None:
 
         settings = Settings.from_env(database_url=db, store_path=store)
         if workers is None:
-            # Measured with bench/marking_load.py on 2 cores: see ARCHITECTURE notes in its output.
+            # bench/marking_load.py on 2 cores: 2, 3 and 4 processes within the machine's noise
+            # (p95 40-280 ms, all set by what else runs); one per core keeps memory small.
             workers = (os.cpu_count() or 1) if settings.database_url.startswith("postgresql") else 1
         upgrade_database(settings.database_url)
         settings.store_path.mkdir(parents=True, exist_ok=True)
