@@ -73,6 +73,7 @@ class ProcessedPage:
 INK_CONTRAST = 40
 BLANK_MAX_INK_CELLS = 12
 BLANK_MARGIN_MM = 12.0  # feeder shadows and punched holes live near the sheet's edges
+BACKING_SLACK = 0.02  # share of the image: the sheet's blurred edges, a sheet a little off A4
 HEADER_GRID_PX_PER_MM = 4.0
 HEADER_INK_CONTRAST = 70
 HEADER_INK_MIN_PX = 60  # at 4 px/mm: a short handwritten word is several hundred
@@ -228,32 +229,42 @@ def _background(gray: np.ndarray) -> float:
     return float(np.percentile(gray[::4, ::4], 90))
 
 
-def _backing(dark: np.ndarray) -> np.ndarray | None:
+def _backing(dark: np.ndarray, sheet_px: float) -> np.ndarray | None:
     """The dark regions touching the image's border: a gray or black scanner backing seen around
-    a skewed or short sheet. None when nothing dark touches the border (a white backing)."""
+    a skewed or short sheet. None when nothing dark touches the border (a white backing), or when
+    there is more of it than the image leaves around a sheet of `sheet_px` pixels: then it is
+    the page's own content (a dark page, a test pattern), not the backing."""
     if not (dark[0].any() or dark[-1].any() or dark[:, 0].any() or dark[:, -1].any()):
         return None
     _, labels, stats, _ = cv2.connectedComponentsWithStats(dark.view(np.uint8), connectivity=8)
     height, width = dark.shape
-    x, y, w, h = (stats[:, i] for i in range(4))
+    x, y, w, h, area = (stats[:, i] for i in range(5))
     touches = (x == 0) | (y == 0) | (x + w == width) | (y + h == height)
     touches[0] = False  # label 0: everything that is not dark
+    around = max(0.0, height * width - sheet_px)
+    # room for the blurred band along the sheet's edges, and a sheet a little off its size
+    if area[touches].sum() > 1.25 * around + BACKING_SLACK * height * width:
+        return None
     return touches[labels]
 
 
-def ink_cells(small: np.ndarray, dpi_small: float, margin_mm: float = BLANK_MARGIN_MM) -> int:
+def ink_cells(
+    small: np.ndarray, dpi_small: float, sheet_mm: tuple[float, float], margin_mm: float = BLANK_MARGIN_MM
+) -> int:
     """Dark cells on the sheet, away from its edges, on a ⅛ image.
 
     The sheet is found first: around a skewed sheet the scanner shows its backing, and a gray
     or black one would count as ink. Dark regions touching the image's border are that
-    backing; the margin is then kept from the sheet's edges as well as from the image's."""
+    backing (as much of it as the image leaves around a sheet of the model's size); the margin
+    is then kept from the sheet's edges as well as from the image's."""
     margin = int(margin_mm * dpi_small / 25.4)
     height, width = small.shape[:2]
     if height <= 2 * margin or width <= 2 * margin:
         return 0
     paper = _background(small[margin : height - margin, margin : width - margin])
     dark = small < paper - INK_CONTRAST
-    backing = _backing(dark)
+    sheet_px = sheet_mm[0] * sheet_mm[1] * (dpi_small / 25.4) ** 2
+    backing = _backing(dark, sheet_px)
     if backing is not None:
         sheet = np.logical_not(backing).view(np.uint8)
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1))
@@ -378,7 +389,7 @@ def analyse(
 ) -> PageAnalysis:
     small, shrink = _eighth(img)
     dpi_small = img.dpi / img.factor / shrink
-    cells = ink_cells(small, dpi_small)
+    cells = ink_cells(small, dpi_small, model.page_mm)
     found = find_page_codes(img, model, has_ink=cells > BLANK_MAX_INK_CELLS)
     verdict = judge_codes(found, img.gray.shape)
     notes = list(verdict.notes)

@@ -30,7 +30,7 @@ def test_a_skewed_blank_verso_is_blank_whatever_the_backing(model, dpi, skew, ba
     rng = random.Random(f"{dpi}/{skew}/{backing}")
     artist = _Artist(model, dpi, rng, np.random.default_rng(dpi), backing=BACKINGS[backing])
     verso = artist.scan(np.full(artist.page_shape, 255, np.uint8), 0, skew)
-    analysis = process_page(page_of(encode_jpeg(verso, dpi)), model, "U3").analysis
+    analysis = process_page(page_of(encode_jpeg(verso, dpi), dpi), model, "U3").analysis
     assert analysis.blank and analysis.copy_id is None, (dpi, skew, backing, analysis.ink_ratio)
 
 
@@ -42,5 +42,20 @@ def test_a_sheet_with_ink_on_a_dark_backing_is_not_blank(model, backing):
     sheet = np.full(artist.page_shape, 255, np.uint8)
     artist._text(sheet, "voir la suite page 3", 60, 150, 5.0, 40)
     scanned = artist.scan(sheet, 0, 4.0)
-    analysis = process_page(page_of(encode_jpeg(scanned, dpi)), model, "U3").analysis
+    analysis = process_page(page_of(encode_jpeg(scanned, dpi), dpi), model, "U3").analysis
     assert not analysis.blank
+
+
+@pytest.mark.parametrize("backing", sorted(BACKINGS))
+def test_a_dark_page_filling_the_scan_is_not_taken_for_backing(model, backing):
+    """Dark content touching the image's border (a photocopy's black edges, a scanner's test
+    pattern) is more than any backing around an A4 sheet: it stays ink."""
+    dpi = 200
+    artist = _Artist(model, dpi, random.Random(5), np.random.default_rng(5), backing=BACKINGS[backing])
+    sheet = np.full(artist.page_shape, 255, np.uint8)
+    edge = artist.px(30)
+    sheet[:edge, :] = sheet[-edge:, :] = sheet[:, :edge] = sheet[:, -edge:] = 30  # black photocopy edges
+    for skew in (0.0, 4.0):
+        scanned = artist.scan(sheet, 0, skew)
+        analysis = process_page(page_of(encode_jpeg(scanned, dpi), dpi), model, "U3").analysis
+        assert not analysis.blank, (backing, skew)
