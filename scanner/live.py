@@ -23,8 +23,10 @@ from scanner.grouping import Anomaly
 from scanner.lot import PageRecord
 from scanner.report import KIND_WORDS, LotView, render_text, summary_line
 
-# The lot's view (grouping + reconciliation) costs O(pages): refresh it at most this often.
+# The lot's view (grouping + reconciliation) costs O(pages): refresh it at most this often, and
+# at least every so many pages (a fast scanner or a replayed pile would otherwise outrun the clock).
 VIEW_EVERY_SECONDS = 0.5
+VIEW_EVERY_PAGES = 10
 SHOWN_ANOMALIES = 12
 
 
@@ -76,6 +78,7 @@ class LiveDisplay:
         self.feed_state = "scanning"
         self.view: LotView | None = None
         self._view_at = 0.0
+        self._view_pages = 0  # pages seen when the view was last refreshed
         self._anomalies_said: set[tuple] = set()
         self.notes: list[str] = []
         self._live: Live | None = None
@@ -103,7 +106,9 @@ class LiveDisplay:
         else:
             self.already += 1
         self.last_state = page_state(record)
-        if now - self._view_at >= VIEW_EVERY_SECONDS:
+        seen = self.scanned + self.already
+        if now - self._view_at >= VIEW_EVERY_SECONDS or seen - self._view_pages >= VIEW_EVERY_PAGES:
+            self._view_pages = seen
             self._refresh(view())
         if not self.interactive and not self.quiet and new and self.scanned % 10 == 0:
             self._line(self._counters())
