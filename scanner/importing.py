@@ -25,6 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from massicot.errors import UserError
 from scanner.lot import (
     Lot,
     LotState,
@@ -32,8 +33,10 @@ from scanner.lot import (
     UnreadableRecord,
     analysis_from_json,
     analysis_to_json,
+    check_centre,
     now_utc,
     page_key,
+    refuse_if_sealed,
     sha256_file,
     write_content_addressed,
 )
@@ -120,6 +123,41 @@ def analyse_task(task: AnalysisTask) -> dict:
         )
         entry |= {"image": image, "image_sha256": digest, "media_type": processed.media_type}
     return entry
+
+
+def open_lot(
+    folder: Path,
+    paper: str,
+    roll: Path,
+    centre: str | None = None,
+    pages_per_copy: int | None = None,
+    by: str | None = None,
+) -> Lot:
+    """The lot folder for this paper, made on first use; what `scan import`, `scan sane` and
+    `scan watch` all open.
+
+    Bad input (paper code, roll, folder, a sealed lot) is refused in plain words before any page
+    is read or the scanner moves. A roll that changed since the last run replaces the lot's
+    (recorded with who and when).
+    """
+    from massicot.roll import read_roll
+    from scanner.resolve import default_actor
+    from templates.identifiers import CodeError, validate_paper_code
+
+    try:
+        paper = validate_paper_code(paper.strip().upper())
+    except (CodeError, ValueError) as exc:
+        raise UserError(f"{exc}: use the paper code printed on the booklets") from None
+    lines = read_roll(roll)
+    lot = Lot.open_or_create(
+        folder, paper=paper, centre=check_centre(centre), roll=lines, pages_per_copy=pages_per_copy
+    )
+    with lot.writing():
+        state = lot.state()
+        refuse_if_sealed(state)
+        if state.info.roll != lines:
+            lot.replace_roll(lines, by or default_actor())
+    return lot
 
 
 def stopped_words(exc: OSError, lot: Lot) -> str:
@@ -398,6 +436,7 @@ def import_files(
     from scanner.sources import iter_source_pages, list_input_files
 
     state = lot.state()
+    refuse_if_sealed(state)
     files, refused = list_input_files(list(paths))
     importer = Importer(lot, state, workers=workers, on_update=on_update)
     skipped_files = 0

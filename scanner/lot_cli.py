@@ -22,7 +22,6 @@ from rich.progress import (
 )
 
 from massicot.errors import UserError
-from massicot.roll import read_roll
 
 DIR_HELP = "The lot folder."
 BY_HELP = "Who decides (recorded with the decision). Default: the login name."
@@ -74,24 +73,12 @@ def scan_import(
     Running it again on the same files adds nothing; new files are merged into the lot. If it is
     stopped (even by a power cut), run the same command again: it resumes, nothing is lost.
     """
-    from scanner.importing import import_files, stopped_words
-    from scanner.lot import Lot, check_centre, refuse_if_sealed
+    from scanner.importing import import_files, open_lot, stopped_words
     from scanner.report import build_view, render_text, summary_line
-    from templates.identifiers import CodeError, validate_paper_code
 
-    try:
-        paper = validate_paper_code(paper.strip().upper())
-    except CodeError as exc:
-        raise UserError(str(exc)) from None
-    roll_lines = read_roll(roll)
-    centre = check_centre(centre)
-    the_lot = Lot.open_or_create(lot, paper=paper, centre=centre, roll=roll_lines, pages_per_copy=pages)
+    the_lot = open_lot(lot, paper, roll, centre, pages, by=_by(None))
     console = Console(stderr=True)
     with the_lot.writing():
-        state = the_lot.state()
-        refuse_if_sealed(state)
-        if state.info.roll != roll_lines:
-            the_lot.replace_roll(roll_lines, _by(None))
         count = workers or os.cpu_count() or 1
         try:
             if quiet:

@@ -24,31 +24,27 @@ scanner at the end of a cable needs:
 from __future__ import annotations
 
 import contextlib
-import errno
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 from massicot.errors import UserError
-from massicot.roll import read_roll
 from scanner.feeder import FeedEnd, Feeder, FeedResult
 from scanner.hotfolder import HotFolder
-from scanner.importing import Importer
-from scanner.lot import Lot, LotState, PageRecord, check_centre, refuse_if_sealed
+from scanner.importing import DISK_FULL, Importer
+from scanner.importing import open_lot as open_lot  # the station opens its lot as `scan import` does
+from scanner.lot import Lot, LotState, PageRecord, refuse_if_sealed
 from scanner.pages import PageAnalysis
 from scanner.report import LotView, build_view
 from scanner.sources import SourcePage
-from templates.identifiers import validate_paper_code
 
 # How many pages received just before a fault may come back when the pile is fed again:
 # a jam can catch the sheet being read and the one just pulled behind it.
 REFEED_WINDOW = 2
 # Pages of another paper in a row, none of ours, before the station says the code looks wrong.
 WRONG_PAPER_AFTER = 3
-DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 class StationUI(Protocol):
@@ -69,32 +65,6 @@ class SessionResult:
     feeds: list[FeedResult] = field(default_factory=list)
     refed: list[tuple[str, str]] = field(default_factory=list)  # (second scan, first scan) of a re-fed sheet
     stopped: str | None = None  # why the session stopped before the secretary said "end"
-
-
-def open_lot(
-    folder: Path, paper: str, roll: Path, centre: str | None = None, pages_per_copy: int | None = None
-) -> Lot:
-    """The lot folder for this paper, made on first use, as `scan import` opens it.
-
-    Bad input (paper code, roll, folder) is refused in plain words before the scanner moves.
-    """
-    from scanner.resolve import default_actor
-    from templates.identifiers import CodeError
-
-    try:
-        paper = validate_paper_code(paper.strip().upper())
-    except (CodeError, ValueError) as exc:
-        raise UserError(f"{exc}: use the paper code printed on the booklets") from None
-    lines = read_roll(roll)
-    lot = Lot.open_or_create(
-        folder, paper=paper, centre=check_centre(centre), roll=lines, pages_per_copy=pages_per_copy
-    )
-    with lot.writing():
-        state = lot.state()
-        refuse_if_sealed(state)
-        if state.info.roll != lines:
-            lot.replace_roll(lines, default_actor())
-    return lot
 
 
 def disk_full_words(lot: Lot, received: int, last: PageRecord | None) -> str:
