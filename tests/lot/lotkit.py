@@ -182,5 +182,6 @@ def remount(path: Path, size: str) -> None:
 
 
 def journal(lot: Path, kind: str) -> list[dict]:
-    lines = (lot / "journal.jsonl").read_text(encoding="utf-8").splitlines()
+    path = lot / "journal.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     return [e for e in (json.loads(x) for x in lines if x.strip()) if e.get("t") == kind]
