@@ -217,6 +217,7 @@ def _ms(fn, *args):
 def step_profile(pdf: Path, out: Path, model) -> dict[str, list[float]]:
     """The pipeline's steps timed one by one on every page (same code as process_page)."""
     steps: dict[str, list[float]] = {}
+    writings: list[float] = []
 
     def note(name: str, ms: float) -> None:
         steps.setdefault(name, []).append(ms)
@@ -235,9 +236,14 @@ def step_profile(pdf: Path, out: Path, model) -> dict[str, list[float]]:
         verdict, ms = _ms(page_steps.judge_codes, found, img.gray.shape)
         placement, ms2 = _ms(page_steps.fit_placement, verdict.agreeing, model)
         note("codes agree + rotation/skew fit", ms + ms2)
-        small, ms = _ms(page_steps._eighth, img)
-        cells, ms2 = _ms(page_steps.ink_cells, small, img.dpi / 8)
-        note("1/8 image + blank test", ms + ms2)
+        (small, shrink), ms = _ms(page_steps._eighth, img)
+        cells, ms2 = _ms(page_steps.ink_cells, small, img.dpi / 8, model.page_mm)
+        note("1/8 image + blank test (sheet found first)", ms + ms2)
+        if placement is not None and verdict.number is not None:
+            zone = model.answer_first if verdict.number == 1 else model.answer
+            writing, ms = _ms(page_steps.answer_writing, small, placement / shrink, zone, img.dpi / 8 / 25.4)
+            note("writing in the answer zone (1/8 image)", ms)
+            writings.append(writing)
         if verdict.number == 1 and placement is not None:
             _, ms = _ms(page_steps.read_label_code, img, placement, model)
             note("page 1: label code", ms)
@@ -253,6 +259,11 @@ def step_profile(pdf: Path, out: Path, model) -> dict[str, list[float]]:
         digest = hashlib.sha256(image).hexdigest()
         (out / f"{digest}.jpg").write_bytes(image)
         note("SHA-256 + write image", (time.process_time() - start) * 1000)
+    threshold = page_steps.WRITING_MIN_MM2
+    print(
+        f"writing measured on {len(writings)} booklet pages (all written): least {min(writings):.0f} mm², "
+        f"{sum(w < threshold for w in writings)} called empty (threshold {threshold} mm²)"
+    )
     return steps
 
 

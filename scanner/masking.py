@@ -149,6 +149,23 @@ def _white_dc(header: ImageHeader, component: int) -> int:
     return min(2047 // q, math.ceil(8 * 127 / q))
 
 
+def _row_runs(grid: np.ndarray) -> dict[int, list[tuple[int, int]]]:
+    """Block row → the runs (first block, last block + 1) of the zone in that row."""
+    rows = np.flatnonzero(grid.any(axis=1))
+    sub = grid[rows]
+    first = sub.argmax(axis=1)
+    end = sub.shape[1] - sub[:, ::-1].argmax(axis=1)
+    whole = np.count_nonzero(sub, axis=1) == end - first
+    runs = {}
+    for row, a, b, one in zip(rows.tolist(), first.tolist(), end.tolist(), whole.tolist(), strict=True):
+        if one:
+            runs[row] = [(a, b)]
+        else:  # not met with a convex zone; kept exact all the same
+            edges = np.flatnonzero(np.diff(np.concatenate(([0], grid[row].astype(np.int8), [0]))))
+            runs[row] = [(int(x), int(y)) for x, y in zip(edges[::2], edges[1::2], strict=True)]
+    return runs
+
+
 def mask_jpeg_lossless(data: bytes, polygon: np.ndarray) -> bytes:
     """White out, in the DCT domain, every block the polygon touches; all other blocks unchanged."""
     turbo = _load_turbojpeg()
@@ -161,27 +178,28 @@ def mask_jpeg_lossless(data: bytes, polygon: np.ndarray) -> bytes:
         block_grid(polygon, header.width, header.height, h / h_max, v / v_max) for h, v in header.sampling
     ]
     whites = [_white_dc(header, c) for c in range(header.components)]
-    # Block rows with something to whiten, per component: every other call returns at once
-    # (the filter is called once per block row, ~440 times for a 300 dpi page).
-    busy = [set(np.flatnonzero(grid.any(axis=1)) * BLOCK) for grid in grids]
+    # Per component, the runs of blocks to whiten in each block row (one run: the zone is convex);
+    # the filter is called once per block row (~440 times for a 300 dpi page) and returns at once
+    # for the rows outside the zone.
+    runs = [_row_runs(grid) for grid in grids]
     failure: list[BaseException] = []
 
     def coefficient_filter(coeffs, array_region, plane_region, component, transform_index, transform):
         try:
-            if array_region.h == BLOCK and array_region.y not in busy[component]:
-                return 0
-            grid = grids[component]
             row0 = array_region.y // BLOCK
             rows = array_region.h // BLOCK
-            cols = array_region.w // BLOCK
-            sub = grid[row0 : row0 + rows, : min(cols, grid.shape[1])]
-            if not sub.any():
+            mine = runs[component]
+            todo = [(r, mine[row0 + r]) for r in range(rows) if row0 + r in mine]
+            if not todo:
                 return 0
-            blocks = np.ctypeslib.as_array(coeffs, shape=(rows, cols, 64))
-            hit = np.zeros((rows, cols), bool)
-            hit[: sub.shape[0], : sub.shape[1]] = sub
-            blocks[hit] = 0
-            blocks[hit, 0] = whites[component]
+            cols = array_region.w // BLOCK
+            address = ctypes.cast(coeffs, ctypes.c_void_p).value
+            blocks = np.frombuffer((ctypes.c_short * (rows * cols * 64)).from_address(address), np.int16)
+            blocks = blocks.reshape(rows, cols, 64)
+            for r, row_runs in todo:
+                for c0, c1 in row_runs:
+                    blocks[r, c0 : min(c1, cols)] = 0
+                    blocks[r, c0 : min(c1, cols), 0] = whites[component]
             return 0
         except BaseException as exc:  # noqa: BLE001 — an exception cannot cross the C boundary
             failure.append(exc)
