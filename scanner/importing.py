@@ -169,7 +169,7 @@ def stopped_words(exc: OSError, lot: Lot) -> str:
     if exc.errno in DISK_FULL:
         return f"the disk holding the lot {lot.folder} is full: {kept}. Free some space, then run it again"
     return (
-        f"the lot folder {lot.folder} cannot be written ({exc.strerror or exc}): {kept}. "
+        f"the lot folder {lot.folder} cannot be read or written ({exc.strerror or exc}): {kept}. "
         "Fix the folder (disk, permissions), then run it again"
     )
 

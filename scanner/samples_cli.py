@@ -30,7 +30,7 @@ def register_simulate_command(app: typer.Typer) -> None:
         Defects: upside_down, skew (max degrees), blank_verso, missing_page,
         duplicate_page, foreign_copy, annex, torn_label, no_label, blank_copy,
         missing_copy, duplicate_copy, header_ink.
-        Absent candidates of the roll hand in a booklet marked ABSENT.
+        For absent candidates of the roll the centre files a booklet with their label, marked ABSENT.
         truth.json beside the scans says what was done to every page and copy.
         """
         import time
