@@ -84,9 +84,11 @@ def _push(lot: Path, server: str, token: str, *extra: str) -> subprocess.Popen:
 def _run_station(station: Station, server: str, kill_first: bool, results: dict) -> None:
     ok = True
     for index, lot in enumerate(station.lots):
-        proc = _push(lot.folder, server, station.token)
         if kill_first and index == 0:
-            _wait_for_acknowledged(lot.folder, lot.pages // 4)  # well into the upload of the first lot
+            # One image at a time, so that on a quiet machine the kill still lands mid-upload
+            # (with parallel uploads the whole lot could be in before the signal).
+            proc = _push(lot.folder, server, station.token, "--parallel", "1")
+            _wait_for_acknowledged(lot.folder, max(1, lot.pages // 8))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             results["killed_before_end"] = proc.returncode == -signal.SIGKILL
@@ -96,6 +98,7 @@ def _run_station(station: Station, server: str, kill_first: bool, results: dict)
             results["resume_line"] = out.strip() or err.strip()[-300:]
             ok = ok and proc.returncode == 0
             continue
+        proc = _push(lot.folder, server, station.token)
         out, err = proc.communicate()
         if proc.returncode != 0:
             print(f"station {station.centre}: {err.strip()[-500:]}", file=sys.stderr)
