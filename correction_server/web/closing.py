@@ -15,6 +15,7 @@ GET  /office/payment.csv                               copies marked per correct
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -155,13 +156,11 @@ def declare_missing(
     session: Session = Depends(db_session),
 ):
     _paper(session, paper_id)
-    try:
-        closing.declare_missing(session, paper_id, registration, reason, _actor(user), _name(user))
-        session.commit()
-    except UserError as exc:
-        session.rollback()
-        return _after(request, session, paper_id, str(exc))
-    return _after(request, session, paper_id, None)
+    refusal = _committed(
+        session,
+        lambda: closing.declare_missing(session, paper_id, registration, reason, _actor(user), _name(user)),
+    )
+    return _after(request, session, paper_id, refusal)
 
 
 @router.post("/office/closing/papers/{paper_id}/jury", response_class=HTMLResponse)
@@ -176,15 +175,13 @@ def jury_mark(
     session: Session = Depends(db_session),
 ):
     _paper(session, paper_id)
-    try:
-        closing.record_jury_decision(
+    refusal = _committed(
+        session,
+        lambda: closing.record_jury_decision(
             session, paper_id, registration, mark, reason, _actor(user), by or _name(user)
-        )
-        session.commit()
-    except UserError as exc:
-        session.rollback()
-        return _after(request, session, paper_id, str(exc))
-    return _after(request, session, paper_id, None)
+        ),
+    )
+    return _after(request, session, paper_id, refusal)
 
 
 @router.post("/office/closing/papers/{paper_id}/publish", response_class=HTMLResponse)
@@ -200,15 +197,11 @@ def publish(
         day = date.fromisoformat(on.strip())
     except ValueError:
         return _after(request, session, paper_id, "Give the publication date as YYYY-MM-DD.")
-    try:
-        closing.publish_results(
-            session, paper_id, datetime.combine(day, time(12, 0), tzinfo=UTC), _actor(user), _name(user)
-        )
-        session.commit()
-    except UserError as exc:
-        session.rollback()
-        return _after(request, session, paper_id, str(exc))
-    return _after(request, session, paper_id, None)
+    noon = datetime.combine(day, time(12, 0), tzinfo=UTC)
+    refusal = _committed(
+        session, lambda: closing.publish_results(session, paper_id, noon, _actor(user), _name(user))
+    )
+    return _after(request, session, paper_id, refusal)
 
 
 def _home_context(session: Session) -> dict[str, object]:
@@ -235,7 +228,10 @@ def hold(
     user: User = Depends(office),
     session: Session = Depends(db_session),
 ):
-    return _change_hold(request, session, closing.place_hold, registration, reason, user)
+    refusal = _committed(
+        session, lambda: closing.place_hold(session, registration, reason, _actor(user), _name(user))
+    )
+    return _holds_page(request, session, refusal)
 
 
 @router.post("/office/holds/release", response_class=HTMLResponse)
@@ -246,18 +242,21 @@ def release(
     user: User = Depends(office),
     session: Session = Depends(db_session),
 ):
-    return _change_hold(request, session, closing.release_hold, registration, reason, user)
+    refusal = _committed(
+        session, lambda: closing.release_hold(session, registration, reason, _actor(user), _name(user))
+    )
+    return _holds_page(request, session, refusal)
 
 
-def _change_hold(request: Request, session: Session, change, registration: str, reason: str, user: User):
-    """Place or release a hold in one transaction; a refusal is shown on the holds page."""
+def _committed(session: Session, change: Callable[[], object]) -> str | None:
+    """Run an office action in one transaction; its refusal, in plain words, or None once committed."""
     try:
-        change(session, registration, reason, _actor(user), _name(user))
+        change()
         session.commit()
     except UserError as exc:
         session.rollback()
-        return _holds_page(request, session, str(exc))
-    return _holds_page(request, session, None)
+        return str(exc)
+    return None
 
 
 @router.get("/office/payment.csv")
