@@ -272,8 +272,11 @@
     for (const page of boot.pages) {
       const a = (local.layers[page.id] || []).length;
       const b = (current.layers[String(page.id)] || []).length;
-      if (JSON.stringify(local.layers[page.id] || []) !== JSON.stringify(current.layers[String(page.id)] || []))
-        rows.push([words.annotations + " – " + words.page.replace("{n}", page.position + 1), String(a), String(b)]);
+      if (JSON.stringify(local.layers[page.id] || []) !== JSON.stringify(current.layers[String(page.id)] || [])) {
+        // Same count, different items: some were moved or their text changed.
+        const mine = a === b ? words.layer_changed.replace("{n}", a) : String(a);
+        rows.push([words.annotations + " – " + words.page.replace("{n}", page.position + 1), mine, String(b)]);
+      }
     }
     if ((current.special || null) !== (server.special || null)) rows.push(["AB / 00", fmt(server.special), fmt(current.special)]);
     const tbody = $("#conflict-rows");
@@ -552,12 +555,120 @@
   let turn = 0;
   const history = []; // {page, before, after}
   const redoStack = [];
+  // The annotation the select tool (or the keyboard) acts on: moved by dragging or by the arrow
+  // keys, its text edited with Enter. {page, id}, or null.
+  let selected = null;
+  let lastTouched = null; // the item last created or changed: the first one S selects
+  const STEP = 0.005; // an arrow key moves by half a percent of the page; with Shift, ten times that
+  const BIG_STEP = 0.05;
 
   function setTool(name) {
     if (!editable && name !== "none") return;
     tool = name;
     for (const b of $$(".tool")) b.setAttribute("aria-pressed", String(b.dataset.tool === name));
     document.body.dataset.tool = name;
+    if (name !== "select" && selected) select(null);
+  }
+
+  function itemOf(ref) {
+    if (!ref) return null;
+    return (local.layers[ref.page] || []).find((i) => i.id === ref.id) || null;
+  }
+
+  function select(ref) {
+    const previous = selected;
+    const next = ref && itemOf(ref) ? { page: String(ref.page), id: ref.id } : null;
+    // Drawing again replaces the item's elements: not when it is already the selected one, or a
+    // double click on it would land on an element that no longer exists.
+    if (next && previous && next.page === previous.page && next.id === previous.id) return;
+    selected = next;
+    if (previous) renderLayer(previous.page);
+    if (selected && (!previous || previous.page !== selected.page)) renderLayer(selected.page);
+    announceSelection();
+  }
+
+  function announceSelection() {
+    const box = $("#selection-status");
+    if (!box) return;
+    const item = itemOf(selected);
+    if (!item) {
+      box.textContent = "";
+      return;
+    }
+    const page = boot.pages.find((p) => String(p.id) === selected.page);
+    let what = words["kind_" + item.kind] || item.kind;
+    if (item.kind === "text") what += " « " + item.text + " »";
+    if (item.kind === "comment") what += " « " + (texts[item.comment_id] || "") + " »";
+    box.textContent = words.selected.replace("{what}", what).replace("{n}", page ? page.position + 1 : "?");
+  }
+
+  // Every item of the copy in reading order (page, then drawing order): what S walks through.
+  function allItems() {
+    const out = [];
+    for (const page of boot.pages)
+      for (const item of local.layers[String(page.id)] || []) out.push({ page: String(page.id), id: item.id });
+    return out;
+  }
+
+  function selectNext(backwards) {
+    const items = allItems();
+    if (!items.length) return;
+    let index;
+    const at = selected ? items.findIndex((r) => r.page === selected.page && r.id === selected.id) : -1;
+    if (at >= 0) index = (at + (backwards ? items.length - 1 : 1)) % items.length;
+    else {
+      const last = lastTouched ? items.findIndex((r) => r.page === lastTouched.page && r.id === lastTouched.id) : -1;
+      index = last >= 0 ? last : backwards ? items.length - 1 : 0;
+    }
+    select(items[index]);
+    const fig = document.querySelector('.page[data-page-id="' + items[index].page + '"]');
+    const g = fig && fig.querySelector('g.item[data-id="' + items[index].id + '"]');
+    if (g) g.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+
+  // The page's coordinates an item occupies (its anchor, the corners of a highlight, every point
+  // of a stroke): a move is cut short so that all of them stay on the page.
+  function extent(item) {
+    if (item.kind === "pen") return { xs: item.points.map((p) => p[0]), ys: item.points.map((p) => p[1]) };
+    if (item.kind === "highlight") return { xs: [item.x, item.x + item.w], ys: [item.y, item.y + item.h] };
+    return { xs: [item.x], ys: [item.y] };
+  }
+
+  function clampMove(item, dx, dy) {
+    const { xs, ys } = extent(item);
+    const fit = (d, vs) => Math.min(1 - Math.max(...vs), Math.max(-Math.min(...vs), d));
+    return [fit(dx, xs), fit(dy, ys)];
+  }
+
+  function moveItem(item, dx, dy) {
+    [dx, dy] = clampMove(item, dx, dy);
+    if (item.kind === "pen") item.points = item.points.map(([x, y]) => [round(x + dx), round(y + dy)]);
+    else {
+      item.x = round(item.x + dx);
+      item.y = round(item.y + dy);
+      if (item.kind === "highlight") {
+        // Rounding must not push the far edge off the page.
+        item.x = Math.min(item.x, round(1 - item.w));
+        item.y = Math.min(item.y, round(1 - item.h));
+      }
+    }
+  }
+
+  function moveSelected(dx, dy) {
+    if (!editable || !itemOf(selected)) return;
+    const ref = selected;
+    edit(ref.page, (items) => moveItem(items.find((i) => i.id === ref.id), dx, dy));
+  }
+
+  function editText(ref) {
+    const item = itemOf(ref);
+    if (!editable || !item || item.kind !== "text") return;
+    const fig = document.querySelector('.page[data-page-id="' + ref.page + '"]');
+    askText(fig, item.x, item.y, item.text, (text) =>
+      edit(ref.page, (items) => {
+        items.find((i) => i.id === item.id).text = text;
+      })
+    );
   }
 
   function newId() {
@@ -574,8 +685,12 @@
     local.layers[key] = items;
     history.push({ page: key, before, after });
     redoStack.length = 0;
+    const beforeIds = new Set(JSON.parse(before).map((i) => i.id));
+    const touched = items.find((i) => !beforeIds.has(i.id)) || (selected && selected.page === key ? itemOf(selected) : null);
+    if (touched) lastTouched = { page: key, id: touched.id };
     renderLayer(key);
     layerChanged(key);
+    announceSelection();
   }
 
   function undo() {
@@ -585,6 +700,7 @@
     local.layers[step.page] = JSON.parse(step.before);
     renderLayer(step.page);
     layerChanged(step.page);
+    announceSelection();
   }
 
   function redo() {
@@ -594,6 +710,7 @@
     local.layers[step.page] = JSON.parse(step.after);
     renderLayer(step.page);
     layerChanged(step.page);
+    announceSelection();
   }
 
   function svgEl(name, attrs, parent) {
@@ -648,6 +765,16 @@
           box.setAttribute("width", content.length * size * 0.5);
         }
       }
+      if (selected && selected.page === String(pageId) && selected.id === item.id) {
+        g.setAttribute("data-selected", "true");
+        try {
+          const b = g.getBBox();
+          const pad = 0.6 * unit;
+          svgEl("rect", { class: "selection", x: b.x - pad, y: b.y - pad, width: b.width + 2 * pad, height: b.height + 2 * pad }, g);
+        } catch (e) {
+          /* not laid out yet (image still loading): drawn again on load */
+        }
+      }
     }
   }
 
@@ -681,13 +808,19 @@
   function askText(fig, x, y, initial, done) {
     const input = document.createElement("input");
     input.className = "text-entry";
+    input.maxLength = 1000; // the server's bound (correction_server/annotations.py MAX_TEXT)
     input.value = initial || "";
     input.style.left = x * 100 + "%";
     input.style.top = y * 100 + "%";
-    input.setAttribute("aria-label", "Texte");
+    input.setAttribute("aria-label", words.text_entry);
     fig.querySelector(".page-inner").appendChild(input);
     input.focus();
+    input.select();
+    let finished = false;
     const finish = (keep) => {
+      // Enter removes the field, and a removed field may still report a blur: act once.
+      if (finished) return;
+      finished = true;
       const value = input.value.trim();
       input.remove();
       if (keep && value) done(value);
@@ -711,10 +844,25 @@
     const img = fig.querySelector("img");
     img.addEventListener("load", () => renderLayer(pageId));
     let drawing = null;
+    let dragging = null;
     svg.addEventListener("pointerdown", (e) => {
       if (!editable || tool === "none") return;
       const [x, y] = pointIn(svg, e);
-      if (tool === "tick" || tool === "cross") {
+      const hit = e.target.closest("[data-id]");
+      if (tool === "select") {
+        e.preventDefault();
+        if (!hit) {
+          select(null);
+          return;
+        }
+        select({ page: pageId, id: hit.dataset.id });
+        svg.setPointerCapture(e.pointerId);
+        dragging = { id: hit.dataset.id, start: [x, y], moved: false };
+      } else if (tool === "text" && hit && itemOf({ page: pageId, id: hit.dataset.id })?.kind === "text") {
+        // Clicking an existing text box with the text tool edits it rather than stacking a new one.
+        e.preventDefault();
+        editText({ page: pageId, id: hit.dataset.id });
+      } else if (tool === "tick" || tool === "cross") {
         edit(pageId, (items) => items.push({ id: newId(), kind: tool, x, y }));
       } else if (tool === "comment") {
         if (placing === null) return;
@@ -732,6 +880,18 @@
       }
     });
     svg.addEventListener("pointermove", (e) => {
+      if (dragging) {
+        // Live feedback by a transform of the drawn item; the model changes once, on release.
+        const p = pointIn(svg, e);
+        const item = itemOf({ page: pageId, id: dragging.id });
+        if (!item) return;
+        const [dx, dy] = clampMove(item, p[0] - dragging.start[0], p[1] - dragging.start[1]);
+        dragging.moved = dragging.moved || Math.abs(dx) > 0.001 || Math.abs(dy) > 0.001;
+        const vb = svg.viewBox.baseVal;
+        const g = svg.querySelector('g.item[data-id="' + dragging.id + '"]');
+        if (g) g.setAttribute("transform", "translate(" + dx * vb.width + "," + dy * vb.height + ")");
+        return;
+      }
       if (!drawing) return;
       const p = pointIn(svg, e);
       drawing.points.push(p);
@@ -748,7 +908,26 @@
         preview.setAttribute("height", Math.abs(p[1] - y0) * vb.height);
       }
     });
+    const endDrag = (e, keep) => {
+      const d = dragging;
+      dragging = null;
+      const p = pointIn(svg, e);
+      if (keep && d.moved) {
+        const id = d.id;
+        edit(pageId, (items) => moveItem(items.find((i) => i.id === id), p[0] - d.start[0], p[1] - d.start[1]));
+        return;
+      }
+      const g = svg.querySelector('g.item[data-id="' + d.id + '"]');
+      if (g) g.removeAttribute("transform");
+    };
+    svg.addEventListener("pointercancel", (e) => {
+      if (dragging) endDrag(e, false);
+    });
     svg.addEventListener("pointerup", (e) => {
+      if (dragging) {
+        endDrag(e, true);
+        return;
+      }
       if (!drawing) return;
       const d = drawing;
       drawing = null;
@@ -766,15 +945,12 @@
       }
     });
     svg.addEventListener("dblclick", (e) => {
+      // With the select tool the pointer is captured by the layer, so the double click lands on
+      // the layer itself: the item is then the one the first click selected.
       const target = e.target.closest("[data-id]");
-      if (!editable || !target) return;
-      const item = (local.layers[pageId] || []).find((i) => i.id === target.dataset.id);
-      if (!item || item.kind !== "text") return;
-      askText(fig, item.x, item.y, item.text, (text) =>
-        edit(pageId, (items) => {
-          items.find((i) => i.id === item.id).text = text;
-        })
-      );
+      const id = target ? target.dataset.id : selected && selected.page === pageId ? selected.id : null;
+      if (!editable || !id) return;
+      editText({ page: pageId, id });
     });
   }
 
@@ -881,12 +1057,45 @@
       return;
     }
     if (e.ctrlKey || e.metaKey) return;
+    if (selected && itemOf(selected) && editable) {
+      const arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+      const arrow = arrows[e.key];
+      if (arrow) {
+        e.preventDefault();
+        const step = e.shiftKey ? BIG_STEP : STEP;
+        moveSelected(arrow[0] * step, arrow[1] * step);
+        return;
+      }
+      if (e.key === "Enter" || e.key === "F2") {
+        e.preventDefault();
+        editText(selected);
+        return;
+      }
+      if (e.key === "Delete" || e.key === "Backspace") {
+        e.preventDefault();
+        const ref = selected;
+        select(null);
+        edit(ref.page, (items) => items.splice(items.findIndex((i) => i.id === ref.id), 1));
+        return;
+      }
+    }
+    if (e.key === "s" || e.key === "S") {
+      // S takes the select tool; pressed again, it walks to the next annotation (Shift+S: back).
+      e.preventDefault();
+      if (!editable) return;
+      if (tool !== "select") setTool("select");
+      selectNext(e.shiftKey);
+      return;
+    }
     const keys = { v: "tick", x: "cross", d: "pen", t: "text", h: "highlight", m: "comment", e: "erase" };
     const name = keys[e.key.toLowerCase()];
     if (name) {
       setTool(name);
       e.preventDefault();
-    } else if (e.key === "Escape") setTool("none");
+    } else if (e.key === "Escape") {
+      if (selected) select(null);
+      else setTool("none");
+    }
     else if (e.key === "+" || e.key === "=") $("#zoom-in").click();
     else if (e.key === "-") $("#zoom-out").click();
     else if (e.key === "r" || e.key === "R") $("#rotate").click();

@@ -336,3 +336,114 @@ def test_acknowledged_mark_survives_a_killed_server(site):
     assert page.input_value(f"#q-{q2}") == "5,5"
     assert marking_of(factory, copy_id)[1] == {q2: Decimal("5.5")}
     context.close()
+
+
+def _layer(factory, page_id: int) -> dict[str, dict]:
+    """The stored items of one page's layer, by kind (one item of each kind in these tests)."""
+    with factory() as session:
+        layer = session.scalar(select(AnnotationLayer).where(AnnotationLayer.page_id == page_id))
+        return {item["kind"]: item for item in (layer.items if layer else [])}
+
+
+def _drag(page, locator, dx: float, dy: float) -> None:
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + dx, y + dy, steps=6)
+    page.mouse.up()
+
+
+def test_move_and_edit_annotations_undo_a_move_and_find_them_after_reload(site):
+    world, server, browser, factory = site
+    context, page = login(browser, server)
+    copy_id = world.copies[2]
+    p1 = world.pages[copy_id][0]
+    page.goto(f"/marking/copies/{copy_id}")
+    first = page.locator("figure.page").first
+    first.locator("img").evaluate("img => img.decode()")
+    page.keyboard.press("Escape")  # leave the mark field that has the focus
+    page.keyboard.press("t")
+    _click_on_page(page, 0, 0.2, 0.5)
+    page.keyboard.type("Unités ?")
+    page.keyboard.press("Enter")
+    page.keyboard.press("v")
+    _click_on_page(page, 0, 0.6, 0.3)
+    wait_saved(page)
+    created = _layer(factory, p1)
+    text0, tick0 = created["text"], created["tick"]
+    assert text0["x"] == pytest.approx(0.2, abs=0.01) and tick0["x"] == pytest.approx(0.6, abs=0.01)
+
+    # The mouse: the select tool (S), then drag the text box 150 px right and 120 px down.
+    page.keyboard.press("s")
+    image = first.locator("img").bounding_box()
+    _drag(page, first.locator("g.item-text"), 150, 120)
+    wait_saved(page)
+    dragged = _layer(factory, p1)["text"]
+    assert dragged["x"] == pytest.approx(text0["x"] + 150 / image["width"], abs=0.003)
+    assert dragged["y"] == pytest.approx(text0["y"] + 120 / image["height"], abs=0.003)
+    assert first.locator("g.item-text").get_attribute("data-selected") == "true"
+    assert "Unités ?" in page.locator("#selection-status").inner_text()
+
+    # The keyboard: two small steps right, one big step down; undo that one, redo it, undo again.
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowDown")
+    wait_saved(page)
+    stepped = _layer(factory, p1)["text"]
+    assert stepped["x"] == pytest.approx(dragged["x"] + 0.01, abs=1e-4)
+    assert stepped["y"] == pytest.approx(dragged["y"] + 0.05, abs=1e-4)
+    page.keyboard.press("Control+z")
+    wait_saved(page)
+    assert _layer(factory, p1)["text"]["y"] == pytest.approx(dragged["y"], abs=1e-4)
+    page.keyboard.press("Control+y")
+    wait_saved(page)
+    assert _layer(factory, p1)["text"]["y"] == pytest.approx(dragged["y"] + 0.05, abs=1e-4)
+    page.keyboard.press("Control+z")
+    wait_saved(page)
+    moved = _layer(factory, p1)["text"]
+    assert (moved["x"], moved["y"]) == pytest.approx((dragged["x"] + 0.01, dragged["y"]), abs=1e-4)
+
+    # Its text: Enter on the selected box, then a double click on it.
+    page.keyboard.press("Enter")
+    entry = page.locator("input.text-entry")
+    assert entry.input_value() == "Unités ?"
+    page.keyboard.type("Unités manquantes")  # the field opens with its text selected: typing replaces it
+    page.keyboard.press("Enter")
+    wait_saved(page)
+    assert _layer(factory, p1)["text"]["text"] == "Unités manquantes"
+    first.locator("g.item-text").dblclick()
+    entry.wait_for()
+    page.keyboard.press("End")
+    page.keyboard.type(" ?")
+    page.keyboard.press("Enter")
+    wait_saved(page)
+
+    # S again walks to the next annotation, the tick: a big step left.
+    page.keyboard.press("s")
+    assert first.locator("g.item-tick").get_attribute("data-selected") == "true"
+    page.keyboard.press("Shift+ArrowLeft")
+    wait_saved(page)
+    stored = _layer(factory, p1)
+    assert stored["text"]["text"] == "Unités manquantes ?"
+    assert (stored["text"]["x"], stored["text"]["y"]) == pytest.approx((moved["x"], moved["y"]), abs=1e-4)
+    assert (stored["tick"]["x"], stored["tick"]["y"]) == pytest.approx(
+        (tick0["x"] - 0.05, tick0["y"]), abs=1e-4
+    )
+    page.screenshot(path=str(_shot("copy_view_moved.png")))
+
+    # Reload: the page draws the stored positions and text.
+    page.reload()
+    first.locator("img").evaluate("img => img.decode()")
+    first.locator("g.item-text").wait_for()
+    drawn = first.locator("svg.layer").evaluate(
+        """svg => {
+            const vb = svg.viewBox.baseVal;
+            const text = svg.querySelector('g.item-text text');
+            return {x: Number(text.getAttribute('x')) / vb.width,
+                    y: Number(text.getAttribute('y')) / vb.height, text: text.textContent};
+        }"""
+    )
+    assert drawn["text"] == "Unités manquantes ?"
+    assert (drawn["x"], drawn["y"]) == pytest.approx((moved["x"], moved["y"]), abs=1e-3)
+    context.close()
