@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from correction_server.db import Base
@@ -33,6 +33,9 @@ class User(Base):
     # Where a corrector teaches: he must never mark that établissement's candidates.
     establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when the office resets the password (a one-time password was handed over): the person
+    # must choose his own before doing anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     papers: Mapped[list[CorrectorPaper]] = relationship(back_populates="user")
 
 
