@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,12 +147,14 @@ def make_sealed_lot(
     copy_ids: list[str] | None = None,
     base_jpeg: bytes | None = None,
     big_pages: dict[tuple[int, int], bytes] | None = None,
+    page_skew: Callable[[int, int], float] | None = None,
 ) -> SealedLot:
     """A sealed lot folder: one copy per registration, `pages_per_copy` pages each.
 
     `base_jpeg` (optional) is one picture reused with a unique marker per page, which makes
     thousands of realistic-size pages cheaply; otherwise each page is drawn. `big_pages`
-    replaces chosen (copy index, page number) images.
+    replaces chosen (copy index, page number) images. `page_skew(copy index, page number)`
+    gives a page's skew_degrees as a scan station would measure it (default 0).
     """
     folder.mkdir(parents=True, exist_ok=True)
     images = folder / "images"
@@ -174,7 +177,12 @@ def make_sealed_lot(
             total_bytes += len(data)
             source = f"scan.pdf#{len(sources)}"
             sources.append(ManifestSource(source=source, sha256=sha, use="page"))
-            pages.append(ManifestPage(number=number, image=f"images/{sha}.jpg", sha256=sha, source=source))
+            skew = page_skew(index, number) if page_skew else 0.0
+            pages.append(
+                ManifestPage(
+                    number=number, image=f"images/{sha}.jpg", sha256=sha, source=source, skew_degrees=skew
+                )
+            )
         copies.append(ManifestCopy(copy=copy_id, status="ok", pages=pages))
     identity = IdentityFile(
         paper=paper,

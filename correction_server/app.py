@@ -28,10 +28,19 @@ DEFAULT_THREADS = 12
 
 
 @asynccontextmanager
-async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     threads = int(os.environ.get("MASSICOT_THREADS") or DEFAULT_THREADS)
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-    yield
+    from correction_server.page_rendering import BackgroundRenderer
+
+    # Display images are made when lots arrive (and, at start, for pages left without one).
+    renderer = BackgroundRenderer(app.state.settings.store_path, app.state.session_factory).start()
+    app.state.page_renderer = renderer
+    try:
+        yield
+    finally:
+        app.state.page_renderer = None
+        await anyio.to_thread.run_sync(renderer.stop)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -25,6 +25,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -46,6 +47,7 @@ from correction_server.models import (
     ScanLot,
 )
 from correction_server.models.pushes import PushUpload
+from correction_server.page_images import PageLook
 from correction_server.storage import HashMismatch, ObjectStore, OffsetMismatch, StoreError, check_sha256
 from correction_server.tokens import Principal
 from scanner.manifest import MANIFEST_FORMAT, IdentityFile, Manifest
@@ -239,11 +241,17 @@ class IngestService:
     """Called by the HTTP routes (and usable directly); holds no request state."""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], store: ObjectStore, max_page_bytes: int
+        self,
+        session_factory: sessionmaker[Session],
+        store: ObjectStore,
+        max_page_bytes: int,
+        on_received: Callable[[list[PageLook]], None] | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.store = store
         self.max_page_bytes = max_page_bytes
+        # Told the pages of each lot once it is committed (the server renders their display images).
+        self.on_received = on_received
         self._cache: OrderedDict[str, _Announced] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -414,6 +422,14 @@ class IngestService:
                 self._check_copies_are_new(session, [copy.copy for copy in announced.manifest.copies])
                 raise
         self._forget(seal)
+        if self.on_received is not None:
+            self.on_received(
+                [
+                    PageLook(page.sha256, page.rotation, page.skew_degrees)
+                    for copy in announced.manifest.copies
+                    for page in copy.pages
+                ]
+            )
         return LotState(
             seal=seal,
             state="received",

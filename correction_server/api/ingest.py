@@ -51,6 +51,7 @@ from correction_server.ingest import (
     TooLarge,
     decode_identity,
 )
+from correction_server.page_images import PageLook
 from correction_server.storage import SHA256_RE, open_store
 from correction_server.tokens import Principal, TokenCache, authenticate
 
@@ -84,9 +85,21 @@ def service(request: Request) -> IngestService:
     svc = getattr(app.state, "ingest", None)
     if svc is None:
         settings = app.state.settings
-        svc = IngestService(_session_factory(app), open_store(settings.store_path), settings.max_page_bytes)
+        svc = IngestService(
+            _session_factory(app),
+            open_store(settings.store_path),
+            settings.max_page_bytes,
+            on_received=lambda looks: _render_later(app, looks),
+        )
         app.state.ingest = svc
     return svc
+
+
+def _render_later(app: FastAPI, looks: list[PageLook]) -> None:
+    """Queue a received lot's pages for their display images (no renderer: made on first view)."""
+    renderer = getattr(app.state, "page_renderer", None)
+    if renderer is not None:
+        renderer.submit(looks)
 
 
 async def caller(request: Request) -> Principal | None:
