@@ -17,6 +17,8 @@ How to protect a route (browser page or JSON endpoint)::
 - `current_user`: the logged-in `User`, else 401 (HTML pages turn a 401 into a redirect to
   /login, see `correction_server.web`). For POST/PUT/PATCH/DELETE it also checks the CSRF token
   (form field `csrf_token` or header `X-CSRF-Token`) and answers 403 when it is missing or wrong.
+  An account whose password the office reset reaches only /account/password (and /logout) until
+  it has chosen its own: pages redirect there, other requests get a 403 saying so.
 - `require_role(*roles)`: `current_user` + the role must be one of `roles`, else 403.
 - Ownership: `corrector_can_see_copy`, `can_see_copy`, `can_see_lot`, `can_see_paper`,
   `can_see_identity` return booleans; the `ensure_*` versions raise 404 (not 403: a corrector
@@ -124,7 +126,25 @@ async def current_user(
             status_code=403,
             detail="This form has expired or did not come from this site. Reload the page and try again.",
         )
+    if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise _password_change_first(request)
     return user
+
+
+# What an account whose password the office reset may reach before choosing its own.
+PASSWORD_CHANGE_PAGE = "/account/password"
+PASSWORD_CHANGE_PATHS = frozenset({PASSWORD_CHANGE_PAGE, "/logout"})
+
+
+def _password_change_first(request: Request) -> HTTPException:
+    if request.method == "GET" and not request.url.path.startswith("/api/"):
+        # A browser page: straight to the form (a 303 with a Location is followed like a redirect).
+        return HTTPException(status_code=303, headers={"Location": PASSWORD_CHANGE_PAGE})
+    return HTTPException(
+        status_code=403,
+        detail=f"Choose your own password first, at {PASSWORD_CHANGE_PAGE}: the one you logged in with "
+        "was given for one use only.",
+    )
 
 
 def _read_login(request: Request, key: tuple[str, str]) -> auth.KnownLogin | None:

@@ -137,10 +137,23 @@ def close_session(session: Session, session_id: str) -> None:
     known_logins.forget(lambda known: known.login_id == session_id)
 
 
-def close_all_sessions(session: Session, user_id: int) -> None:
-    """After a password change or when an account is disabled."""
-    session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
+def close_all_sessions(session: Session, user_id: int) -> int:
+    """After a password reset or when an account is disabled. Returns how many were open."""
+    result = session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
     known_logins.forget(lambda known: known.user.id == user_id)
+    return result.rowcount or 0
+
+
+def close_other_sessions(session: Session, user_id: int, keep_login_id: str) -> int:
+    """After a person changes his own password: every login of the account but this one ends.
+
+    The kept login is dropped from the cache too, so that its next request reads the account
+    afresh (its cached copy still says a password change is due)."""
+    result = session.execute(
+        delete(LoginSession).where(LoginSession.user_id == user_id, LoginSession.id != keep_login_id)
+    )
+    known_logins.forget(lambda known: known.user.id == user_id)
+    return result.rowcount or 0
 
 
 # --- logins already checked ------------------------------------------------------------------

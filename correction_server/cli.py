@@ -130,6 +130,28 @@ def user_link_command(
     typer.echo(base_url.rstrip("/") + _with_database(db, work))
 
 
+@office_app.command("reset-password")
+def reset_password_command(
+    email: str = typer.Argument(..., help="The account's username (its e-mail address)."),
+    db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Give an account a one-time password: its owner must choose his own at the next login."""
+    from correction_server.db import transaction
+    from correction_server.passwords import reset_password
+
+    def work(factory):
+        with transaction(factory) as session:
+            return reset_password(session, email)
+
+    reset = _with_database(db, work)
+    typer.echo(reset.one_time_password)
+    typer.echo(
+        f"One-time password of {reset.username}, shown only now: hand it to its owner, who must choose "
+        f"his own password at the next login. {reset.sessions_ended} open session(s) of this account ended.",
+        err=True,
+    )
+
+
 @office_app.command("dispatch")
 def dispatch_command(
     paper: str = typer.Option(..., "--paper", help="The paper's code, e.g. U3."),

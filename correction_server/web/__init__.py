@@ -17,13 +17,23 @@ from correction_server.web.rendering import STATIC_DIR, render, request_language
 
 
 def install(app: FastAPI) -> None:
-    from correction_server.web import closing, coordination, lots, marking, office, pages, standardisation
+    from correction_server.web import (
+        account,
+        closing,
+        coordination,
+        lots,
+        marking,
+        office,
+        pages,
+        standardisation,
+    )
 
     app.state.login_limiter = auth.LoginRateLimiter()
     # Routes are matched in order: the marking routes, most of a correction evening's requests,
     # first (their paths share no prefix with the others).
     marking.install(app)
     app.include_router(pages.router)
+    app.include_router(account.router)
     app.include_router(lots.router)
     app.include_router(office.router)
     app.include_router(coordination.router)

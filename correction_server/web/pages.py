@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from correction_server import auth, i18n
-from correction_server.access import current_user, db_session, optional_user, papers_of
+from correction_server import auth, i18n, passwords
+from correction_server.access import PASSWORD_CHANGE_PAGE, current_user, db_session, optional_user, papers_of
 from correction_server.dispatch import lot_summaries
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.exam import Paper
@@ -102,7 +102,9 @@ def login(
     limiter.succeeded(username, ip)
     opened = auth.open_session(session, user, request.app.state.settings.secret_key)
     session.commit()
-    response = RedirectResponse(safe_next(next), status_code=303)
+    # A one-time password from the office: the person chooses his own before anything else.
+    target = PASSWORD_CHANGE_PAGE if user.must_change_password else safe_next(next)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         auth.SESSION_COOKIE,
         opened.cookie_value,
@@ -150,7 +152,13 @@ def set_password_page(request: Request, token: str, session: Session = Depends(d
         [] if valid else _flash("error", i18n.translate(request_language(request), "password.bad_link"))
     )
     pre = _pre_token(request)
-    context = {"valid": valid, "pre_token": pre, "min_length": auth.MIN_PASSWORD_LENGTH, "messages": messages}
+    context = {
+        "valid": valid,
+        "pre_token": pre,
+        "min_length": auth.MIN_PASSWORD_LENGTH,
+        "min_distinct": passwords.MIN_DISTINCT,
+        "messages": messages,
+    }
     return _with_pre_cookie(
         request, render(request, "set_password.html", context, 200 if valid else 404), pre
     )
@@ -175,7 +183,11 @@ def set_password(
             "valid": valid,
             "pre_token": pre,
             "min_length": auth.MIN_PASSWORD_LENGTH,
-            "messages": _flash("error", i18n.translate(lang, key, n=auth.MIN_PASSWORD_LENGTH)),
+            "min_distinct": passwords.MIN_DISTINCT,
+            "messages": _flash(
+                "error",
+                i18n.translate(lang, key, n=auth.MIN_PASSWORD_LENGTH, distinct=passwords.MIN_DISTINCT),
+            ),
         }
         return _with_pre_cookie(request, render(request, "set_password.html", context, status), pre)
 
@@ -183,12 +195,13 @@ def set_password(
         return again("password.bad_link", 404, valid=False)
     if not auth.tokens_match(request.cookies.get(auth.PRE_LOGIN_COOKIE), csrf_token):
         return again("login.expired_form", 400)
-    if password != confirm:
-        return again("password.mismatch", 400)
     try:
-        user.password_hash = auth.hash_password(password)
-    except auth.WeakPassword:
-        return again("password.too_short", 400)
+        # The same rule as a change of one's own password (correction_server.passwords).
+        passwords.check_new_password(user.username, password, confirm)
+    except passwords.PasswordRefused as exc:
+        return again(f"account.password.err.{exc.key}", 400)
+    user.password_hash = auth.hash_password(password)
+    user.must_change_password = False  # chosen by the person himself
     auth.close_all_sessions(session, user.id)
     session.commit()
     return RedirectResponse("/login?next=/home", status_code=303)

@@ -76,6 +76,9 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/password/{token}"): PUBLIC,
     ("POST", "/password/{token}"): PUBLIC,
     ("GET", "/home"): LOGGED_IN,
+    # One's own password: every logged-in role (without a body, the change is refused with a 400).
+    ("GET", "/account/password"): LOGGED_IN,
+    ("POST", "/account/password"): LOGGED_IN,
     # Correction lots and their slips.
     ("GET", "/lots/{lot_id}"): expect(**STAFF),
     ("GET", "/lots/{lot_id}/slip"): expect(**STAFF),

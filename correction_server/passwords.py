@@ -1,0 +1,89 @@
+"""Changing passwords: a person's own change (current password, the new one twice) and the
+office's reset from the command line (a one-time password, replaced at the next login).
+
+The rule, in the words the page shows (`RULE_KEY`): at least `auth.MIN_PASSWORD_LENGTH`
+characters, at least `MIN_DISTINCT` of them different, neither the username nor the current
+password. Length is what makes a password hard to guess; a sentence of a few words is long and easy
+to remember, so no mix of digits and symbols is demanded on top.
+
+Changing one's password ends every other login session of that account (a stolen cookie stops
+working); the session that made the change stays open. A reset ends them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from correction_server import auth
+from correction_server.models.accounts import User
+from massicot.errors import UserError
+
+MIN_DISTINCT = 5
+RULE_KEY = "account.password.rule"
+
+
+class PasswordRefused(ValueError):
+    """The change was not made; `key` names the reason in the page's words (account.password.err.*)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def check_new_password(username: str, new: str, confirm: str, current: str | None = None) -> None:
+    """Raise PasswordRefused unless `new` follows the rule and `confirm` repeats it."""
+    if new != confirm:
+        raise PasswordRefused("mismatch", "The new password and its confirmation differ.")
+    if len(new) < auth.MIN_PASSWORD_LENGTH:
+        raise PasswordRefused(
+            "too_short", f"A password needs at least {auth.MIN_PASSWORD_LENGTH} characters."
+        )
+    if len(set(new)) < MIN_DISTINCT:
+        raise PasswordRefused("too_simple", f"A password needs at least {MIN_DISTINCT} different characters.")
+    name = username.split("@", 1)[0].strip().lower()
+    if len(name) >= 3 and name in new.lower():
+        raise PasswordRefused("has_username", "A password may not contain the username.")
+    if current is not None and new == current:
+        raise PasswordRefused("same", "The new password must differ from the current one.")
+
+
+def change_own_password(
+    session: Session, user_id: int, current: str, new: str, confirm: str, keep_login_id: str
+) -> User:
+    """Check the current password, set the new one, end the account's other sessions. Caller commits."""
+    # Read again, not the request's cached copy: the hash may have changed seconds ago elsewhere.
+    user = session.get(User, user_id, populate_existing=True, with_for_update=True)
+    if user is None or not auth.verify_password(user.password_hash, current):
+        raise PasswordRefused("wrong_current", "The current password is not right.")
+    check_new_password(user.username, new, confirm, current)
+    user.password_hash = auth.hash_password(new)
+    user.must_change_password = False
+    auth.close_other_sessions(session, user.id, keep_login_id)
+    return user
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    username: str
+    one_time_password: str
+    sessions_ended: int
+
+
+def reset_password(session: Session, username: str) -> PasswordReset:
+    """A one-time password for an account; its owner must replace it at the next login. Caller commits."""
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is None:
+        raise UserError(
+            f"No account has the username {username!r}. Usernames are e-mail addresses; "
+            "check the spelling, or create the account with `massicot office users import`."
+        )
+    if not user.active:
+        raise UserError(f"The account {user.username} is disabled: enable it before resetting its password.")
+    one_time = auth.generate_password()
+    user.password_hash = auth.hash_password(one_time)
+    user.must_change_password = True
+    ended = auth.close_all_sessions(session, user.id)
+    return PasswordReset(user.username, one_time, ended)
