@@ -44,7 +44,7 @@ from correction_server import audit
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from correction_server.models.exam import Candidate, Centre, Establishment, ExamSession, Paper
-from correction_server.models.scans import Copy, IdentityLink
+from correction_server.models.scans import Copy, IdentityLink, Page
 from massicot.errors import UserError
 
 MAX_SEED = 2**31 - 1
@@ -468,6 +468,14 @@ class Slip:
     lot_number: int
     corrector_name: str
     copy_ids: list[str]
+    # Pages received per copy, in the order of copy_ids: a printed slip lets the corrector check
+    # that he saw every page.
+    page_counts: tuple[int, ...] = ()
+    session_name: str = ""
+
+    @property
+    def total_pages(self) -> int:
+        return sum(self.page_counts)
 
 
 def lot_slip(session: Session, lot_id: int) -> Slip:
@@ -483,8 +491,24 @@ def lot_slip(session: Session, lot_id: int) -> Slip:
             .where(LotCopy.state == AssignmentState.ASSIGNED)
         )
     )
+    pages = dict(
+        session.execute(
+            select(Page.copy_id, func.count(Page.id))
+            .join(LotCopy, LotCopy.copy_id == Page.copy_id)
+            .where(LotCopy.lot_id == lot_id, LotCopy.state == AssignmentState.ASSIGNED)
+            .group_by(Page.copy_id)
+        ).all()
+    )
+    exam = session.get(ExamSession, paper.session_id)
     return Slip(
-        lot.id, paper.code, paper.title, lot.number, corrector.display_name or corrector.username, ids
+        lot.id,
+        paper.code,
+        paper.title,
+        lot.number,
+        corrector.display_name or corrector.username,
+        ids,
+        tuple(pages.get(copy_id, 0) for copy_id in ids),
+        exam.name if exam else "",
     )
 
 

@@ -1,4 +1,4 @@
-"""Correction lots in the browser: a lot's page and its bordereau (slip), printable or CSV."""
+"""Correction lots in the browser: a lot's page and its bordereau (slip), printable, CSV or PDF."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from correction_server.access import db_session, ensure_lot_visible, require_role
 from correction_server.dispatch import lot_slip, lot_summaries, slip_csv
 from correction_server.models.accounts import Role, User
-from correction_server.web.rendering import render
+from correction_server.slip_pdf import render_slip_pdf
+from correction_server.web.rendering import render, request_language
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,4 +50,20 @@ def slip_download(
         slip_csv(slip),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/lots/{lot_id}/slip.pdf")
+def slip_pdf(
+    request: Request, lot_id: int, user: User = Depends(_lot_readers), session: Session = Depends(db_session)
+) -> Response:
+    ensure_lot_visible(session, user, lot_id)
+    slip = lot_slip(session, lot_id)
+    session.close()  # everything is read: give the connection back before drawing the PDF
+    filename = f"bordereau-{slip.paper_code}-lot{slip.lot_number}.pdf"
+    return Response(
+        render_slip_pdf(slip, request_language(request)),
+        media_type="application/pdf",
+        # inline: the browser shows it, ready to print; its name when saved.
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )

@@ -83,6 +83,7 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/lots/{lot_id}"): expect(**STAFF),
     ("GET", "/lots/{lot_id}/slip"): expect(**STAFF),
     ("GET", "/lots/{lot_id}/slip.csv"): expect(**STAFF),
+    ("GET", "/lots/{lot_id}/slip.pdf"): expect(**STAFF),
     # Dispatch: the office only.
     ("GET", "/office/dispatch"): expect(office=ALLOW),
     ("POST", "/office/dispatch/{paper_id}"): expect(office=ALLOW),
