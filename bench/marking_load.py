@@ -15,10 +15,18 @@ written, each carrying every field as the page sends them. Pauses between action
 THINK_RANGE below, with the reasoning. Every request is counted, failed ones as errors.
 
 Printed: the baseline (one corrector alone, no pauses, same run, same server), the load the
-pacing offers in requests/s, the load measured with per-route figures, the CPU used by the
-server, PostgreSQL and this load generator (which shares the machine's cores with the server).
-The page images of the copies are two scans shared by every copy: their display size is made
-once, so image rendering is not what this measures.
+pacing offers in requests/s, the load measured with per-route figures (the page images' p95 on
+a line of its own), the CPU used by the server, PostgreSQL and this load generator (which
+shares the machine's cores with the server).
+
+Every page of every copy is its own image, and the copies arrive as scan stations send them:
+sealed lots pushed through the push API (`massicot push`), so the server makes each page's
+display image at ingest, in the background, as it does for real lots. The load starts once
+every display image is there; how long that took is printed in pages/s, beside a baseline:
+the same rendering, one page after another, in this process. The scans are 200 dpi booklet
+pages drawn by bench/drawn_pages.py, a few distinct drawings each repeated with a marker
+segment per page (distinct bytes, so a distinct image and derivative per page, each decoded
+and rendered in full), some pages leaning as a feeder leaves them.
 
 Last line, exactly:
     correctors=<n> requests=<r> errors=<e> lost_marks=<l> p95_ms=<p> p99_ms=<q>
@@ -46,7 +54,7 @@ import httpx
 from sqlalchemy import insert, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "marking"))
+sys.path.insert(0, str(ROOT))
 
 
 def _test_fixtures():
@@ -63,12 +71,13 @@ def _test_fixtures():
 _fixtures = _test_fixtures()
 PgCluster, find_pg_bin, free_port = _fixtures.PgCluster, _fixtures.find_pg_bin, _fixtures.free_port
 
-from marking_world import page_jpeg  # noqa: E402
-
-from correction_server import auth  # noqa: E402
+from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, scan_like  # noqa: E402
+from bench.push_setup import SealedLot, make_sealed_lot  # noqa: E402
+from correction_server import auth, page_images  # noqa: E402
 from correction_server.db import make_engine, make_session_factory  # noqa: E402
 from correction_server.migrate import upgrade_database  # noqa: E402
 from correction_server.models import (  # noqa: E402
+    Candidate,
     Centre,
     Copy,
     CorrectorPaper,
@@ -78,31 +87,43 @@ from correction_server.models import (  # noqa: E402
     Paper,
     Question,
     QuestionMark,
+    Role,
+    RollEntry,
     User,
 )
 from correction_server.models.dispatch import CorrectionLot, LotCopy  # noqa: E402
+from correction_server.page_rendering import derived_dir  # noqa: E402
 from correction_server.storage import LocalStore  # noqa: E402
+from correction_server.tokens import issue_centre_token  # noqa: E402
+from templates.copy_model import load_model  # noqa: E402
 
 SECRET = "bench-secret"
 COPIES_PER_LOT = 6
 MAXIMA = (Decimal(4), Decimal(6), Decimal(10))
 
 
-def build(url: str, store: LocalStore, correctors: int) -> list[dict]:
-    """Correctors, lots and copies in bulk; returns per corrector: cookie, csrf, copy ids."""
-    shas = [store.put(page_jpeg(f"Page {n}")) for n in (1, 2)]
+CENTRE = "0130040Y"
+SCAN_DPI = 200
+DISTINCT_DRAWINGS = 12
+LOT_COPIES = 250  # copies per sealed lot pushed
+PUSHES_AT_ONCE = 2  # stations pushing at the same time
+
+
+def seed_paper(url: str, copies: int) -> tuple[str, list[str]]:
+    """The paper (barème, open window, locked scheme), one centre, its candidates on the roll.
+
+    Returns the centre's push token and the candidates' registration numbers."""
     engine = make_engine(url)
     factory = make_session_factory(engine)
     now = datetime.now(UTC)
     with factory() as session, session.begin():
         exam = ExamSession(name="Bench session")
-        centre = Centre(uai="0130040Y", name="Centre")
         paper = Paper(
             session=exam,
             code="U3",
             title="Bench",
             max_mark=Decimal(20),
-            pages_per_copy=2,
+            pages_per_copy=PAGES_PER_COPY,
             window_opens=now - timedelta(days=1),
             window_closes=now + timedelta(days=1),
             scheme_locked_at=now - timedelta(days=2),
@@ -111,9 +132,129 @@ def build(url: str, store: LocalStore, correctors: int) -> list[dict]:
             paper.questions.append(
                 Question(position=i, label=f"Q{i + 1}", max_points=top, step=Decimal("0.5"))
             )
-        session.add_all([exam, centre, paper])
+        session.add_all([exam, paper])
+        token = issue_centre_token(session, CENTRE, "Centre")
         session.flush()
+        centre_id = session.scalar(select(Centre.id).where(Centre.uai == CENTRE))
+        regs = [f"U3{n:07d}" for n in range(copies)]
+        session.execute(
+            insert(Candidate),
+            [
+                {"registration": r, "surname": "Candidate", "given_names": r, "centre_id": centre_id}
+                for r in regs
+            ],
+        )
+        ids = session.execute(select(Candidate.id)).scalars().all()
+        session.execute(insert(RollEntry), [{"candidate_id": i, "paper_id": paper.id} for i in ids])
+    engine.dispose()
+    return token, regs
+
+
+def drawn_scans(count: int) -> list[bytes]:
+    """Booklet pages as a 200 dpi scanner delivers them (~300 kB each), all different."""
+    model = load_model()
+    return [
+        jpeg_bytes(
+            scan_like(draw_upright(DrawnPage(dpi=SCAN_DPI, seed=n, number=2), model), seed=n), SCAN_DPI
+        )
+        for n in range(count)
+    ]
+
+
+def sealed_lots(root: Path, regs: list[str], scans: list[bytes]) -> list[SealedLot]:
+    lots = []
+    for start in range(0, len(regs), LOT_COPIES):
+        # Each lot reuses the drawings in its own order, every page with its own marker.
+        base = scans[(start // LOT_COPIES) % len(scans)]
+        lots.append(
+            make_sealed_lot(
+                root / f"lot{start // LOT_COPIES:03d}",
+                CENTRE,
+                "U3",
+                regs[start : start + LOT_COPIES],
+                pages_per_copy=PAGES_PER_COPY,
+                base_jpeg=base,
+                page_skew=lambda copy, number: (0.0, 0.6, -0.9)[(copy + number) % 3],
+            )
+        )
+    return lots
+
+
+def push_lots(base: str, token: str, lots: list[SealedLot]) -> None:
+    """`massicot push` of every lot, PUSHES_AT_ONCE stations at a time."""
+    env = {**os.environ, "MASSICOT_TOKEN": token}
+    massicot = str(Path(sys.executable).parent / "massicot")
+    waiting = list(lots)
+    running: list[subprocess.Popen] = []
+    while waiting or running:
+        while waiting and len(running) < PUSHES_AT_ONCE:
+            lot = waiting.pop(0)
+            running.append(
+                subprocess.Popen(
+                    [massicot, "push", str(lot.folder), "--server", base],
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        done = running.pop(0)
+        out, err = done.communicate()
+        if done.returncode != 0 or not out.startswith("received"):
+            raise SystemExit(f"a push failed: {out.strip()} {err.strip()[-500:]}")
+
+
+def derivative_paths(store: Path, lots: list[SealedLot]) -> list[Path]:
+    cache = derived_dir(store)
+    return [
+        page_images.derivative_path(
+            cache, page_images.PageLook(p.sha256, p.rotation, p.skew_degrees), page_images.DEFAULT_WIDTH
+        )
+        for lot in lots
+        for copy in lot.manifest.copies
+        for p in copy.pages
+    ]
+
+
+def wait_for_files(paths: list[Path], timeout: float) -> list[Path]:
+    """The paths still missing once every one exists or `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    missing = paths
+    while True:
+        missing = [p for p in missing if not p.is_file()]
+        if not missing or time.monotonic() > deadline:
+            return missing
+        time.sleep(0.5)
+
+
+def rendering_baseline(store: Path, lots: list[SealedLot], pages: int) -> float:
+    """Pages/s of the same rendering, one page after another in this process (one core)."""
+    local = LocalStore(store)
+    looks = [
+        page_images.PageLook(p.sha256, p.rotation, p.skew_degrees)
+        for copy in lots[0].manifest.copies
+        for p in copy.pages
+    ][:pages]
+    scratch = Path(tempfile.mkdtemp(prefix="massicot-bench-render-"))
+    try:
+        started = time.perf_counter()
+        for look in looks:
+            page_images.make_derivatives(local, scratch, look, (page_images.DEFAULT_WIDTH,))
+        return len(looks) / (time.perf_counter() - started)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def build(url: str, correctors: int) -> list[dict]:
+    """Correctors and their lots, in bulk, over the copies received; per corrector: cookie, csrf, copy ids."""
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with factory() as session, session.begin():
+        paper = session.scalar(select(Paper).where(Paper.code == "U3"))
         question_ids = [q.id for q in paper.questions]
+        copy_ids = session.scalars(select(Copy.id).order_by(Copy.id)).all()
+        if len(copy_ids) < correctors * COPIES_PER_LOT:
+            raise SystemExit(f"{len(copy_ids)} copies received, {correctors * COPIES_PER_LOT} needed")
         session.execute(
             insert(User),
             [
@@ -127,40 +268,30 @@ def build(url: str, store: LocalStore, correctors: int) -> list[dict]:
                 for i in range(correctors)
             ],
         )
-        users = session.execute(select(User.id, User.username).order_by(User.id)).all()
+        users = session.execute(
+            select(User.id, User.username).where(User.role == Role.CORRECTOR).order_by(User.id)
+        ).all()
         session.execute(
             insert(CorrectorPaper),
             [{"user_id": uid, "paper_id": paper.id, "capacity": COPIES_PER_LOT} for uid, _ in users],
         )
-        copies, pages, lots = [], [], []
-        for n, (uid, _) in enumerate(users):
-            lots.append({"paper_id": paper.id, "corrector_id": uid, "number": n + 1, "seed": 1})
-            for k in range(COPIES_PER_LOT):
-                cid = f"B{n:05d}{k:02d}"
-                copies.append({"id": cid, "paper_id": paper.id, "centre_id": centre.id, "status": "ok"})
-                for pos in range(2):
-                    pages.append(
-                        {
-                            "copy_id": cid,
-                            "position": pos,
-                            "number": pos + 1,
-                            "image_sha256": shas[pos],
-                            "media_type": "image/jpeg",
-                            "rotation": 0,
-                            "skew_degrees": 0.0,
-                            "blank": False,
-                        }
-                    )
-        session.execute(insert(Copy), copies)
-        session.execute(insert(Page), pages)
-        session.execute(insert(CorrectionLot), lots)
+        session.execute(
+            insert(CorrectionLot),
+            [
+                {"paper_id": paper.id, "corrector_id": uid, "number": n + 1, "seed": 1}
+                for n, (uid, _) in enumerate(users)
+            ],
+        )
         lot_ids = dict(session.execute(select(CorrectionLot.corrector_id, CorrectionLot.id)).all())
+        mine = {
+            uid: copy_ids[n * COPIES_PER_LOT : (n + 1) * COPIES_PER_LOT] for n, (uid, _) in enumerate(users)
+        }
         session.execute(
             insert(LotCopy),
             [
-                {"lot_id": lot_ids[uid], "copy_id": f"B{n:05d}{k:02d}", "position": k, "state": "assigned"}
-                for n, (uid, _) in enumerate(users)
-                for k in range(COPIES_PER_LOT)
+                {"lot_id": lot_ids[uid], "copy_id": cid, "position": k, "state": "assigned"}
+                for uid, cids in mine.items()
+                for k, cid in enumerate(cids)
             ],
         )
         page_ids: dict[str, list[int]] = {}
@@ -168,14 +299,10 @@ def build(url: str, store: LocalStore, correctors: int) -> list[dict]:
             page_ids.setdefault(cid, []).append(pid)
         # Logins minted directly: argon2 on 1,000 passwords would measure the hasher, not marking.
         people = []
-        for n, (uid, _) in enumerate(users):
+        for uid, _ in users:
             opened = auth.open_session(session, session.get(User, uid), SECRET)
             people.append(
-                {
-                    "cookie": opened.cookie_value,
-                    "csrf": opened.csrf_token,
-                    "copies": [f"B{n:05d}{k:02d}" for k in range(COPIES_PER_LOT)],
-                }
+                {"cookie": opened.cookie_value, "csrf": opened.csrf_token, "copies": list(mine[uid])}
             )
         session.flush()
     engine.dispose()
@@ -461,10 +588,13 @@ def run_clients(base: str, people: list[dict], seconds: float, paced: bool, seed
     return uvloop.run(_run_clients(base, people, seconds, paced, seed))
 
 
-def tree_cpu_seconds(root_pid: int) -> float:
-    """CPU seconds used by a process and its descendants (reaped children included), from /proc."""
+def tree_cpu_seconds(root_pid: int, niced_only: bool = False) -> float:
+    """CPU seconds used by a process and its descendants (reaped children included), from /proc.
+
+    `niced_only`: only the processes running below normal priority (the page renderers)."""
     parent: dict[int, int] = {}
     used: dict[int, float] = {}
+    niced: set[int] = set()
     tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -476,10 +606,13 @@ def tree_cpu_seconds(root_pid: int) -> float:
         fields = raw[raw.rindex(")") + 2 :].split()
         parent[int(entry)] = int(fields[1])
         used[int(entry)] = sum(int(v) for v in fields[11:15]) / tick
+        if int(fields[16]) > 0:
+            niced.add(int(entry))
     total, todo = 0.0, [root_pid]
     while todo:
         pid = todo.pop()
-        total += used.get(pid, 0.0)
+        if not niced_only or pid in niced:
+            total += used.get(pid, 0.0)
         todo.extend(child for child, up in parent.items() if up == pid)
     return total
 
@@ -591,15 +724,48 @@ def main() -> None:
         admin.dispose()
         url = f"{cluster.url}/bench"
         upgrade_database(url)
-        store = LocalStore(work / "store")
+        people_count = args.correctors + 1
+        copies = people_count * COPIES_PER_LOT
         t0 = time.perf_counter()
-        people = build(url, store, args.correctors + 1)
+        token, regs = seed_paper(url, copies)
+        lots = sealed_lots(work / "lots", regs, drawn_scans(DISTINCT_DRAWINGS))
+        pages = sum(lot.pages for lot in lots)
         print(
-            f"setup: {args.correctors + 1} correctors, {COPIES_PER_LOT} copies each, "
-            f"in {time.perf_counter() - t0:.1f} s",
+            f"setup: {copies} copies ({pages} pages, {sum(lot.image_bytes for lot in lots) / 1e9:.1f} GB) "
+            f"sealed in {len(lots)} lots, in {time.perf_counter() - t0:.1f} s",
             flush=True,
         )
         server, base = start_server(url, work / "store", work, args.workers)
+        rendered_before = tree_cpu_seconds(server.pid, niced_only=True)
+        t0 = time.perf_counter()
+        push_lots(base, token, lots)
+        pushed = time.perf_counter() - t0
+        missing = wait_for_files(derivative_paths(work / "store", lots), timeout=3600)
+        rendered = time.perf_counter() - t0
+        render_cpu = tree_cpu_seconds(server.pid, niced_only=True) - rendered_before
+        baseline_rate = rendering_baseline(work / "store", lots, 40)
+        print(
+            f"ingest: {pages} pages pushed in {pushed:.0f} s ({pages / pushed:.0f} pages/s, "
+            f"{PUSHES_AT_ONCE} stations at once)",
+            flush=True,
+        )
+        made = pages - len(missing)
+        rate = made / rendered
+        print(
+            f"pre-rendering: {made} of {pages} display images made at ingest, the last "
+            f"{rendered - pushed:.0f} s after the last push; prerender_pages_per_s={rate:.1f} "
+            f"(from the first push; renderer CPU {1000 * render_cpu / max(made, 1):.0f} ms/page) "
+            f"baseline_pages_per_s={baseline_rate:.1f} (one page after another, one core, this process) "
+            f"ratio={rate / baseline_rate:.2f} "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
+            flush=True,
+        )
+        t0 = time.perf_counter()
+        people = build(url, people_count)
+        print(
+            f"correctors: {people_count}, {COPIES_PER_LOT} copies each, in {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
         postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
         baseline = run_clients(base, people[:1], 5.0, False, args.seed)
         base_p95 = describe("baseline (1 corrector alone, no pauses)", baseline)
@@ -626,6 +792,12 @@ def main() -> None:
             f"CPU, in cores over the run: server {cpu_server / run.seconds:.2f}, "
             f"PostgreSQL {cpu_pg / run.seconds:.2f}, load generator {run.client_cpu / run.seconds:.2f} "
             f"(machine load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
+            flush=True,
+        )
+        images = stats.by_kind.get("page image", [])
+        print(
+            f"page images under load: n={len(images)} p95_ms={percentile(images, 95):.1f} "
+            f"p99_ms={percentile(images, 99):.1f} (every one pre-rendered, distinct per page)",
             flush=True,
         )
         for sample in stats.error_samples:

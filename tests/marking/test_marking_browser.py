@@ -222,6 +222,41 @@ def test_mark_a_whole_lot_with_the_keyboard_only(site):
     context.close()
 
 
+def test_next_copy_pages_are_fetched_while_this_one_is_read(site):
+    world, server, browser, _factory = site
+    context, page = login(browser, server)
+    first, second = world.copies[0], world.copies[1]
+    wanted = {f"/marking/pages/{pid}/image" for pid in world.pages[second]}
+    answers: dict[str, tuple[int, str]] = {}
+
+    def seen(response) -> None:
+        path = response.url.removeprefix(server.base).split("?")[0]
+        if path in wanted:
+            answers[path] = (response.status, response.headers.get("cache-control", ""))
+
+    page.on("response", seen)
+    page.goto(f"/marking/copies/{first}")
+    deadline = time.monotonic() + 10
+    while set(answers) != wanted and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    # Every page of the next copy was asked for while the first one is on screen, cacheable for good.
+    assert set(answers) == wanted
+    assert all(status == 200 and "immutable" in cache for status, cache in answers.values())
+    page.keyboard.press("Alt+N")
+    page.wait_for_url(f"**/marking/copies/{second}")
+    page.locator("figure.page img").first.evaluate("img => img.decode()")
+    transfers = page.evaluate(
+        """() => performance.getEntriesByType('resource')
+              .filter(e => e.name.includes('/marking/pages/'))
+              .map(e => [new URL(e.name).pathname, e.transferSize])"""
+    )
+    shown = {path for path, _ in transfers}
+    assert f"/marking/pages/{world.pages[second][0]}/image" in shown
+    # Shown from the browser's cache: no byte of those images came over the network again.
+    assert all(size == 0 for path, size in transfers if path in wanted), transfers
+    context.close()
+
+
 def _shot(name: str) -> Path:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     return SCREENSHOT_DIR / name
