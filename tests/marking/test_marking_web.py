@@ -67,6 +67,19 @@ def test_copy_view_has_one_labelled_field_per_question_and_no_identity(site):
     assert absent.count("readonly") >= len(world.question_ids)
 
 
+def test_shortcut_list_names_the_annotation_moves_in_french_and_english(site):
+    world, client, factory = site
+    logged_in(client, factory, world.corrector_id)
+    french = client.get(f"/marking/copies/{world.copies[0]}").text
+    assert 'data-tool="select"' in french and 'aria-keyshortcuts="S"' in french
+    assert "<kbd>Maj</kbd>+flèche" in french and "déplacer l&#39;annotation sélectionnée" in french
+    assert "modifier le texte de la zone de texte sélectionnée" in french
+    client.cookies.set("massicot_lang", "en")
+    english = client.get(f"/marking/copies/{world.copies[0]}").text
+    assert "<kbd>Shift</kbd>+arrow" in english and "move the selected annotation" in english
+    assert "edit the text of the selected text box" in english and "<kbd>Delete</kbd>" in english
+
+
 def test_page_image_is_display_sized_cached_and_rotated(site):
     world, client, factory = site
     logged_in(client, factory, world.corrector_id)
