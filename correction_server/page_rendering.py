@@ -38,6 +38,7 @@ from correction_server.models import Copy, Page
 from correction_server.page_images import (
     DEFAULT_WIDTH,
     DERIVED_FOLDER,
+    RENDERING,
     PageLook,
     make_derivatives,
     missing_widths,
@@ -226,6 +227,18 @@ def _clean_stale_parts(cache: Path) -> None:
                 part.unlink()
 
 
+def _drop_old_renderings(cache: Path) -> int:
+    """Derivatives made by an older rendering are never served again: their disk is freed."""
+    current = f"-v{RENDERING}.jpg"
+    dropped = 0
+    for old in cache.glob("*/*-v*.jpg"):
+        if not old.name.endswith(current):
+            with contextlib.suppress(OSError):
+                old.unlink()
+                dropped += 1
+    return dropped
+
+
 # --- in the server -----------------------------------------------------------------------
 
 
@@ -254,6 +267,7 @@ class BackgroundRenderer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._resume_thread: threading.Thread | None = None
         self.rendered = 0
 
     def start(self) -> BackgroundRenderer:
@@ -271,8 +285,9 @@ class BackgroundRenderer:
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
         self._queue.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in (self._thread, self._resume_thread):
+            if thread is not None:
+                thread.join(timeout)
         if self._pool is not None:
             # What is still queued is found again at the next start.
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -283,7 +298,10 @@ class BackgroundRenderer:
 
     def _run(self) -> None:
         if self.session_factory is not None:
-            threading.Thread(target=self._resume, name="page-renderer-resume", daemon=True).start()
+            self._resume_thread = threading.Thread(
+                target=self._resume, name="page-renderer-resume", daemon=True
+            )
+            self._resume_thread.start()
         while not self._stopping.is_set():
             batch = self._next_batch()
             if batch:
@@ -333,6 +351,7 @@ class BackgroundRenderer:
                 except BlockingIOError:
                     return  # another server process is at it
                 _clean_stale_parts(cache)
+                _drop_old_renderings(cache)
                 assert self.session_factory is not None
                 found = missing_looks(self.store_path, page_looks(self.session_factory), self.widths)
                 for look in found:
