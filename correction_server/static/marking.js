@@ -851,6 +851,10 @@
       const hit = e.target.closest("[data-id]");
       if (tool === "select") {
         e.preventDefault();
+        // A click on the page takes the focus off the toolbar button that chose the tool, so
+        // that Enter then edits the selected text box instead of pressing that button again.
+        const focused = document.activeElement;
+        if (focused && focused.closest && focused.closest(".toolbar")) focused.blur();
         if (!hit) {
           select(null);
           return;
@@ -1066,7 +1070,9 @@
         moveSelected(arrow[0] * step, arrow[1] * step);
         return;
       }
-      if (e.key === "Enter" || e.key === "F2") {
+      // Enter on a focused button or link stays theirs (keyboard users press them that way).
+      const pressable = e.target && e.target.closest && e.target.closest("button, a[href], select, summary");
+      if ((e.key === "Enter" && !pressable) || e.key === "F2") {
         e.preventDefault();
         editText(selected);
         return;

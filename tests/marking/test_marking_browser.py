@@ -409,8 +409,8 @@ def test_move_and_edit_annotations_undo_a_move_and_find_them_after_reload(site):
     text0, tick0 = created["text"], created["tick"]
     assert text0["x"] == pytest.approx(0.2, abs=0.01) and tick0["x"] == pytest.approx(0.6, abs=0.01)
 
-    # The mouse: the select tool (S), then drag the text box 150 px right and 120 px down.
-    page.keyboard.press("s")
+    # The mouse: the select tool's button, then drag the text box 150 px right and 120 px down.
+    page.get_by_role("button", name="Sélectionner, déplacer").click()
     image = first.locator("img").bounding_box()
     _drag(page, first.locator("g.item-text"), 150, 120)
     wait_saved(page)
