@@ -128,7 +128,9 @@ def _decode(store: ObjectStore, look: PageLook, width: int) -> Image.Image:
             target = (width * 2, width * 3) if not sideways else (width * 3, width * 2)
             image.draft(image.mode if image.mode in ("L", "RGB") else "RGB", target)
         image.load()
-    if image.mode not in ("L", "RGB"):
+    if image.mode in ("1", "LA"):
+        image = image.convert("L")  # a bilevel (fax-coded TIFF) or grey page stays grey
+    elif image.mode not in ("L", "RGB"):
         image = image.convert("RGB")
     return image
 
