@@ -358,14 +358,12 @@ def resolve_rescan(
 @resolve_app.command("history")
 def resolve_history(lot: Path = typer.Argument(..., help=DIR_HELP)) -> None:
     """Every decision taken on the lot, oldest first: id, when, who, what (undone ones marked)."""
-    from scanner.resolve import live_decisions
+    from scanner.resolve import decision_details, live_decisions
 
     state = _lot(lot).state()
     live = {id(d) for d in live_decisions(state)}
     for decision in state.decisions:
-        hidden = {"id", "image", "image_sha256", "media_type"}
-        hidden |= {"source"} if "name" in decision.fields else set()
-        details = " ".join(f"{k}={v}" for k, v in decision.fields.items() if k not in hidden)
+        details = decision_details(decision)
         flag = "" if id(decision) in live or decision.action == "undo" else "  (undone)"
         ident = decision.fields.get("id", "-")
         typer.echo(f"{ident:8}  {decision.at}  {decision.by:12}  {decision.action} {details}{flag}")

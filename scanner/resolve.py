@@ -183,6 +183,13 @@ def live_decisions(state: LotState) -> list[Decision]:
     return [d for d in state.decisions if d.action != "undo" and d.fields.get("id") not in undone]
 
 
+def decision_details(decision: Decision) -> str:
+    """What a decision said, in `key=value` words (the image files it made left out)."""
+    hidden = {"id", "image", "image_sha256", "media_type"}
+    hidden |= {"source"} if "name" in decision.fields else set()
+    return " ".join(f"{k}={v}" for k, v in decision.fields.items() if k not in hidden)
+
+
 def undo(lot: Lot, decision_id: str, reason: str, by: str) -> str:
     if not reason.strip():
         raise UserError("say why the decision is undone (--reason): both stay in the lot's record")

@@ -114,6 +114,57 @@ def anomaly_items(view: LotView) -> list[AnomalyItem]:
     return items
 
 
+@dataclass
+class NoticeItem:
+    """Worth a look, not blocking (report.notices): the pages to look at, and whether the
+    secretary can say the copy does carry answers (a copy read as blank or ABSENT)."""
+
+    notice: dict
+    pages: list[PageThumb]
+    can_mark_written: bool
+
+
+@dataclass
+class DecisionItem:
+    id: str
+    at: str
+    by: str
+    action: str
+    details: str
+
+
+def notice_items(view: LotView) -> list[NoticeItem]:
+    by_source = {record.source: record for record in view.state.pages.values()}
+    items = []
+    for notice in view.notices():
+        records: list[PageRecord] = []
+        if notice.get("source") in by_source:
+            records.append(by_source[notice["source"]])
+        elif notice.get("copy") in view.grouping.copies:
+            ordered = view.grouping.copies[notice["copy"]].ordered()
+            records.extend(by_source[p.page.source] for p in ordered if p.page.source in by_source)
+        items.append(
+            NoticeItem(
+                notice=notice,
+                pages=[PageThumb(r.key, r.source, _caption(r)) for r in records],
+                can_mark_written=notice["kind"] in ("blank_copy", "absent_copy"),
+            )
+        )
+    return items
+
+
+def decision_items(state) -> list[DecisionItem]:
+    """The decisions in force, newest first: each can be undone from the page."""
+    from scanner.resolve import decision_details, live_decisions
+
+    live = live_decisions(state)
+    return [
+        DecisionItem(d.fields.get("id", ""), d.at, d.by, d.action, decision_details(d))
+        for d in reversed(live)
+        if d.fields.get("id")
+    ]
+
+
 def thumbnail(lot: Lot, record: PageRecord) -> bytes:
     """A small upright JPEG of the original page (turned as its codes say)."""
     data = np.frombuffer((lot.folder / record.original).read_bytes(), np.uint8)
@@ -163,8 +214,10 @@ def decide(lot: Lot, action: str, form: dict[str, str], by: str) -> str:
         return resolve.confirm_annex(lot, need("source"), by)
     if action == "label":
         return resolve.label(lot, need("copy"), need("candidate"), by)
-    if action in ("mark-blank", "mark-absent", "mark-present"):
+    if action in ("mark-blank", "mark-absent", "mark-present", "mark-written"):
         return resolve.mark(lot, action, need("target"), by)
+    if action == "undo":
+        return resolve.undo(lot, need("decision"), need("reason"), by)
     if action == "rescan":
         return resolve.rescan(lot, need("copy"), by)
     if action == "accept-incomplete":
@@ -194,6 +247,8 @@ def create_review_app(lot: Lot, by: str, allowed_hosts: set[str] | None = None) 
             info=view.state.info,
             lot_dir=str(lot.folder),
             items=anomaly_items(view),
+            notices=notice_items(view),
+            decisions=decision_items(view.state),
             blocking=view.blocking(),
             unreadable=[(s, r) for s, r, acknowledged in view.unreadable if not acknowledged],
             summary=summary_line(view),

@@ -164,6 +164,56 @@ def test_review_page_shows_anomalies_with_thumbnails_and_resolves_them(review, s
     )
 
 
+def test_review_page_shows_what_is_worth_a_look_and_undoes_decisions(review):
+    lot, url, page = review
+    page.goto(url)
+    # every notice of the report is on the page, with the sheets to look at
+    notices = report_of(lot)["notices"]
+    shown = page.locator("article.notice").evaluate_all(
+        "els => els.map(e => [e.dataset.kind, e.dataset.copy])"
+    )
+    assert sorted(shown) == sorted([n["kind"], n["copy"] or ""] for n in notices)
+    read_from_pages = [n for n in notices if n["kind"] in ("blank_copy", "absent_copy")]
+    assert read_from_pages, "the sample pile has copies with nothing written"
+    target = read_from_pages[0]
+    notice = page.locator(f"article.notice[data-copy='{target['copy']}'][data-kind={target['kind']}]")
+    assert notice.locator("img").count() >= 1
+    assert "mark-written" in notice.inner_text() and str(lot) in notice.inner_text()
+
+    # the secretary looks at the sheets: they do carry answers
+    notice.locator("form[data-action=mark-written] button").click()
+    page.wait_for_load_state()
+    assert f"copy {target['copy']}: written recorded" in page.locator(".said").inner_text()
+    assert (
+        page.locator(f"article.notice[data-copy='{target['copy']}'][data-kind={target['kind']}]").count() == 0
+    )
+    status = {c["copy"]: c["status"] for c in report_of(lot)["copies"]}
+    assert status[target["copy"]] not in ("blank", "absent")
+    written = journal_entries(lot, "decision")[-1]
+    assert (written["action"], written["copy"], written["by"]) == ("mark-written", target["copy"], "reviewer")
+
+    # a decision taken by mistake is undone from the list; without a reason nothing happens
+    row = page.locator(f"#decisions tr[data-decision='{written['id']}']")
+    assert row.get_attribute("data-action") == "mark-written"
+    decisions_before = len(journal_entries(lot, "decision"))
+    row.locator("input[name=reason]").fill("   ")
+    row.locator("button").click()
+    page.wait_for_load_state()
+    assert "fill in 'reason' to undo" in page.locator(".error").inner_text()
+    assert len(journal_entries(lot, "decision")) == decisions_before
+    row = page.locator(f"#decisions tr[data-decision='{written['id']}']")
+    row.locator("input[name=reason]").fill("wrong copy")
+    row.locator("button").click()
+    page.wait_for_load_state()
+    assert f"decision {written['id']} (mark-written by reviewer" in page.locator(".said").inner_text()
+    assert page.locator(f"#decisions tr[data-decision='{written['id']}']").count() == 0
+    assert (
+        page.locator(f"article.notice[data-copy='{target['copy']}'][data-kind={target['kind']}]").count() == 1
+    )
+    undo = journal_entries(lot, "decision")[-1]
+    assert (undo["action"], undo["decision"], undo["reason"]) == ("undo", written["id"], "wrong copy")
+
+
 def test_review_page_refuses_other_hosts_and_forged_forms(review):
     import httpx
 
