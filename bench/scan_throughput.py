@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, pdf_of_jpegs, scan_like  # noqa: E402
 from scanner import codes as code_reader  # noqa: E402
 from scanner import pages as page_steps  # noqa: E402
-from scanner.decoding import decode_for_analysis, keep_decode_buffers  # noqa: E402
+from scanner.decoding import decode_for_analysis, prepare_analysis_process  # noqa: E402
 from scanner.masking import (  # noqa: E402
     block_grid,
     header_polygon,
@@ -126,8 +126,7 @@ _OUT: Path | None = None
 
 def _worker_init(out: str) -> None:
     global _MODEL, _OUT
-    keep_decode_buffers()
-    cv2.setNumThreads(1)  # one worker per core: no hidden extra threads in the figures
+    prepare_analysis_process()  # as the import's workers: one thread, page buffers kept
     _MODEL = load_model()
     _OUT = Path(out)
 

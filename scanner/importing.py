@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from massicot.errors import UserError
+from scanner.decoding import prepare_analysis_process
 from scanner.lot import (
     Lot,
     LotState,
@@ -206,10 +207,14 @@ class Importer:
         if self.workers > 1:
             os.environ.setdefault("GLIBC_TUNABLES", GLIBC_TUNABLES)
             self.pool = self._new_pool()
+        else:
+            prepare_analysis_process()  # the pages are analysed in this process
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("forkserver")
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=prepare_analysis_process,
         )
 
     # -- feeding -------------------------------------------------------------------------------
