@@ -216,15 +216,19 @@ def derivative_paths(store: Path, lots: list[SealedLot]) -> list[Path]:
     ]
 
 
-def wait_for_files(paths: list[Path], timeout: float) -> list[Path]:
-    """The paths still missing once every one exists or `timeout` seconds have passed."""
+def wait_for_files(paths: list[Path], timeout: float, loads: list[float]) -> list[Path]:
+    """The paths still missing once every one exists or `timeout` seconds have passed.
+
+    `loads` receives the machine's load average every few seconds meanwhile (the renderers run
+    at low priority: what else runs on the machine decides how fast they go)."""
     deadline = time.monotonic() + timeout
     missing = paths
     while True:
         missing = [p for p in missing if not p.is_file()]
         if not missing or time.monotonic() > deadline:
             return missing
-        time.sleep(0.5)
+        loads.append(os.getloadavg()[0])
+        time.sleep(2.0)
 
 
 def rendering_baseline(store: Path, lots: list[SealedLot], pages: int) -> float:
@@ -740,7 +744,8 @@ def main() -> None:
         t0 = time.perf_counter()
         push_lots(base, token, lots)
         pushed = time.perf_counter() - t0
-        missing = wait_for_files(derivative_paths(work / "store", lots), timeout=3600)
+        loads: list[float] = []
+        missing = wait_for_files(derivative_paths(work / "store", lots), 3600, loads)
         rendered = time.perf_counter() - t0
         render_cpu = tree_cpu_seconds(server.pid, niced_only=True) - rendered_before
         baseline_rate = rendering_baseline(work / "store", lots, 40)
@@ -756,8 +761,8 @@ def main() -> None:
             f"{rendered - pushed:.0f} s after the last push; prerender_pages_per_s={rate:.1f} "
             f"(from the first push; renderer CPU {1000 * render_cpu / max(made, 1):.0f} ms/page) "
             f"baseline_pages_per_s={baseline_rate:.1f} (one page after another, one core, this process) "
-            f"ratio={rate / baseline_rate:.2f} "
-            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
+            f"ratio={rate / baseline_rate:.2f} (load average meanwhile "
+            f"{sum(loads) / max(len(loads), 1):.1f} on {os.cpu_count()} cores)",
             flush=True,
         )
         t0 = time.perf_counter()
