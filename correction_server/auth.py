@@ -14,8 +14,8 @@ this browser?".
   `<meta name="csrf-token">` for scripts.
 - The login form itself is protected by a double-submit token (cookie `massicot_pre` = form
   field `csrf_token`), since there is no session yet.
-- Failed logins are limited per (username, client IP): `LOGIN_MAX_FAILURES` within
-  `LOGIN_WINDOW_SECONDS`, then refused until the window has passed.
+- Failed logins are limited per (username, client IP) and per client IP, counted in the
+  database so that every server process shares the count: `correction_server.login_limit`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import hmac
 import secrets
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -43,8 +42,6 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 # A correction evening is long; a day-old session must log in again.
 SESSION_LIFETIME = timedelta(hours=12)
-LOGIN_MAX_FAILURES = 5
-LOGIN_WINDOW_SECONDS = 15 * 60
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher()
@@ -244,45 +241,6 @@ def user_for_set_password_token(session: Session, token: str, secret_key: str) -
 
 def _hash_fingerprint(password_hash: str | None) -> str:
     return (password_hash or "none")[-16:]
-
-
-# --- login rate limit ------------------------------------------------------------------------
-
-
-class LoginRateLimiter:
-    """Counts failed logins per (username, IP) in a sliding window. In memory, per process:
-    a restart forgets, which is acceptable for slowing down password guessing."""
-
-    def __init__(self, max_failures: int = LOGIN_MAX_FAILURES, window_seconds: float = LOGIN_WINDOW_SECONDS):
-        self.max_failures = max_failures
-        self.window_seconds = window_seconds
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window_seconds:
-            times.popleft()
-        return times
-
-    def retry_after(self, username: str, ip: str) -> int:
-        """Seconds to wait before trying again; 0 when a try is allowed."""
-        key = (username.strip().lower(), ip)
-        now = time.monotonic()
-        with self._lock:
-            times = self._recent(key, now)
-            if len(times) < self.max_failures:
-                return 0
-            return max(1, int(times[0] + self.window_seconds - now) + 1)
-
-    def failed(self, username: str, ip: str) -> None:
-        key = (username.strip().lower(), ip)
-        with self._lock:
-            self._recent(key, time.monotonic()).append(time.monotonic())
-
-    def succeeded(self, username: str, ip: str) -> None:
-        with self._lock:
-            self._failures.pop((username.strip().lower(), ip), None)
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

@@ -68,6 +68,10 @@ add_messages(
         "login.submit": "Se connecter",
         "login.failed": "Identifiant ou mot de passe incorrect.",
         "login.too_many": "Trop d'essais manqués. Réessayez dans {minutes} minute(s).",
+        "login.too_many_here": (
+            "Trop d'essais manqués depuis cet ordinateur ou ce réseau, sur plusieurs comptes. "
+            "Réessayez dans {minutes} minute(s)."
+        ),
         "login.expired_form": "Le formulaire a expiré. Réessayez.",
         "login.logged_out": "Vous êtes déconnecté.",
         "password.title": "Choisir votre mot de passe",
@@ -142,6 +146,10 @@ add_messages(
         "login.submit": "Log in",
         "login.failed": "Wrong username or password.",
         "login.too_many": "Too many failed attempts. Try again in {minutes} minute(s).",
+        "login.too_many_here": (
+            "Too many failed attempts from this computer or network, on several accounts. "
+            "Try again in {minutes} minute(s)."
+        ),
         "login.expired_form": "The form has expired. Please try again.",
         "login.logged_out": "You are logged out.",
         "password.title": "Choose your password",

@@ -25,7 +25,7 @@ from correction_server.models.exam import (
     Question,
     RollEntry,
 )
-from correction_server.models.logins import LoginSession
+from correction_server.models.logins import LoginFailure, LoginSession
 from correction_server.models.marking import (
     AnnotationLayer,
     Comment,
@@ -52,6 +52,7 @@ __all__ = [
     "AssignmentState",
     "CorrectionLot",
     "LotCopy",
+    "LoginFailure",
     "LoginSession",
     "AnnotationLayer",
     "Comment",

@@ -12,7 +12,8 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from correction_server import auth, i18n
+from correction_server import i18n
+from correction_server.login_limit import LoginRateLimiter
 from correction_server.web.rendering import STATIC_DIR, render, request_language
 
 
@@ -28,7 +29,8 @@ def install(app: FastAPI) -> None:
         standardisation,
     )
 
-    app.state.login_limiter = auth.LoginRateLimiter()
+    # Its counts are in the database; the object holds only the ceilings and the clock.
+    app.state.login_limiter = LoginRateLimiter()
     # Routes are matched in order: the marking routes, most of a correction evening's requests,
     # first (their paths share no prefix with the others).
     marking.install(app)

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from correction_server import auth, i18n, passwords
 from correction_server.access import PASSWORD_CHANGE_PAGE, current_user, db_session
+from correction_server.login_limit import LoginRateLimiter
 from correction_server.models.accounts import User
 from correction_server.web.account_words import register_words
+from correction_server.web.pages import client_ip
 from correction_server.web.rendering import render, request_language
 
 register_words()
@@ -53,8 +55,7 @@ def change_password(
     session: Session = Depends(db_session),
 ) -> Response:
     lang = request_language(request)
-    limiter: auth.LoginRateLimiter = request.app.state.login_limiter
-    ip = request.client.host if request.client else "unknown"
+    limiter: LoginRateLimiter = request.app.state.login_limiter
 
     def refused(key: str, status: int, **values: object) -> Response:
         text = i18n.translate(
@@ -66,10 +67,11 @@ def change_password(
         )
         return _page(request, user, [{"kind": "error", "text": text}], status)
 
-    wait = limiter.retry_after(user.username, ip)
-    if wait:
-        response = refused("too_many", 429, minutes=(wait + 59) // 60)
-        response.headers["Retry-After"] = str(wait)
+    attempt = limiter.begin(session, user.username, client_ip(request))
+    if attempt.refused:
+        key = "too_many_here" if attempt.per_address else "too_many"
+        response = refused(key, 429, minutes=(attempt.retry_after + 59) // 60)
+        response.headers["Retry-After"] = str(attempt.retry_after)
         return response
     try:
         passwords.change_own_password(
@@ -77,12 +79,14 @@ def change_password(
         )
     except passwords.PasswordRefused as exc:
         session.rollback()
-        if exc.key == "wrong_current":
-            limiter.failed(user.username, ip)
+        if exc.key != "wrong_current":
+            # The current password was right; the new one was refused: not a guess.
+            limiter.withdraw(session, attempt)
+            session.commit()
         return refused(exc.key, 400)
+    limiter.succeeded(session, attempt)
     session.commit()
     # Forget this account's cached logins again, now that the change is committed: a request
     # read between the change and the commit may have cached the old account.
     auth.known_logins.forget(lambda known: known.user.id == user.id)
-    limiter.succeeded(user.username, ip)
     return RedirectResponse(PASSWORD_CHANGE_PAGE + "?done=1", status_code=303)

@@ -23,6 +23,7 @@ FR = {
     "account.password.err.has_username": "Le nouveau mot de passe ne doit pas contenir votre identifiant. Rien n'a été changé.",
     "account.password.err.same": "Le nouveau mot de passe doit être différent de l'actuel. Rien n'a été changé.",
     "account.password.err.too_many": "Trop d'essais manqués. Réessayez dans {minutes} minute(s).",
+    "account.password.err.too_many_here": "Trop d'essais manqués depuis cet ordinateur ou ce réseau, sur plusieurs comptes. Réessayez dans {minutes} minute(s).",
 }
 
 EN = {
@@ -43,6 +44,7 @@ EN = {
     "account.password.err.has_username": "The new password may not contain your username. Nothing was changed.",
     "account.password.err.same": "The new password must differ from the current one. Nothing was changed.",
     "account.password.err.too_many": "Too many failed attempts. Try again in {minutes} minute(s).",
+    "account.password.err.too_many_here": "Too many failed attempts from this computer or network, on several accounts. Try again in {minutes} minute(s).",
 }
 
 _done = False

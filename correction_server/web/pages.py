@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from correction_server import auth, i18n, passwords
 from correction_server.access import PASSWORD_CHANGE_PAGE, current_user, db_session, optional_user, papers_of
 from correction_server.dispatch import lot_summaries
+from correction_server.login_limit import LoginRateLimiter
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.exam import Paper
 from correction_server.web.rendering import render, request_language
@@ -43,6 +44,10 @@ def _with_pre_cookie(request: Request, response: Response, token: str) -> Respon
             auth.PRE_LOGIN_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/"
         )
     return response
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _flash(kind: str, text: str) -> list[dict[str, str]]:
@@ -88,18 +93,17 @@ def login(
 
     if not auth.tokens_match(request.cookies.get(auth.PRE_LOGIN_COOKIE), csrf_token):
         return again("login.expired_form", 400)
-    limiter: auth.LoginRateLimiter = request.app.state.login_limiter
-    ip = request.client.host if request.client else "unknown"
-    wait = limiter.retry_after(username, ip)
-    if wait:
-        response = again("login.too_many", 429, minutes=(wait + 59) // 60)
-        response.headers["Retry-After"] = str(wait)
+    limiter: LoginRateLimiter = request.app.state.login_limiter
+    attempt = limiter.begin(session, username, client_ip(request))
+    if attempt.refused:
+        key = "login.too_many_here" if attempt.per_address else "login.too_many"
+        response = again(key, 429, minutes=(attempt.retry_after + 59) // 60)
+        response.headers["Retry-After"] = str(attempt.retry_after)
         return response
     user = auth.authenticate(session, username, password)
     if user is None:
-        limiter.failed(username, ip)
-        return again("login.failed", 401)
-    limiter.succeeded(username, ip)
+        return again("login.failed", 401)  # the attempt, recorded by begin, stays a failure
+    limiter.succeeded(session, attempt)
     opened = auth.open_session(session, user, request.app.state.settings.secret_key)
     session.commit()
     # A one-time password from the office: the person chooses his own before anything else.

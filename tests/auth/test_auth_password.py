@@ -13,6 +13,7 @@ from auth_world import PASSWORD, SECRET, login_cookie
 from sqlalchemy import func, select
 
 from correction_server import auth, passwords
+from correction_server.login_limit import LOGIN_MAX_FAILURES
 from correction_server.models import LoginSession, Role, User
 
 NEW = "une phrase facile à retenir"
@@ -143,7 +144,7 @@ def test_success_ends_other_sessions_and_the_old_password_is_refused(client, peo
 
 def test_wrong_current_passwords_count_as_failed_logins(client, people) -> None:
     csrf = _use_login(client, people["corr@lycee.fr"])
-    for _ in range(auth.LOGIN_MAX_FAILURES):
+    for _ in range(LOGIN_MAX_FAILURES):
         assert _change(client, csrf, "a guess at it", NEW).status_code == 400
     blocked = _change(client, csrf, PASSWORD, NEW)  # even the right one now waits
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
