@@ -23,6 +23,7 @@ not to test the password (the password page's other refusals) withdraws its own 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -144,4 +145,4 @@ class LoginRateLimiter:
         if oldest_that_counts is None:
             return 0
         left = (oldest_that_counts - now).total_seconds() + self.window_seconds
-        return max(1, int(left) + 1)
+        return max(1, math.ceil(left))

@@ -279,9 +279,11 @@ def login_cookie(factory: sessionmaker[Session], user_id: int, secret_key: str) 
     return opened.cookie_value, opened.csrf_token
 
 
-def make_client(db_url: str, store: Path, base_url: str = "http://testserver") -> TestClient:
+def make_client(
+    db_url: str, store: Path, base_url: str = "http://testserver", client_ip: str = "testclient"
+) -> TestClient:
     """A browser on the real application (in-process ASGI), with the tests' secret key."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydantic's "copy" field-name warnings of the scan manifest
         app = create_app(Settings(database_url=db_url, store_path=store, secret_key=SECRET))
-    return TestClient(app, base_url=base_url)
+    return TestClient(app, base_url=base_url, client=(client_ip, 50000))
