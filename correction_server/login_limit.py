@@ -91,7 +91,10 @@ class LoginRateLimiter:
         user_key, ip_key = _username_key(username), client_ip[:_IP_LENGTH]
         now = self.clock()
         cutoff = now - timedelta(seconds=self.window_seconds)
-        session.execute(delete(LoginFailure).where(LoginFailure.at <= cutoff))
+        # Rows another request is deleting already are skipped, not waited for (PostgreSQL; SQLite
+        # has one writer at a time anyway): attempts arriving together never queue on the purge.
+        expired = select(LoginFailure.id).where(LoginFailure.at <= cutoff).with_for_update(skip_locked=True)
+        session.execute(delete(LoginFailure).where(LoginFailure.id.in_(expired)))
         row = LoginFailure(username=user_key, client_ip=ip_key, at=now)
         session.add(row)
         session.flush()

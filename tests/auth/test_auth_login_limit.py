@@ -181,13 +181,19 @@ def test_simultaneous_guesses_get_no_more_tries_than_one_after_another(db_url: s
     engines = [make_engine(db_url), make_engine(db_url)]  # two processes' connection pools
     factories = [make_session_factory(engine) for engine in engines]
     limiter = LoginRateLimiter()
+    with factories[0]() as session:  # failures of long ago, for the burst's purges to compete over
+        long_ago = datetime.now(UTC) - timedelta(seconds=LOGIN_WINDOW_SECONDS + 60)
+        session.add_all(
+            LoginFailure(username=ACCOUNT, client_ip="198.51.100.1", at=long_ago) for _ in range(30)
+        )
+        session.commit()
     try:
         allowed = _burst(factories, limiter, 16)
         assert len(allowed) == 16
         let_through = sum(allowed)
         assert let_through <= LOGIN_MAX_FAILURES
         with factories[0]() as session:
-            # Refused attempts took their rows back; the ones let through stay failures.
+            # Old rows purged; refused attempts took their rows back; the ones let through stay.
             assert session.scalar(select(func.count()).select_from(LoginFailure)) == let_through
             more = 0
             while not limiter.begin(session, ACCOUNT, "198.51.100.1").refused:
