@@ -47,11 +47,6 @@ EN = {
     "account.password.err.too_many_here": "Too many failed attempts from this computer or network, on several accounts. Try again in {minutes} minute(s).",
 }
 
-_done = False
-
-
 def register_words() -> None:
-    global _done
-    if not _done:
-        add_messages(fr=FR, en=EN)
-        _done = True
+    # add_messages takes the same words twice without complaint: modules sharing them each call this.
+    add_messages(fr=FR, en=EN)

@@ -283,11 +283,6 @@ EN = {
     ),
 }
 
-_done = False
-
-
 def register_words() -> None:
-    global _done
-    if not _done:
-        add_messages(fr=FR, en=EN)
-        _done = True
+    # add_messages takes the same words twice without complaint: modules sharing them each call this.
+    add_messages(fr=FR, en=EN)
