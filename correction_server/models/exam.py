@@ -36,8 +36,7 @@ def check_uai(value: str) -> str:
 def check_registration(value: str) -> str:
     if not REGISTRATION_RE.match(value or ""):
         raise ValueError(
-            f"registration number {value!r} is not valid: 4 to 16 capital letters or digits, "
-            "e.g. 02412345678"
+            f"registration number {value!r} is not valid: 4 to 16 capital letters or digits, e.g. 02412345678"
         )
     return value
 

@@ -47,6 +47,7 @@ EN = {
     "account.password.err.too_many_here": "Too many failed attempts from this computer or network, on several accounts. Try again in {minutes} minute(s).",
 }
 
+
 def register_words() -> None:
     # add_messages takes the same words twice without complaint: modules sharing them each call this.
     add_messages(fr=FR, en=EN)

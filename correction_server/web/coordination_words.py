@@ -311,6 +311,7 @@ EN = {
     "home.office.coordination": "Marking follow-up",
 }
 
+
 def register_words() -> None:
     # add_messages takes the same words twice without complaint: modules sharing them each call this.
     add_messages(fr=FR, en=EN)

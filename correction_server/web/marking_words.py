@@ -283,6 +283,7 @@ EN = {
     ),
 }
 
+
 def register_words() -> None:
     # add_messages takes the same words twice without complaint: modules sharing them each call this.
     add_messages(fr=FR, en=EN)
