@@ -25,7 +25,7 @@ from correction_server.models import Marking
 from correction_server.storage import LocalStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "marking"))
-from test_marking_browser import ARGS, CHROMIUM, SCREENSHOT_DIR, Server, _need  # noqa: E402
+from test_marking_browser import CHROMIUM, SCREENSHOT_DIR, Server, _need, log_in, served_in_chromium  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a long coordinator password"
@@ -34,8 +34,6 @@ PASSWORD = "a long coordinator password"
 @pytest.fixture
 def site(fresh_database, tmp_path):
     _need(CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
     url = fresh_database("sqlite")
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -57,29 +55,15 @@ def site(fresh_database, tmp_path):
         image_shas=[sha, sha],
         password_hash=auth.hash_password(PASSWORD),
     )
-    server = Server(url, tmp_path / "store", tmp_path)
-    server.start()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
+    try:
+        with served_in_chromium(url, tmp_path) as (server, browser):
             yield world, server, browser, factory
-        finally:
-            browser.close()
-            server.stop()
-            engine.dispose()
+    finally:
+        engine.dispose()
 
 
 def login(browser, server: Server, username: str, next_path: str):
-    context = browser.new_context(
-        base_url=server.base, viewport={"width": 1400, "height": 1000}, accept_downloads=True
-    )
-    page = context.new_page()
-    page.goto(f"/login?next={next_path}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(server.base + next_path)
-    return context, page
+    return log_in(browser, server, username, next_path, PASSWORD, accept_downloads=True)
 
 
 def test_the_coordinator_follows_harmonises_and_acts_without_seeing_identities(site):

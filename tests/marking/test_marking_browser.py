@@ -14,6 +14,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -106,8 +108,6 @@ class Server:
 @pytest.fixture
 def site(fresh_database, tmp_path):
     _need(CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
     url = fresh_database("sqlite")
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -125,27 +125,50 @@ def site(fresh_database, tmp_path):
         comments.add(session, coordinator, world.paper_id, "Justifiez chaque étape du calcul.", shared=True)
         corrector = session.get(User, world.corrector_id)
         comments.add(session, corrector, world.paper_id, "Unités manquantes.")
-    server = Server(url, tmp_path / "store", tmp_path)
-    server.start()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
+    try:
+        with served_in_chromium(url, tmp_path) as (server, browser):
             yield world, server, browser, factory
-        finally:
-            browser.close()
-            server.stop()
-            engine.dispose()
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def served_in_chromium(db_url: str, folder: Path) -> Iterator[tuple[Server, object]]:
+    """`massicot serve` on the database (store in folder/store) and a headless Chromium, both
+    stopped at the end. The browser tests of other areas use it too."""
+    _need(CHROMIUM)
+    from playwright.sync_api import sync_playwright
+
+    server = Server(db_url, folder / "store", folder)
+    server.start()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            try:
+                yield server, browser
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+
+
+def log_in(
+    browser, server: Server, username: str, next_path: str, password: str = PASSWORD, **context_options
+):
+    """A fresh browser context logged in through the login form, on `next_path`: (context, page)."""
+    options = {"viewport": {"width": 1400, "height": 1000}} | context_options
+    context = browser.new_context(base_url=server.base, **options)
+    page = context.new_page()
+    page.goto(f"/login?next={next_path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(server.base + next_path)
+    return context, page
 
 
 def login(browser, server: Server):
-    context = browser.new_context(base_url=server.base, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.goto("/login?next=/marking")
-    page.fill("input[name=username]", "corrector1")
-    page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(server.base + "/marking")
-    return context, page
+    return log_in(browser, server, "corrector1", "/marking")
 
 
 def wait_saved(page) -> None:

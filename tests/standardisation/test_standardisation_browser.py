@@ -5,16 +5,14 @@ corrector, who could only read his copies before, finds the comment in his bank 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from entente_world import build_entente_world
 from marking_world import page_jpeg
 from sqlalchemy import select
 
 # The marking browser test's server process and Chromium settings: imported, not copied.
-from test_marking_browser import ARGS, CHROMIUM, PASSWORD, Server, _need
+from test_marking_browser import CHROMIUM, PASSWORD, Server, _need, _shot, served_in_chromium
+from test_marking_browser import log_in as log_in_with_form
 
 from correction_server import auth
 from correction_server.db import make_engine, make_session_factory
@@ -23,47 +21,27 @@ from correction_server.storage import LocalStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCREENSHOT_DIR = Path(os.environ.get("MASSICOT_SCREENSHOTS", "/tmp/massicot-screenshots"))
 SHARED = "Justifiez chaque étape du calcul, même courte."
-
-
-def _shot(name: str) -> Path:
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOT_DIR / name
 
 
 @pytest.fixture
 def site(fresh_database, tmp_path):
     _need(CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
     url = fresh_database("sqlite")
     engine = make_engine(url)
     factory = make_session_factory(engine)
     store = LocalStore(tmp_path / "store")
     shas = [store.put(page_jpeg(f"Page {n}")) for n in (1, 2)]
     world = build_entente_world(factory, password_hash=auth.hash_password(PASSWORD), image_shas=shas)
-    server = Server(url, tmp_path / "store", tmp_path)
-    server.start()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
+    try:
+        with served_in_chromium(url, tmp_path) as (server, browser):
             yield world, server, browser, factory
-        finally:
-            browser.close()
-            server.stop()
-            engine.dispose()
+    finally:
+        engine.dispose()
 
 
 def log_in(browser, server: Server, username: str, next_path: str):
-    context = browser.new_context(base_url=server.base, viewport={"width": 1300, "height": 1000})
-    page = context.new_page()
-    page.goto(f"/login?next={next_path}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url(server.base + next_path)
-    return context, page
+    return log_in_with_form(browser, server, username, next_path, viewport={"width": 1300, "height": 1000})
 
 
 def test_coordinator_locks_the_bareme_and_shares_a_comment_the_corrector_then_uses(site):
