@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import math
 import threading
 from dataclasses import dataclass
@@ -207,51 +208,50 @@ _TJERR_FATAL = 1
 _HARMLESS_WARNINGS = ("extraneous bytes",)
 
 
+@functools.cache
+def turbojpeg() -> ctypes.CDLL | None:
+    """libturbojpeg, opened once per process, with the signatures of the calls the decoder and
+    the mask (scanner.masking) share; None when it is not installed."""
+    for name in ("libturbojpeg.so.0", ctypes.util.find_library("turbojpeg")):
+        if not name:
+            continue
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError:
+            continue
+        lib.tjInitDecompress.restype = ctypes.c_void_p
+        lib.tjInitTransform.restype = ctypes.c_void_p
+        lib.tjDecompress2.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_ulong,
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+        ]
+        lib.tjDestroy.argtypes = [ctypes.c_void_p]
+        lib.tjFree.argtypes = [ctypes.POINTER(ctypes.c_ubyte)]
+        lib.tjGetErrorCode.argtypes = [ctypes.c_void_p]
+        lib.tjGetErrorStr2.argtypes = [ctypes.c_void_p]
+        lib.tjGetErrorStr2.restype = ctypes.c_char_p
+        return lib
+    return None
+
+
 class _TurboDecoder(threading.local):
     """One libturbojpeg decompressor per thread (a handle is not shared between threads)."""
 
-    lib: ctypes.CDLL | None = None
-    tried = False
-
     def __init__(self) -> None:
         self.handle: int | None = None
-
-    @classmethod
-    def library(cls) -> ctypes.CDLL | None:
-        if cls.tried:
-            return cls.lib
-        cls.tried = True
-        for name in ("libturbojpeg.so.0", ctypes.util.find_library("turbojpeg")):
-            if not name:
-                continue
-            try:
-                lib = ctypes.CDLL(name)
-            except OSError:
-                continue
-            lib.tjInitDecompress.restype = ctypes.c_void_p
-            lib.tjDecompress2.argtypes = [
-                ctypes.c_void_p,
-                ctypes.c_char_p,
-                ctypes.c_ulong,
-                ctypes.c_void_p,
-                ctypes.c_int,
-                ctypes.c_int,
-                ctypes.c_int,
-                ctypes.c_int,
-                ctypes.c_int,
-            ]
-            lib.tjGetErrorCode.argtypes = [ctypes.c_void_p]
-            lib.tjGetErrorStr2.argtypes = [ctypes.c_void_p]
-            lib.tjGetErrorStr2.restype = ctypes.c_char_p
-            cls.lib = lib
-            return lib
-        return None
 
     def decode(self, data: bytes, width: int, height: int, factor: int) -> np.ndarray | None:
         """The JPEG reduced by `factor`, in gray; None when libturbojpeg is not there.
 
         Raises UndecodableImage when the data is damaged, even part-way."""
-        lib = self.library()
+        lib = turbojpeg()
         if lib is None:
             return None
         if self.handle is None:

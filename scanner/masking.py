@@ -11,7 +11,7 @@ are masked in pixels and written as PNG (lossless).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from scanner.decoding import ImageHeader, jpeg_header
+from scanner.decoding import ImageHeader, jpeg_header, turbojpeg
 from templates.copy_model import Box, CopyModel
 
 # The header's printed frame sits on the box edge: cover it too.
@@ -100,40 +100,22 @@ class _TurboJPEG:
     lib: ctypes.CDLL
 
 
-_turbo: _TurboJPEG | None = None
-_turbo_tried = False
-
-
+@functools.cache
 def _load_turbojpeg() -> _TurboJPEG | None:
-    global _turbo, _turbo_tried
-    if _turbo_tried:
-        return _turbo
-    _turbo_tried = True
-    for name in ("libturbojpeg.so.0", ctypes.util.find_library("turbojpeg")):
-        if not name:
-            continue
-        try:
-            lib = ctypes.CDLL(name)
-        except OSError:
-            continue
-        lib.tjInitTransform.restype = ctypes.c_void_p
-        lib.tjTransform.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_char_p,
-            ctypes.c_ulong,
-            ctypes.c_int,
-            ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)),
-            ctypes.POINTER(ctypes.c_ulong),
-            ctypes.POINTER(_Transform),
-            ctypes.c_int,
-        ]
-        lib.tjDestroy.argtypes = [ctypes.c_void_p]
-        lib.tjFree.argtypes = [ctypes.POINTER(ctypes.c_ubyte)]
-        lib.tjGetErrorStr2.argtypes = [ctypes.c_void_p]
-        lib.tjGetErrorStr2.restype = ctypes.c_char_p
-        _turbo = _TurboJPEG(lib)
-        return _turbo
-    return None
+    lib = turbojpeg()
+    if lib is None:
+        return None
+    lib.tjTransform.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_ulong,
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)),
+        ctypes.POINTER(ctypes.c_ulong),
+        ctypes.POINTER(_Transform),
+        ctypes.c_int,
+    ]
+    return _TurboJPEG(lib)
 
 
 def lossless_available() -> bool:
