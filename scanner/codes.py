@@ -7,7 +7,8 @@ corner it says it sits in give the page's orientation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 import zxingcpp
@@ -50,6 +51,11 @@ class FoundCode:
     error: str | None  # a symbol was read but is not ours or fails its check character
     corners: tuple[Point, Point, Point, Point]  # top-left, top-right, bottom-right, bottom-left
     orientation: int  # degrees the symbol is turned, as zxing-cpp reports it
+
+    def scaled(self, factor: float) -> FoundCode:
+        """The same code in an image `factor` times larger (found on a coarser one)."""
+        corners = tuple((x * factor, y * factor) for x, y in self.corners)
+        return replace(self, corners=corners)  # type: ignore[arg-type]
 
     @property
     def centre(self) -> Point:
@@ -122,23 +128,38 @@ def corner_zones_mm(model: CopyModel, zone_mm: float = CORNER_ZONE_MM) -> list[B
     ]
 
 
+class Croppable(Protocol):
+    """An image that makes the zones asked for (scanner.decoding.PageImage)."""
+
+    @property
+    def shape(self) -> tuple[int, int]: ...
+
+    def crop(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray: ...
+
+
 def read_page_codes(
-    gray: np.ndarray, pixels_per_mm: float, model: CopyModel, zone_mm: float = CORNER_ZONE_MM
+    image: np.ndarray | Croppable, pixels_per_mm: float, model: CopyModel, zone_mm: float = CORNER_ZONE_MM
 ) -> list[FoundCode]:
     """Codes in the four corners of a page image, whatever its orientation.
 
     A page turned by 90° has its corners where a landscape image has them, so the
     zones are taken from the image's own aspect, not the model's.
     """
-    height, width = gray.shape[:2]
+    height, width = image.shape[:2]
     zone = int(zone_mm * pixels_per_mm)
     found: list[FoundCode] = []
     for x0, y0 in ((0, 0), (width - zone, 0), (0, height - zone), (width - zone, height - zone)):
         x0, y0 = max(0, x0), max(0, y0)
-        crop = gray[y0 : y0 + zone, x0 : x0 + zone]
+        crop = _crop(image, x0, y0, x0 + zone, y0 + zone)
         formats = SYMBOLOGY_FORMATS.get(model.symbology, MATRIX_FORMATS)
-        found.extend(read_codes(np.ascontiguousarray(crop), offset=(float(x0), float(y0)), formats=formats))
+        found.extend(read_codes(crop, offset=(float(x0), float(y0)), formats=formats))
     return found
+
+
+def _crop(image: np.ndarray | Croppable, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+    if isinstance(image, np.ndarray):
+        return np.ascontiguousarray(image[y0:y1, x0:x1])
+    return image.crop(x0, y0, x1, y1)
 
 
 def read_label(gray: np.ndarray, pixels_per_mm: float, box_mm: Box) -> list[FoundCode]:

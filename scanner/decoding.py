@@ -14,6 +14,7 @@ import functools
 import math
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -24,6 +25,10 @@ MAX_PIXELS = 200_000_000
 A4_LONG_MM = 297.0
 # Analysis resolution: 15 mm codes need ≥ 3 pixels per module, i.e. about 100 dpi or more.
 MIN_ANALYSIS_DPI = 100.0
+# Where it is cheap (a JPEG read as coefficients), the corner codes are first looked for at
+# 75 dpi (1.8 pixels per module): well-scanned pages give all four codes there, in half the time;
+# any page that does not is looked at again at the analysis resolution.
+FIRST_LOOK_DPI = 72.0
 
 
 def too_large(width: int, height: int) -> bool:
@@ -40,6 +45,8 @@ class ImageHeader:
     # JPEG only: per component, (horizontal, vertical) sampling and the DC quantiser.
     sampling: tuple[tuple[int, int], ...] = ()
     dc_quant: tuple[int, ...] = ()
+    # JPEG only: per component, its whole quantisation table (64 entries, zigzag order).
+    quant: tuple[tuple[int, ...], ...] = ()
 
 
 _SOF_MARKERS = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -51,7 +58,7 @@ def jpeg_header(data: bytes) -> ImageHeader | None:
         return None
     i, n = 2, len(data)
     dpi: float | None = None
-    quant: dict[int, int] = {}
+    quant: dict[int, tuple[int, ...]] = {}
     frame: tuple[int, int, list[tuple[int, int, int]]] | None = None
     while i + 4 <= n:
         if data[i] != 0xFF:
@@ -93,7 +100,8 @@ def jpeg_header(data: bytes) -> ImageHeader | None:
         components=len(comps),
         complete=_without_padding(data)[-2:] == b"\xff\xd9",
         sampling=tuple((h, v) for h, v, _ in comps),
-        dc_quant=tuple(quant.get(t, 1) for _, _, t in comps),
+        dc_quant=tuple(quant.get(t, (1,))[0] for _, _, t in comps),
+        quant=tuple(quant.get(t, (1,) * 64) for _, _, t in comps),
     )
 
 
@@ -113,19 +121,20 @@ def _jfif_dpi(segment: bytes) -> float | None:
     return dpi if 50 <= dpi <= 2400 else None
 
 
-def _read_dqt(segment: bytes, quant: dict[int, int]) -> None:
+def _read_dqt(segment: bytes, quant: dict[int, tuple[int, ...]]) -> None:
     j = 0
     while j < len(segment):
         precision, table = segment[j] >> 4, segment[j] & 0x0F
         if precision == 0:
             if j + 65 > len(segment):
                 return
-            quant[table] = segment[j + 1]
+            quant[table] = tuple(segment[j + 1 : j + 65])
             j += 65
         else:
             if j + 129 > len(segment):
                 return
-            quant[table] = int.from_bytes(segment[j + 1 : j + 3], "big")
+            values = segment[j + 1 : j + 129]
+            quant[table] = tuple(int.from_bytes(values[k : k + 2], "big") for k in range(0, 128, 2))
             j += 129
 
 
@@ -179,6 +188,37 @@ _REDUCED_FLAGS = {
 }
 
 
+class PageImage(Protocol):
+    """A page as the analysis sees it: a reduced grayscale image, read whole or by zones, and the
+    page at ⅛. Two kinds: decoded pixels (AnalysisImage), or a JPEG's DCT coefficients read once
+    (scanner.dct.CoefficientImage), which make only the zones asked for."""
+
+    factor: int  # full-resolution pixels per analysis pixel
+    width: int  # full-resolution size
+    height: int
+    dpi: float  # full-resolution dots per inch
+
+    @property
+    def shape(self) -> tuple[int, int]: ...  # (rows, columns) of the analysis image
+
+    @property
+    def gray(self) -> np.ndarray: ...  # the whole analysis image
+
+    @property
+    def pixels_per_mm(self) -> float: ...
+
+    def crop(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray: ...
+
+    def eighth(self) -> tuple[np.ndarray, int]: ...
+
+    def coarser(self) -> PageImage | None: ...  # the same page at half the resolution, when cheap
+
+
+def eighth_size(width: int, height: int) -> tuple[int, int]:
+    """(columns, rows) of a page at ⅛: one pixel per 8×8 block, edge blocks included."""
+    return math.ceil(width / 8), math.ceil(height / 8)
+
+
 @dataclass(frozen=True)
 class AnalysisImage:
     gray: np.ndarray  # reduced grayscale image the analysis works on
@@ -190,6 +230,35 @@ class AnalysisImage:
     @property
     def pixels_per_mm(self) -> float:
         return self.dpi / self.factor / 25.4
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.gray.shape[:2]
+
+    def crop(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        return np.ascontiguousarray(self.gray[max(0, y0) : y1, max(0, x0) : x1])
+
+    def eighth(self) -> tuple[np.ndarray, int]:
+        """The page at ⅛ of full resolution, each pixel the mean of an 8×8 block of the page (what
+        a JPEG's DC coefficient holds, so both kinds of image give the same ⅛ page), and how many
+        analysis pixels make one of its pixels."""
+        shrink = max(1, 8 // self.factor)
+        if shrink == 1:
+            return self.gray, 1
+        columns, rows = eighth_size(self.width, self.height)
+        # Edge blocks are completed by repeating the last pixels, as a JPEG encoder does.
+        padded = cv2.copyMakeBorder(
+            self.gray,
+            0,
+            rows * shrink - self.gray.shape[0],
+            0,
+            columns * shrink - self.gray.shape[1],
+            cv2.BORDER_REPLICATE,
+        )
+        return cv2.resize(padded, (columns, rows), interpolation=cv2.INTER_AREA), shrink
+
+    def coarser(self) -> None:
+        return None  # a resize of decoded pixels costs about what it would save
 
 
 class UndecodableImage(ValueError):

@@ -10,16 +10,15 @@ are masked in pixels and written as PNG (lossless).
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
 
-from scanner.decoding import ImageHeader, jpeg_header, turbojpeg
+from scanner import coefficients
+from scanner.coefficients import CoefficientError, PlaneLayout, row_blocks
+from scanner.decoding import ImageHeader, jpeg_header
 from templates.copy_model import Box, CopyModel
 
 # The header's printed frame sits on the box edge: cover it too.
@@ -69,59 +68,6 @@ def pixel_mask(polygon: np.ndarray, width: int, height: int) -> np.ndarray:
 # ---------------------------------------------------------------- JPEG, lossless
 
 
-class _Region(ctypes.Structure):
-    _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int), ("w", ctypes.c_int), ("h", ctypes.c_int)]
-
-
-class _Transform(ctypes.Structure):
-    pass
-
-
-_FILTER = ctypes.CFUNCTYPE(
-    ctypes.c_int,
-    ctypes.POINTER(ctypes.c_short),
-    _Region,
-    _Region,
-    ctypes.c_int,
-    ctypes.c_int,
-    ctypes.POINTER(_Transform),
-)
-_Transform._fields_ = [
-    ("r", _Region),
-    ("op", ctypes.c_int),
-    ("options", ctypes.c_int),
-    ("data", ctypes.c_void_p),
-    ("customFilter", _FILTER),
-]
-
-
-@dataclass
-class _TurboJPEG:
-    lib: ctypes.CDLL
-
-
-@functools.cache
-def _load_turbojpeg() -> _TurboJPEG | None:
-    lib = turbojpeg()
-    if lib is None:
-        return None
-    lib.tjTransform.argtypes = [
-        ctypes.c_void_p,
-        ctypes.c_char_p,
-        ctypes.c_ulong,
-        ctypes.c_int,
-        ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)),
-        ctypes.POINTER(ctypes.c_ulong),
-        ctypes.POINTER(_Transform),
-        ctypes.c_int,
-    ]
-    return _TurboJPEG(lib)
-
-
-def lossless_available() -> bool:
-    return _load_turbojpeg() is not None
-
-
 def _white_dc(header: ImageHeader, component: int) -> int:
     """Quantised DC coefficient of a white block: luma 255 (rounded up so it clamps to 255), chroma
     neutral. DC = 8 × (value − 128) before quantisation."""
@@ -148,67 +94,104 @@ def _row_runs(grid: np.ndarray) -> dict[int, list[tuple[int, int]]]:
     return runs
 
 
+class _Whitener:
+    """Whitens, block row by block row, every block the polygon touches (a RowVisitor)."""
+
+    def __init__(self, header: ImageHeader, polygon: np.ndarray):
+        h_max = max(h for h, _ in header.sampling)
+        v_max = max(v for _, v in header.sampling)
+        grids = [
+            block_grid(polygon, header.width, header.height, h / h_max, v / v_max) for h, v in header.sampling
+        ]
+        self.whites = [_white_dc(header, c) for c in range(header.components)]
+        # Per component, the runs of blocks to whiten in each block row (one run: the zone is
+        # convex); the filter is called once per block row (~440 times for a 300 dpi page) and
+        # returns at once for the rows outside the zone.
+        self.runs = [_row_runs(grid) for grid in grids]
+
+    def whiten(self, component: int, index: int, address: int, columns: int) -> None:
+        runs = self.runs[component].get(index)
+        if not runs:
+            return
+        blocks = row_blocks(address, columns)
+        for c0, c1 in runs:
+            blocks[c0 : min(c1, columns)] = 0
+            blocks[c0 : min(c1, columns), 0, 0] = self.whites[component]
+
+    def whiten_plane(self, component: int, blocks: np.ndarray) -> None:
+        """The same, on a whole plane (rows, columns, 8, 8) at once."""
+        rows, columns = blocks.shape[:2]
+        for index, runs in self.runs[component].items():
+            if index < rows:
+                for c0, c1 in runs:
+                    blocks[index, c0 : min(c1, columns)] = 0
+                    blocks[index, c0 : min(c1, columns), 0, 0] = self.whites[component]
+
+    def row(self, component: int, index: int, address: int, columns: int, rows: int) -> bool:
+        self.whiten(component, index, address, columns)
+        return True
+
+
+class _DecideThenWhiten:
+    """Shows `decide` the luma plane as soon as its layout is known (its second row), then
+    whitens the polygon `decide` returned, or stops there when there is none (a RowVisitor)."""
+
+    def __init__(self, header: ImageHeader, decide: Callable[[np.ndarray], np.ndarray | None]):
+        self.header, self.decide = header, decide
+        self.layout: PlaneLayout | None = None
+        self.whitener: _Whitener | None = None
+
+    def row(self, component: int, index: int, address: int, columns: int, rows: int) -> bool:
+        if self.whitener is not None:  # after the decision: called ~440 times a page, kept lean
+            if component != 0:
+                self.whitener.whiten(component, index, address, columns)
+            return True
+        if component != 0:
+            raise CoefficientError("libjpeg showed a colour plane before the luma plane")
+        if self.layout is None:
+            self.layout = PlaneLayout(columns, rows)
+        self.layout.see(index, address)
+        if not self.layout.ready:
+            return True
+        polygon = self.decide(self.layout.plane())
+        if polygon is None:
+            return False  # nothing to write
+        self.whitener = _Whitener(self.header, polygon)
+        # The whole luma zone at once, rows already passed included: nothing is written yet.
+        self.whitener.whiten_plane(0, self.layout.plane(writeable=True))
+        return True
+
+
+def lossless_available() -> bool:
+    return coefficients.available()
+
+
 def mask_jpeg_lossless(data: bytes, polygon: np.ndarray) -> bytes:
     """White out, in the DCT domain, every block the polygon touches; all other blocks unchanged."""
-    turbo = _load_turbojpeg()
     header = jpeg_header(data)
-    if turbo is None or header is None:
+    if not lossless_available() or header is None:
         raise MaskingError("the JPEG cannot be masked losslessly here")
-    h_max = max(h for h, _ in header.sampling)
-    v_max = max(v for _, v in header.sampling)
-    grids = [
-        block_grid(polygon, header.width, header.height, h / h_max, v / v_max) for h, v in header.sampling
-    ]
-    whites = [_white_dc(header, c) for c in range(header.components)]
-    # Per component, the runs of blocks to whiten in each block row (one run: the zone is convex);
-    # the filter is called once per block row (~440 times for a 300 dpi page) and returns at once
-    # for the rows outside the zone.
-    runs = [_row_runs(grid) for grid in grids]
-    failure: list[BaseException] = []
-
-    def coefficient_filter(coeffs, array_region, plane_region, component, transform_index, transform):
-        try:
-            row0 = array_region.y // BLOCK
-            rows = array_region.h // BLOCK
-            mine = runs[component]
-            todo = [(r, mine[row0 + r]) for r in range(rows) if row0 + r in mine]
-            if not todo:
-                return 0
-            cols = array_region.w // BLOCK
-            address = ctypes.cast(coeffs, ctypes.c_void_p).value
-            blocks = np.frombuffer((ctypes.c_short * (rows * cols * 64)).from_address(address), np.int16)
-            blocks = blocks.reshape(rows, cols, 64)
-            for r, row_runs in todo:
-                for c0, c1 in row_runs:
-                    blocks[r, c0 : min(c1, cols)] = 0
-                    blocks[r, c0 : min(c1, cols), 0] = whites[component]
-            return 0
-        except BaseException as exc:  # noqa: BLE001 — an exception cannot cross the C boundary
-            failure.append(exc)
-            return -1
-
-    callback = _FILTER(coefficient_filter)
-    transform = _Transform()
-    transform.op = 0  # TJXOP_NONE
-    transform.options = 0  # keep markers (resolution), baseline output
-    transform.customFilter = callback
-    handle = turbo.lib.tjInitTransform()
-    if not handle:
-        raise MaskingError("libjpeg-turbo could not start a transform")
-    out = ctypes.POINTER(ctypes.c_ubyte)()
-    out_size = ctypes.c_ulong(0)
     try:
-        status = turbo.lib.tjTransform(
-            handle, data, len(data), 1, ctypes.byref(out), ctypes.byref(out_size), ctypes.byref(transform), 0
-        )
-        if status != 0 or failure or not out:
-            reason = turbo.lib.tjGetErrorStr2(handle) or b""
-            raise MaskingError(f"the JPEG could not be masked: {reason.decode(errors='replace')}")
-        return ctypes.string_at(out, out_size.value)
-    finally:
-        if out:
-            turbo.lib.tjFree(out)
-        turbo.lib.tjDestroy(handle)
+        masked = coefficients.transform(data, _Whitener(header, polygon), stop_on_warning=False)
+    except CoefficientError as exc:
+        raise MaskingError(f"the JPEG could not be masked: {exc}") from None
+    assert masked is not None  # a whitener never stops the transform
+    return masked
+
+
+def mask_jpeg_after(data: bytes, decide: Callable[[np.ndarray], np.ndarray | None]) -> bytes | None:
+    """One read of a JPEG's coefficients for both the analysis and the mask.
+
+    `decide` sees the luma plane (rows, columns, 8, 8 of quantised int16 coefficients, readable
+    only during the call) and returns the polygon to white out, or None: then the read stops
+    and nothing is written (None). Raises CoefficientError when the JPEG cannot be read or
+    written this way (damaged data, even part-way, or a library that lays planes out otherwise)."""
+    header = jpeg_header(data)
+    if header is None or not header.sampling:
+        raise CoefficientError("the JPEG's header cannot be read")
+    if not coefficients.planes_are_whole():
+        raise CoefficientError("this libjpeg does not keep a plane's rows together")
+    return coefficients.transform(data, _DecideThenWhiten(header, decide))
 
 
 # ---------------------------------------------------------------- pixels

@@ -18,8 +18,25 @@ import cv2
 import numpy as np
 
 from scanner.codes import FoundCode, read_codes, read_page_codes
-from scanner.decoding import AnalysisImage, UndecodableImage, decode_for_analysis
-from scanner.masking import MaskingError, box_polygon, header_polygon, mask_image
+from scanner.coefficients import CoefficientError
+from scanner.dct import CoefficientImage, natural_order
+from scanner.decoding import (
+    PageImage,
+    UndecodableImage,
+    decode_for_analysis,
+    jpeg_header,
+    page_dpi,
+    reduction_for,
+    too_large,
+)
+from scanner.masking import (
+    MaskingError,
+    box_polygon,
+    header_polygon,
+    lossless_available,
+    mask_image,
+    mask_jpeg_after,
+)
 from scanner.sources import SourcePage
 from templates.copy_model import Box, CopyModel
 
@@ -168,15 +185,21 @@ class _CodeVerdict:
     notes: list[str] = field(default_factory=list)
 
 
-def find_page_codes(img: AnalysisImage, model: CopyModel, *, has_ink: bool) -> list[FoundCode]:
-    """Corner zones first (≈1 ms); wider zones when a strongly skewed or shifted sheet moved the
-    codes out of them; the whole page last, only for a page with ink on it (an annex, or codes far
-    from where they should be). A blank verso costs the first step only."""
+def find_page_codes(img: PageImage, model: CopyModel, *, has_ink: bool) -> list[FoundCode]:
+    """Corner zones first (≈1 ms; at FIRST_LOOK_DPI before that where it is cheap); wider zones
+    when a strongly skewed or shifted sheet moved the codes out of them; the whole page last, only
+    for a page with ink on it (an annex, or codes far from where they should be). A blank verso
+    costs the first step only."""
+    coarse = img.coarser()
+    if coarse is not None:
+        found = read_page_codes(coarse, coarse.pixels_per_mm, model)
+        if sum(c.page_code is not None for c in found) >= 2:
+            return [code.scaled(coarse.factor / img.factor) for code in found]
     ppm = img.pixels_per_mm
-    found = read_page_codes(img.gray, ppm, model)
+    found = read_page_codes(img, ppm, model)
     if sum(c.page_code is not None for c in found) >= 2:
         return found
-    wider = read_page_codes(img.gray, ppm, model, zone_mm=WIDE_CORNER_ZONE_MM)
+    wider = read_page_codes(img, ppm, model, zone_mm=WIDE_CORNER_ZONE_MM)
     if len(wider) > len(found):
         found = wider
     if not found and has_ink:
@@ -311,15 +334,24 @@ def projection_skew(small: np.ndarray) -> float:
     return round(-float(best), 2)
 
 
-def header_grid(gray: np.ndarray, placement_small: np.ndarray, model: CopyModel) -> np.ndarray:
+def header_grid(img: PageImage, placement_small: np.ndarray, model: CopyModel) -> np.ndarray:
     """The header zone straightened onto an upright grid of HEADER_GRID_PX_PER_MM (cheap: small)."""
     hx, hy, hw, hh = model.header
     s = HEADER_GRID_PX_PER_MM
-    # grid (gx, gy) → mm (hx + gx/s, hy + gy/s) → image pixels.
+    # Only the header's part of the image is read: its bounding box, a few pixels wider than what
+    # the interpolation looks at.
+    poly = box_polygon(placement_small, model.header)
+    x0, y0 = (int(v) - 2 for v in poly.min(axis=0))
+    x1, y1 = (int(v) + 3 for v in poly.max(axis=0))
+    zone = img.crop(x0, y0, x1, y1)
+    x0, y0 = max(0, x0), max(0, y0)
+    # grid (gx, gy) → mm (hx + gx/s, hy + gy/s) → image pixels → the zone's pixels.
     to_mm = np.array([[1 / s, 0, hx], [0, 1 / s, hy], [0, 0, 1]])
-    m = placement_small @ to_mm
+    m = placement_small @ to_mm - np.array([[0, 0, x0], [0, 0, y0]])
     size = (int(hw * s), int(hh * s))
-    return cv2.warpAffine(gray, m, size, flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP, borderValue=255)
+    if zone.size == 0:
+        return np.full((size[1], size[0]), 255, np.uint8)
+    return cv2.warpAffine(zone, m, size, flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP, borderValue=255)
 
 
 def _grid_box(box: Box, model: CopyModel, grow_mm: float) -> tuple[int, int, int, int]:
@@ -372,29 +404,26 @@ def label_ink(grid: np.ndarray, model: CopyModel) -> int:
 # ---------------------------------------------------------------- label
 
 
-def read_label_code(img: AnalysisImage, placement_small: np.ndarray, model: CopyModel) -> list[FoundCode]:
+def read_label_code(img: PageImage, placement_small: np.ndarray, model: CopyModel) -> list[FoundCode]:
     """Codes in the label box, found through the page's rotation and skew, with room for a crooked label."""
     poly = box_polygon(placement_small, model.label, margin_mm=4.0)
-    h, w = img.gray.shape[:2]
+    h, w = img.shape
     x0, y0 = (max(0, int(v)) for v in poly.min(axis=0))
     x1, y1 = int(min(w, poly[:, 0].max() + 1)), int(min(h, poly[:, 1].max() + 1))
     if x1 <= x0 or y1 <= y0:
         return []
-    crop = np.ascontiguousarray(img.gray[y0:y1, x0:x1])
-    return read_codes(crop, offset=(float(x0), float(y0)), try_harder=True)
+    return read_codes(img.crop(x0, y0, x1, y1), offset=(float(x0), float(y0)), try_harder=True)
 
 
 # ---------------------------------------------------------------- the page
 
 
-def analyse(
-    page: SourcePage, img: AnalysisImage, model: CopyModel, expected_paper: str | None
-) -> PageAnalysis:
-    small, shrink = _eighth(img)
+def analyse(page: SourcePage, img: PageImage, model: CopyModel, expected_paper: str | None) -> PageAnalysis:
+    small, shrink = img.eighth()
     dpi_small = img.dpi / img.factor / shrink
     cells = ink_cells(small, dpi_small, model.page_mm)
     found = find_page_codes(img, model, has_ink=cells > BLANK_MAX_INK_CELLS)
-    verdict = judge_codes(found, img.gray.shape)
+    verdict = judge_codes(found, img.shape)
     notes = list(verdict.notes)
     ink_ratio = cells / max(1, small.size)
     placement_small = fit_placement(verdict.agreeing, model) if verdict.agreeing else None
@@ -414,9 +443,9 @@ def analyse(
     registration = label_paper = None
     label_unreadable = has_header_ink = False
     if verdict.number == 1 and placement_small is not None:
+        grid = header_grid(img, placement_small, model)  # first: the label lies inside its zone
         label_codes = read_label_code(img, placement_small, model)
         labels = [c.label_code for c in label_codes if c.label_code is not None]
-        grid = header_grid(img.gray, placement_small, model)
         has_header_ink, _ = header_ink(grid, model)
         if has_header_ink:
             notes.append(
@@ -458,22 +487,65 @@ def analyse(
     )
 
 
-def _eighth(img: AnalysisImage) -> tuple[np.ndarray, int]:
-    """The page at ⅛ of full resolution, from the analysis image (no second decode), and how
-    many analysis pixels make one of its pixels."""
-    # Halving with a Gaussian pyramid (0.55 ms for ½ → ⅛) is cheaper than an area resize (0.9 ms)
-    # and smooths paper noise just as well for the ink count.
-    small = img.gray
-    step, shrink = max(1, 8 // img.factor), 1
-    while step > 1 and min(small.shape[:2]) >= 16:
-        small = cv2.pyrDown(small)
-        step //= 2
-        shrink *= 2
-    return small, shrink
-
-
 def process_page(page: SourcePage, model: CopyModel, expected_paper: str | None = None) -> ProcessedPage:
-    """Analyse one page and make its corrector-facing image (masked if it is a page 1)."""
+    """Analyse one page and make its corrector-facing image (masked if it is a page 1).
+
+    A grayscale JPEG is analysed from one read of its DCT coefficients, which also masks it when
+    it is a page 1; any other image, or a JPEG that cannot be read that way (damaged data, even
+    part-way), is decoded, and the decoder says what is wrong with it."""
+    done = _process_in_one_read(page, model, expected_paper)
+    if done is not None:
+        return done
+    return _process_decoded(page, model, expected_paper)
+
+
+def _process_in_one_read(
+    page: SourcePage, model: CopyModel, expected_paper: str | None
+) -> ProcessedPage | None:
+    """The page analysed while libjpeg holds its coefficients, before anything is written: a
+    page 1 is then masked in the same read (one read instead of a decode and a read), any other
+    page leaves it unwritten (the scanner's bytes are its image)."""
+    if page.media_type != "image/jpeg" or not lossless_available():
+        return None
+    header = jpeg_header(page.data)
+    if (
+        header is None
+        or header.components != 1
+        or not header.complete
+        or too_large(header.width, header.height)
+    ):
+        return None  # colour scans, odd or damaged files: decoded
+    dpi = page_dpi(header, page.dpi)
+    quant = natural_order(header.quant[0])
+    outcome: list[PageAnalysis] = []
+
+    def decide(blocks: np.ndarray) -> np.ndarray | None:
+        img = CoefficientImage(
+            blocks, quant, factor=reduction_for(dpi), width=header.width, height=header.height, dpi=dpi
+        )
+        try:
+            analysis = analyse(page, img, model, expected_paper)
+        finally:
+            img.close()
+        outcome.append(analysis)
+        if analysis.number != 1 or analysis.codes_disagree or analysis.placement is None:
+            return None
+        return header_polygon(np.array(analysis.placement).reshape(2, 3), model)
+
+    try:
+        masked = mask_jpeg_after(page.data, decide)
+    except CoefficientError:
+        return None
+    analysis = outcome[0]
+    if analysis.number is None or analysis.codes_disagree:
+        return ProcessedPage(analysis=analysis, image=None, media_type=page.media_type)
+    if analysis.number != 1:
+        return ProcessedPage(analysis=analysis, image=page.data, media_type=page.media_type)
+    assert masked is not None  # a page 1 with codes always gets its polygon
+    return ProcessedPage(analysis=analysis, image=masked, media_type="image/jpeg")
+
+
+def _process_decoded(page: SourcePage, model: CopyModel, expected_paper: str | None) -> ProcessedPage:
     try:
         img = decode_for_analysis(page.data, page.media_type, page.dpi)
     except UndecodableImage as exc:
