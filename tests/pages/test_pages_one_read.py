@@ -4,6 +4,7 @@ bytes as the mask on its own, and the decoder whenever the read cannot be truste
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -181,3 +182,20 @@ def test_the_plane_cannot_be_read_once_closed(jpeg_scan):
     kept = on_plane(data, lambda img: img)
     with pytest.raises(RuntimeError, match="closed"):
         kept.crop(0, 0, 10, 10)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [[cv2.IMWRITE_JPEG_PROGRESSIVE, 1], [cv2.IMWRITE_JPEG_RST_INTERVAL, 4], [cv2.IMWRITE_JPEG_QUALITY, 95]],
+    ids=["progressive", "restart-markers", "quality-95"],
+)
+def test_other_jpeg_encodings_are_read_in_one_read_too(gray_scan, model, params):
+    gray = gray_scan(DrawnPage(copy_id=COPY_ID, number=1, registration="AB12345", seed=38), 180, -0.8)
+    ok, encoded = cv2.imencode(".jpg", gray, params)
+    data = encoded.tobytes()
+    result = pages._process_in_one_read(source(data), model, "U3")
+    assert result is not None
+    a = result.analysis
+    assert (a.number, a.rotation, a.label_registration) == (1, 180, "AB12345")
+    polygon = header_polygon(np.array(a.placement).reshape(2, 3), model)
+    assert result.image == mask_jpeg_lossless(data, polygon)
