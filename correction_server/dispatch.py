@@ -513,11 +513,15 @@ def lot_slip(session: Session, lot_id: int) -> Slip:
 
 
 def slip_csv(slip: Slip) -> str:
+    """One line per copy. Outside tools read these columns by name and place: new columns only
+    ever go at the end (`pages`: pages received). No totals line, unlike the PDF: a reader that
+    takes every line for a copy would count it as one."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["paper", "lot", "corrector", "position", "copy_id", "mark"])
-    for position, copy_id in enumerate(slip.copy_ids, start=1):
-        writer.writerow([slip.paper_code, slip.lot_number, slip.corrector_name, position, copy_id, ""])
+    writer.writerow(["paper", "lot", "corrector", "position", "copy_id", "mark", "pages"])
+    counts = slip.page_counts or tuple(0 for _ in slip.copy_ids)
+    for position, (copy_id, pages) in enumerate(zip(slip.copy_ids, counts, strict=True), start=1):
+        writer.writerow([slip.paper_code, slip.lot_number, slip.corrector_name, position, copy_id, "", pages])
     return out.getvalue()
 
 

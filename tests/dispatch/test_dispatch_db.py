@@ -154,7 +154,7 @@ def test_slip_lists_copy_numbers_in_increasing_order(session_factory) -> None:
         slip = lot_slip(s, outcome.lots[0].lot_id)
     assert slip.copy_ids == sorted(slip.copy_ids) and len(slip.copy_ids) == outcome.lots[0].copies
     lines = slip_csv(slip).splitlines()
-    assert lines[0] == "paper,lot,corrector,position,copy_id,mark"
+    assert lines[0] == "paper,lot,corrector,position,copy_id,mark,pages"
     assert [line.split(",")[4] for line in lines[1:]] == slip.copy_ids
 
 
