@@ -60,12 +60,21 @@ def import_candidates_command(
         help="CSV (UTF-8) or XLSX with the columns registration, surname, given_names, birth_date, "
         "establishment_uai, establishment_name, centre_uai, centre_name, papers (and optionally session).",
     ),
+    registration_digits: int | None = typer.Option(
+        None,
+        "--registration-digits",
+        min=4,
+        max=16,
+        help="Every registration number has exactly this many digits. In an XLSX, a registration the "
+        "spreadsheet stored as a number then gets back the leading zeros it dropped (each such line is "
+        "listed to be checked); without it, such lines are refused.",
+    ),
     db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
 ) -> None:
     """Create or update candidates, their centres, establishments and papers (the roll)."""
     from correction_server.importing import import_candidates
 
-    typer.echo(str(_with_database(db, lambda factory: import_candidates(factory, file))))
+    typer.echo(str(_with_database(db, lambda factory: import_candidates(factory, file, registration_digits))))
 
 
 @import_app.command("paper")

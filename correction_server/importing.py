@@ -37,6 +37,14 @@ from correction_server.models import (
     RollEntry,
 )
 from correction_server.models.exam import REGISTRATION_RE, UAI_RE
+from correction_server.spreadsheet_numbers import (
+    NumberCell,
+    Reading,
+    lost_zeros_of,
+    read_code,
+    read_digits,
+    read_uai,
+)
 from massicot.errors import UserError
 
 CANDIDATE_COLUMNS = (
@@ -51,6 +59,9 @@ CANDIDATE_COLUMNS = (
     "papers",
 )
 OPTIONAL_CANDIDATE_COLUMNS = ("session",)
+# How the office states that every registration number has the same number of digits (the
+# command line's option): only then can leading zeros a spreadsheet dropped be put back.
+REGISTRATION_DIGITS_OPTION = "--registration-digits"
 PAPER_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,11}$")
 # Keep IN (...) lists well under every database's parameter limit.
 _CHUNK = 500
@@ -93,6 +104,9 @@ class ImportRejected(UserError):
 class TableRow:
     line: int
     values: dict[str, str]
+    # The cells a workbook stored as numbers, by column (their text is in values too): an
+    # identifier column needs to know, since the number may have lost leading zeros.
+    numbers: dict[str, NumberCell] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -174,15 +188,23 @@ def read_xlsx(path: Path, header_hint: str | None = None) -> Table:
                 )
             ],
         ) from None
+    records: list[tuple[int, list[str]]] = []
+    numbers: dict[int, dict[int, NumberCell]] = {}
     try:
         sheet = workbook.worksheets[0]
-        records = [
-            (number, [_cell_text(v) for v in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        for line, cells in enumerate(sheet.iter_rows(), start=1):
+            values = [cell.value for cell in cells]
+            records.append((line, [_cell_text(v) for v in values]))
+            found = {
+                index: NumberCell.of(value, cells[index].number_format)
+                for index, value in enumerate(values)
+                if isinstance(value, int | float) and not isinstance(value, bool)
+            }
+            if found:
+                numbers[line] = found
     finally:
         workbook.close()
-    return _table(path.name, records, header_hint)
+    return _table(path.name, records, header_hint, numbers)
 
 
 def _cell_text(value: Any) -> str:
@@ -198,7 +220,13 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _table(origin: str, records: Sequence[tuple[int, list[str]]], header_hint: str | None = None) -> Table:
+def _table(
+    origin: str,
+    records: Sequence[tuple[int, list[str]]],
+    header_hint: str | None = None,
+    numbers: dict[int, dict[int, NumberCell]] | None = None,
+) -> Table:
+    """numbers: by line, then by column index, the cells a workbook stored as numbers."""
     records = [(n, cells) for n, cells in records if any(c.strip() for c in cells)]
     if not records:
         raise ImportRejected(origin, [Problem(0, "the file is empty: the first line must name the columns")])
@@ -223,7 +251,14 @@ def _table(origin: str, records: Sequence[tuple[int, list[str]]], header_hint: s
             )
             continue
         padded = [*cells, *[""] * (len(columns) - len(cells))]
-        rows.append(TableRow(line, {col: padded[i].strip() for i, col in enumerate(columns)}))
+        found = (numbers or {}).get(line, {})
+        rows.append(
+            TableRow(
+                line,
+                {col: padded[i].strip() for i, col in enumerate(columns)},
+                {columns[i]: cell for i, cell in found.items() if i < len(columns)},
+            )
+        )
     return Table(origin, header_line, columns, tuple(rows), tuple(problems))
 
 
@@ -255,20 +290,31 @@ class ParsedCandidates:
     origin: str
     lines: tuple[CandidateLine, ...]
     problems: tuple[Problem, ...]
+    # Lines whose spreadsheet numbers got their leading zeros back: imported, but to be checked.
+    notes: tuple[Problem, ...] = ()
 
 
-def parse_candidates(table: Table) -> ParsedCandidates:
-    """Check every line of a candidate table; keep the good lines and every problem found."""
+def parse_candidates(table: Table, registration_digits: int | None = None) -> ParsedCandidates:
+    """Check every line of a candidate table; keep the good lines and every problem found.
+
+    registration_digits: the number of digits every registration number has, when the office
+    knows it; a registration a workbook stored as a number is refused without it.
+    """
     problems = list(table.problems) + _header_problems(table)
     if any(c not in table.columns for c in CANDIDATE_COLUMNS):
         return ParsedCandidates(table.origin, (), tuple(problems))
     if not table.rows and not problems:
         problems.append(Problem(0, "the file names its columns but lists no candidate"))
     lines: list[CandidateLine] = []
+    notes: list[Problem] = []
     first_seen: dict[str, int] = {}
     names: dict[tuple[str, str], tuple[str, int]] = {}
     for row in table.rows:
-        parsed, row_problems = _parse_candidate_row(row)
+        refused: dict[str, str] = {}
+        if row.numbers:  # only workbook cells: a CSV's are text, taken as written
+            row, refused, row_notes = _numeric_identifiers(row, registration_digits)
+            notes += row_notes
+        parsed, row_problems = _parse_candidate_row(row, refused)
         # Checked on the raw number, so a duplicate is named even when its line has other faults.
         registration = row.values["registration"].upper()
         if registration in first_seen:
@@ -285,7 +331,38 @@ def parse_candidates(table: Table) -> ParsedCandidates:
         problems += row_problems
         if parsed is not None and not row_problems:
             lines.append(parsed)
-    return ParsedCandidates(table.origin, tuple(lines), tuple(problems))
+    return ParsedCandidates(table.origin, tuple(lines), tuple(problems), tuple(notes))
+
+
+def _numeric_identifiers(
+    row: TableRow, registration_digits: int | None
+) -> tuple[TableRow, dict[str, str], list[Problem]]:
+    """Read the identifier cells a workbook stored as numbers: the row with their text, the
+    refused columns with why, and a note for each identifier whose zeros were put back."""
+    values = dict(row.values)
+    refused: dict[str, str] = {}
+    notes: list[Problem] = []
+    for column, cell in row.numbers.items():
+        reading = _read_identifier(column, cell, registration_digits)
+        if reading is None:
+            continue
+        if reading.refusal:
+            refused[column] = reading.refusal
+            continue
+        values[column] = reading.text
+        if reading.note:
+            notes.append(Problem(row.line, reading.note))
+    return TableRow(row.line, values, row.numbers), refused, notes
+
+
+def _read_identifier(column: str, cell: NumberCell, registration_digits: int | None) -> Reading | None:
+    if column == "registration":
+        return read_digits(column, cell, registration_digits, REGISTRATION_DIGITS_OPTION)
+    if column in ("centre_uai", "establishment_uai"):
+        return read_uai(column, cell)
+    if column == "papers":
+        return read_code(column, cell)
+    return None  # not an identifier (a date, a name): its text is what the user sees
 
 
 def _header_problems(table: Table) -> list[Problem]:
@@ -309,15 +386,19 @@ def _header_problems(table: Table) -> list[Problem]:
     return problems
 
 
-def _parse_candidate_row(row: TableRow) -> tuple[CandidateLine | None, list[Problem]]:
+def _parse_candidate_row(
+    row: TableRow, refused: dict[str, str] | None = None
+) -> tuple[CandidateLine | None, list[Problem]]:
+    """refused: columns already refused (spreadsheet numbers), with why; not checked again."""
     v = row.values
-    problems: list[Problem] = []
+    refused = refused or {}
+    problems: list[Problem] = [Problem(row.line, reason) for reason in refused.values()]
 
     def bad(reason: str) -> None:
         problems.append(Problem(row.line, reason))
 
     registration = v["registration"].upper()
-    if not REGISTRATION_RE.match(registration):
+    if "registration" not in refused and not REGISTRATION_RE.match(registration):
         bad(f"registration number “{v['registration']}” must be 4 to 16 capital letters or digits")
     for column in ("surname", "given_names"):
         if not v[column]:
@@ -334,7 +415,7 @@ def _parse_candidate_row(row: TableRow) -> tuple[CandidateLine | None, list[Prob
             if birth_date >= date.today():
                 bad(f"birth_date {v['birth_date']} is not in the past")
     centre_uai = v["centre_uai"].upper()
-    if not UAI_RE.match(centre_uai):
+    if "centre_uai" not in refused and not UAI_RE.match(centre_uai):
         bad(
             f"centre_uai “{v['centre_uai']}” is not a UAI code: 7 digits then a capital letter, e.g. 0130040Y"
         )
@@ -342,13 +423,15 @@ def _parse_candidate_row(row: TableRow) -> tuple[CandidateLine | None, list[Prob
     if establishment_uai is None:
         if v["establishment_name"]:
             bad("establishment_name is given but establishment_uai is empty")
-    elif not UAI_RE.match(establishment_uai):
+    elif "establishment_uai" not in refused and not UAI_RE.match(establishment_uai):
         bad(
             f"establishment_uai “{v['establishment_uai']}” is not a UAI code: 7 digits then a capital "
             "letter, e.g. 0130040Y"
         )
     papers = tuple(dict.fromkeys(p.upper() for p in re.split(r"[\s;,]+", v["papers"]) if p))
-    if not papers:
+    if "papers" in refused:
+        papers = ()
+    elif not papers:
         bad("papers is empty: list the paper codes the candidate sits, e.g. “U3 U4”")
     for code in papers:
         if not PAPER_CODE_RE.match(code):
@@ -416,6 +499,8 @@ class CandidateImportSummary:
     names_updated: int = 0
     roll_added: int = 0
     roll_removed: int = 0
+    # Lines whose spreadsheet numbers got their leading zeros back (ParsedCandidates.notes).
+    notes: tuple[Problem, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -432,6 +517,18 @@ class CandidateImportSummary:
         )
 
     def __str__(self) -> str:
+        return self._counts() + self._notes()
+
+    def _notes(self) -> str:
+        if not self.notes:
+            return ""
+        count = len(self.notes)
+        return (
+            f"\n{count} line{'s' if count != 1 else ''} to check (the spreadsheet had dropped "
+            "leading zeros, put back):" + "".join(f"\n  {note}" for note in sorted(self.notes))
+        )
+
+    def _counts(self) -> str:
         total = self.candidates_created + self.candidates_updated + self.candidates_unchanged
         if not self.changed:
             return f"{total} candidates read: nothing to change, the database already holds this file."
@@ -470,7 +567,8 @@ def apply_candidates(factory: sessionmaker[Session], parsed: ParsedCandidates) -
                     Problem(
                         line.line,
                         f"paper {', '.join(unknown)} does not exist in session “{exam.name}” "
-                        f"(known: {', '.join(known) or 'none yet, import the papers first'})",
+                        f"(known: {', '.join(known) or 'none yet, import the papers first'})"
+                        + _zeros_hint(unknown, known),
                     )
                 )
         if problems:
@@ -490,7 +588,20 @@ def apply_candidates(factory: sessionmaker[Session], parsed: ParsedCandidates) -
         problems += writer.write(parsed.lines, wanted, session_papers, paper_codes)
         if problems:
             raise ImportRejected(parsed.origin, problems)
+        summary.notes = parsed.notes
         return summary
+
+
+def _zeros_hint(unknown: Sequence[str], known: list[str]) -> str:
+    """A paper code such as 0101 that a spreadsheet turned into the number 101 is named as such."""
+    for code in unknown:
+        meant = lost_zeros_of(code, known)
+        if meant:
+            return (
+                f"; {code} may be {meant} with its leading zeros dropped by a spreadsheet: format the "
+                "papers column as text in the spreadsheet and export the file again"
+            )
+    return ""
 
 
 def _resolve_sessions(
@@ -686,8 +797,11 @@ def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
         yield items[start : start + _CHUNK]
 
 
-def import_candidates(factory: sessionmaker[Session], path: Path) -> CandidateImportSummary:
-    return apply_candidates(factory, parse_candidates(read_table(path, header_hint="registration")))
+def import_candidates(
+    factory: sessionmaker[Session], path: Path, registration_digits: int | None = None
+) -> CandidateImportSummary:
+    table = read_table(path, header_hint="registration")
+    return apply_candidates(factory, parse_candidates(table, registration_digits))
 
 
 # ---------------------------------------------------------------------------------------------
