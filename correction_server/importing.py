@@ -106,7 +106,8 @@ class TableRow:
     values: dict[str, str]
     # The cells a workbook stored as numbers, by column (their text is in values too): an
     # identifier column needs to know, since the number may have lost leading zeros.
-    numbers: dict[str, NumberCell] = field(default_factory=dict)
+    # None for a CSV row, or a workbook row without numbers.
+    numbers: dict[str, NumberCell] | None = None
 
 
 @dataclass(frozen=True)
@@ -251,14 +252,12 @@ def _table(
             )
             continue
         padded = [*cells, *[""] * (len(columns) - len(cells))]
-        found = (numbers or {}).get(line, {})
-        rows.append(
-            TableRow(
-                line,
-                {col: padded[i].strip() for i, col in enumerate(columns)},
-                {columns[i]: cell for i, cell in found.items() if i < len(columns)},
-            )
-        )
+        values = {col: padded[i].strip() for i, col in enumerate(columns)}
+        found = numbers.get(line) if numbers else None
+        if found:
+            rows.append(TableRow(line, values, {columns[i]: c for i, c in found.items() if i < len(columns)}))
+        else:
+            rows.append(TableRow(line, values))
     return Table(origin, header_line, columns, tuple(rows), tuple(problems))
 
 
@@ -342,7 +341,7 @@ def _numeric_identifiers(
     values = dict(row.values)
     refused: dict[str, str] = {}
     notes: list[Problem] = []
-    for column, cell in row.numbers.items():
+    for column, cell in (row.numbers or {}).items():
         reading = _read_identifier(column, cell, registration_digits)
         if reading is None:
             continue
