@@ -142,15 +142,21 @@ def user_link_command(
 @office_app.command("reset-password")
 def reset_password_command(
     email: str = typer.Argument(..., help="The account's username (its e-mail address)."),
+    by: str = typer.Option(
+        "exam office (command line)", "--by", help="Who resets it (name), kept in the audit log."
+    ),
     db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
 ) -> None:
-    """Give an account a one-time password: its owner must choose his own at the next login."""
+    """Give an account a one-time password: its owner must choose his own at the next login.
+
+    The reset is in the audit log (who, whose account, when), the password never."""
+    from correction_server.actors import SYSTEM
     from correction_server.db import transaction
     from correction_server.passwords import reset_password
 
     def work(factory):
         with transaction(factory) as session:
-            return reset_password(session, email)
+            return reset_password(session, email, SYSTEM, by)
 
     reset = _with_database(db, work)
     typer.echo(reset.one_time_password)

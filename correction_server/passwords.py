@@ -8,6 +8,10 @@ to remember, so no mix of digits and symbols is demanded on top.
 
 Changing one's password ends every other login session of that account (a stolen cookie stops
 working); the session that made the change stays open. A reset ends them all.
+
+Every change and reset is in the audit log, in the same transaction: who, whose account, when (the
+entry's time), how many sessions ended. Never the password or its hash: the log is read by people
+who must not learn either, and a hash kept there forever could be attacked at leisure.
 """
 
 from __future__ import annotations
@@ -17,12 +21,18 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from correction_server import auth
+from correction_server import audit, auth
+from correction_server.actors import SYSTEM, Actor
 from correction_server.models.accounts import User
 from massicot.errors import UserError
 
 MIN_DISTINCT = 5
 RULE_KEY = "account.password.rule"
+# Audit log actions (object: the account, "user" and its id).
+CHANGED = "account.password_change"
+SET_BY_LINK = "account.password_set_by_link"
+RESET = "account.password_reset"
+COMMAND_LINE_OFFICE = "exam office (command line)"
 
 
 class PasswordRefused(ValueError):
@@ -59,10 +69,40 @@ def change_own_password(
     if user is None or not auth.verify_password(user.password_hash, current):
         raise PasswordRefused("wrong_current", "The current password is not right.")
     check_new_password(user.username, new, confirm, current)
+    replaced_one_time = user.must_change_password
     user.password_hash = auth.hash_password(new)
     user.must_change_password = False
-    auth.close_other_sessions(session, user.id, keep_login_id)
+    ended = auth.close_other_sessions(session, user.id, keep_login_id)
+    audit.record(
+        session,
+        _own(user),
+        CHANGED,
+        "user",
+        user.id,
+        {"username": user.username, "replaced_one_time": replaced_one_time, "sessions_ended": ended},
+    )
     return user
+
+
+def set_password_by_link(session: Session, user: User, new: str, confirm: str) -> None:
+    """The person chooses his password through a set-password link. Caller commits."""
+    check_new_password(user.username, new, confirm)
+    user.password_hash = auth.hash_password(new)
+    user.must_change_password = False  # chosen by the person himself
+    ended = auth.close_all_sessions(session, user.id)
+    audit.record(
+        session,
+        _own(user),
+        SET_BY_LINK,
+        "user",
+        user.id,
+        {"username": user.username, "sessions_ended": ended},
+    )
+
+
+def _own(user: User) -> Actor:
+    """The account's owner, acting on his own account."""
+    return Actor(user.id, user.role.value)
 
 
 @dataclass(frozen=True)
@@ -72,8 +112,12 @@ class PasswordReset:
     sessions_ended: int
 
 
-def reset_password(session: Session, username: str) -> PasswordReset:
-    """A one-time password for an account; its owner must replace it at the next login. Caller commits."""
+def reset_password(
+    session: Session, username: str, actor: Actor = SYSTEM, by_name: str = COMMAND_LINE_OFFICE
+) -> PasswordReset:
+    """A one-time password for an account; its owner must replace it at the next login. Caller commits.
+
+    `by_name` says who reset it: a command on the server has no account of its own (`--by`)."""
     user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     if user is None:
         raise UserError(
@@ -86,4 +130,12 @@ def reset_password(session: Session, username: str) -> PasswordReset:
     user.password_hash = auth.hash_password(one_time)
     user.must_change_password = True
     ended = auth.close_all_sessions(session, user.id)
+    audit.record(
+        session,
+        actor,
+        RESET,
+        "user",
+        user.id,
+        {"username": user.username, "by": by_name.strip() or COMMAND_LINE_OFFICE, "sessions_ended": ended},
+    )
     return PasswordReset(user.username, one_time, ended)

@@ -200,13 +200,10 @@ def set_password(
     if not auth.tokens_match(request.cookies.get(auth.PRE_LOGIN_COOKIE), csrf_token):
         return again("login.expired_form", 400)
     try:
-        # The same rule as a change of one's own password (correction_server.passwords).
-        passwords.check_new_password(user.username, password, confirm)
+        # The same rule as a change of one's own password, and its trace in the audit log.
+        passwords.set_password_by_link(session, user, password, confirm)
     except passwords.PasswordRefused as exc:
         return again(f"account.password.err.{exc.key}", 400)
-    user.password_hash = auth.hash_password(password)
-    user.must_change_password = False  # chosen by the person himself
-    auth.close_all_sessions(session, user.id)
     session.commit()
     return RedirectResponse("/login?next=/home", status_code=303)
 
