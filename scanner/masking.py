@@ -109,23 +109,22 @@ class _Whitener:
         # returns at once for the rows outside the zone.
         self.runs = [_row_runs(grid) for grid in grids]
 
+    def _whiten_row(self, component: int, row: np.ndarray, runs: list[tuple[int, int]]) -> None:
+        """One block row (columns, 8, 8): its blocks in the runs become white."""
+        for c0, c1 in runs:
+            row[c0:c1] = 0
+            row[c0:c1, 0, 0] = self.whites[component]
+
     def whiten(self, component: int, index: int, address: int, columns: int) -> None:
         runs = self.runs[component].get(index)
-        if not runs:
-            return
-        blocks = row_blocks(address, columns)
-        for c0, c1 in runs:
-            blocks[c0 : min(c1, columns)] = 0
-            blocks[c0 : min(c1, columns), 0, 0] = self.whites[component]
+        if runs:
+            self._whiten_row(component, row_blocks(address, columns), runs)
 
     def whiten_plane(self, component: int, blocks: np.ndarray) -> None:
         """The same, on a whole plane (rows, columns, 8, 8) at once."""
-        rows, columns = blocks.shape[:2]
         for index, runs in self.runs[component].items():
-            if index < rows:
-                for c0, c1 in runs:
-                    blocks[index, c0 : min(c1, columns)] = 0
-                    blocks[index, c0 : min(c1, columns), 0, 0] = self.whites[component]
+            if index < blocks.shape[0]:
+                self._whiten_row(component, blocks[index], runs)
 
     def row(self, component: int, index: int, address: int, columns: int, rows: int) -> bool:
         self.whiten(component, index, address, columns)
