@@ -12,29 +12,44 @@ Columns: `name, email, establishment_uai, papers, capacity, role`
 
 All lines are checked first: a file with any problem imports nothing, and each problem is
 reported with its line. Importing the same file again updates names, établissements and
-capacities, and never changes a password. A new account gets either a generated initial
-password (shown once) or a set-password link (`set_password_links=True`).
+capacities, and never changes a password, a role or whether an account is active. A new account
+gets either a generated initial password (shown once) or a set-password link
+(`set_password_links=True`).
+
+The audit log gets, in the import's transaction, one entry per account created (username, role,
+établissement, papers, how the first password is handed over and until when a link works) and one
+per account the import changed (each changed field, old and new). An account the file leaves as it
+was gets no entry, so importing the same file every morning adds nothing to the log. Never a
+password, a hash or a link: a link is a bearer secret.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from correction_server import auth
+from correction_server import audit, auth
+from correction_server.actors import SYSTEM, Actor
 from correction_server.db import transaction
 from correction_server.importing import ImportRejected, Problem, read_table
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.exam import UAI_RE, Establishment, Paper
+from correction_server.passwords import COMMAND_LINE_OFFICE
+from massicot.errors import UserError
 
 ACCOUNT_COLUMNS = ("name", "email", "establishment_uai", "papers")
 OPTIONAL_ACCOUNT_COLUMNS = ("capacity", "role")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PAPER_RE = re.compile(r"^([A-Z0-9][A-Z0-9-]{0,11})(?::(\d+))?$")
+# Audit log actions (object: the account, "user" and its id).
+ACCOUNT_CREATED = "account.create"
+ACCOUNT_UPDATED = "account.update"
+LINK_ISSUED = "account.set_password_link"
 IMPORTABLE_ROLES = {"corrector": Role.CORRECTOR, "coordinator": Role.COORDINATOR, "office": Role.OFFICE}
 
 
@@ -60,10 +75,14 @@ class NewAccount:
 @dataclass
 class AccountsImported:
     created: list[NewAccount] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        lines = [f"{len(self.created)} account(s) created, {len(self.updated)} updated."]
+        lines = [
+            f"{len(self.created)} account(s) created, {len(self.changed)} changed, "
+            f"{len(self.unchanged)} unchanged."
+        ]
         for acc in self.created:
             secret = acc.password if acc.password else acc.set_password_path
             lines.append(f"  {acc.username}\t{acc.role.value}\t{secret}")
@@ -153,16 +172,28 @@ def _parse_line(line: int, v: dict[str, str], problems: list[Problem]) -> Accoun
 
 
 def import_accounts(
-    factory: sessionmaker[Session], path: Path, secret_key: str, set_password_links: bool = False
+    factory: sessionmaker[Session],
+    path: Path,
+    secret_key: str,
+    set_password_links: bool = False,
+    actor: Actor = SYSTEM,
+    by_name: str = COMMAND_LINE_OFFICE,
 ) -> AccountsImported:
-    """Parse, check against the database, and write everything in one transaction."""
+    """Parse, check against the database, and write everything (audit entries included) in one
+    transaction."""
     lines = parse_accounts(path)
     with transaction(factory) as session:
-        return apply_accounts(session, lines, str(path), secret_key, set_password_links)
+        return apply_accounts(session, lines, str(path), secret_key, set_password_links, actor, by_name)
 
 
 def apply_accounts(
-    session: Session, lines: list[AccountLine], origin: str, secret_key: str, set_password_links: bool
+    session: Session,
+    lines: list[AccountLine],
+    origin: str,
+    secret_key: str,
+    set_password_links: bool,
+    actor: Actor = SYSTEM,
+    by_name: str = COMMAND_LINE_OFFICE,
 ) -> AccountsImported:
     papers_by_code: dict[str, list[Paper]] = {}
     for paper in session.scalars(select(Paper)):
@@ -182,7 +213,10 @@ def apply_accounts(
         raise ImportRejected(origin, problems)
 
     result = AccountsImported()
+    trace = _Trace(actor, by_name.strip() or COMMAND_LINE_OFFICE, Path(origin).name)
+    code_of_paper = {found[0].id: code for code, found in papers_by_code.items()}
     establishments = {e.uai: e for e in session.scalars(select(Establishment))}
+    uai_of = {e.id: e.uai for e in establishments.values()}
     users = {
         u.username: u
         for u in session.scalars(select(User).where(User.username.in_([a.email for a in lines])))
@@ -196,8 +230,10 @@ def apply_accounts(
                 session.add(establishment)
                 session.flush()
                 establishments[acc.establishment_uai] = establishment
+                uai_of[establishment.id] = establishment.uai
         user = users.get(acc.email)
         new_password = None
+        before: dict[str, object] = {}
         if user is None:
             new_password = auth.generate_password()
             user = User(username=acc.email, role=acc.role, active=True)
@@ -213,40 +249,157 @@ def apply_accounts(
                     )
                 ],
             )
+        else:
+            before = _traced_fields(user, uai_of)
         user.display_name = acc.name
         user.email = acc.email
         user.establishment_id = establishment.id if establishment else None
         session.flush()
-        _set_papers(session, user, {papers_by_code[c][0].id: cap for c, cap in acc.papers.items()})
+        capacities = _set_papers(
+            session, user, {papers_by_code[c][0].id: cap for c, cap in acc.papers.items()}
+        )
+        capacities = {code_of_paper[paper_id]: change for paper_id, change in capacities.items()}
         if new_password is None:
-            result.updated.append(acc.email)
+            changes = _changes(before, _traced_fields(user, uai_of), capacities)
+            if changes:
+                trace.updated(session, user, changes)
+                result.changed.append(acc.email)
+            else:
+                result.unchanged.append(acc.email)
         elif set_password_links:
-            path = "/password/" + auth.set_password_token(user, secret_key)
+            token = auth.set_password_token(user, secret_key)
+            expires = auth.set_password_token_expiry(token, secret_key)
+            trace.created(session, user, acc, "set_password_link", expires)
+            path = "/password/" + token
             result.created.append(NewAccount(acc.email, acc.name, acc.role, set_password_path=path))
         else:
+            trace.created(session, user, acc, "initial_password", None)
             result.created.append(NewAccount(acc.email, acc.name, acc.role, password=new_password))
     return result
 
 
-def _set_papers(session: Session, user: User, capacities: dict[int, int]) -> None:
-    """Add or update the listed papers. A paper left out of the file is kept (he may hold lots)."""
+def _traced_fields(user: User, uai_of: dict[int, str]) -> dict[str, object]:
+    """What a re-import may change on an account, as the audit log shows it (never a secret)."""
+    return {
+        "name": user.display_name,
+        "email": user.email,
+        "establishment": uai_of.get(user.establishment_id) if user.establishment_id else None,
+        "role": user.role.value,
+        "active": user.active,
+    }
+
+
+def _changes(
+    before: dict[str, object], after: dict[str, object], capacities: dict[str, tuple[int | None, int]]
+) -> dict[str, dict]:
+    """Field → {"old", "new"} for what differs; "papers" → code → {"old", "new"} (old None: added)."""
+    changes: dict[str, dict] = {
+        key: {"old": before[key], "new": after[key]} for key in after if before[key] != after[key]
+    }
+    if capacities:
+        changes["papers"] = {
+            code: {"old": old, "new": new} for code, (old, new) in sorted(capacities.items())
+        }
+    return changes
+
+
+@dataclass(frozen=True)
+class _Trace:
+    """Writes an import's audit entries: who ran it (`by`, as reset-password), from which file."""
+
+    actor: Actor
+    by: str
+    file: str
+
+    def created(
+        self,
+        session: Session,
+        user: User,
+        acc: AccountLine,
+        first_password: str,
+        link_expires: datetime | None,
+    ) -> None:
+        details: dict[str, object] = {
+            "username": user.username,
+            "role": user.role.value,
+            "establishment": acc.establishment_uai,
+            "papers": dict(sorted(acc.papers.items())),
+            "active": user.active,
+            # How the owner gets in: a generated password shown once, or a link. Neither is written.
+            "first_password": first_password,
+            "by": self.by,
+            "file": self.file,
+        }
+        if link_expires is not None:
+            details["link_expires_at"] = link_expires.isoformat()
+        audit.record(session, self.actor, ACCOUNT_CREATED, "user", user.id, details)
+
+    def updated(self, session: Session, user: User, changes: dict[str, dict]) -> None:
+        details = {"username": user.username, "changes": changes, "by": self.by, "file": self.file}
+        audit.record(session, self.actor, ACCOUNT_UPDATED, "user", user.id, details)
+
+
+def _set_papers(
+    session: Session, user: User, capacities: dict[int, int]
+) -> dict[int, tuple[int | None, int]]:
+    """Add or update the listed papers. A paper left out of the file is kept (he may hold lots).
+
+    Returns paper id → (old capacity or None if added, new capacity), for the papers that changed."""
     existing = {
         cp.paper_id: cp
         for cp in session.scalars(select(CorrectorPaper).where(CorrectorPaper.user_id == user.id))
     }
+    changed: dict[int, tuple[int | None, int]] = {}
     for paper_id, capacity in capacities.items():
         row = existing.get(paper_id)
         if row is None:
             session.add(CorrectorPaper(user_id=user.id, paper_id=paper_id, capacity=capacity))
-        else:
+            changed[paper_id] = (None, capacity)
+        elif row.capacity != capacity:
+            changed[paper_id] = (row.capacity, capacity)
             row.capacity = capacity
+    return changed
 
 
-def set_password_link(session: Session, username: str, secret_key: str) -> str:
-    """A fresh set-password path for an existing account (the old password stays until used)."""
-    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+@dataclass(frozen=True)
+class IssuedLink:
+    username: str
+    path: str  # /password/<token>: a bearer secret, shown once, never written anywhere
+    expires_at: datetime
+
+
+def set_password_link(
+    session: Session,
+    username: str,
+    secret_key: str,
+    actor: Actor = SYSTEM,
+    by_name: str = COMMAND_LINE_OFFICE,
+) -> IssuedLink:
+    """A fresh set-password link for an existing account (the old password stays until it is used).
+
+    The audit log gets whose account, who issued it and until when it works; never the link, whose
+    token lets anyone holding it choose the account's password. Caller commits."""
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     if user is None:
-        from massicot.errors import UserError
-
-        raise UserError(f"No account has the username {username!r}.")
-    return "/password/" + auth.set_password_token(user, secret_key)
+        raise UserError(
+            f"No account has the username {username!r}. Usernames are e-mail addresses; "
+            "check the spelling, or create the account with `massicot office users import`."
+        )
+    if not user.active:
+        # The link page refuses disabled accounts: a link handed out would only fail later.
+        raise UserError(f"The account {user.username} is disabled: a set-password link would not work.")
+    token = auth.set_password_token(user, secret_key)
+    expires = auth.set_password_token_expiry(token, secret_key)
+    audit.record(
+        session,
+        actor,
+        LINK_ISSUED,
+        "user",
+        user.id,
+        {
+            "username": user.username,
+            "by": by_name.strip() or COMMAND_LINE_OFFICE,
+            "expires_at": expires.isoformat(),
+        },
+    )
+    return IssuedLink(user.username, "/password/" + token, expires)

@@ -228,6 +228,13 @@ def set_password_token(user: User, secret_key: str) -> str:
     )
 
 
+def set_password_token_expiry(token: str, secret_key: str) -> datetime:
+    """When a token from `set_password_token` stops working: its signing time (whole seconds, as the
+    token keeps it) plus the maximum age `user_for_set_password_token` accepts."""
+    _, signed_at = _serializer(secret_key, "massicot-set-password").loads(token, return_timestamp=True)
+    return signed_at + timedelta(seconds=SET_PASSWORD_MAX_AGE)
+
+
 def user_for_set_password_token(session: Session, token: str, secret_key: str) -> User | None:
     try:
         data = _serializer(secret_key, "massicot-set-password").loads(token, max_age=SET_PASSWORD_MAX_AGE)

@@ -51,6 +51,9 @@ import_app = typer.Typer(
 )
 office_app.add_typer(import_app, name="import")
 _DB_OPTION_HELP = "Database URL (default: MASSICOT_DB or the local SQLite)."
+# Who a command on the server acted as, when `--by` names no one (as passwords.COMMAND_LINE_OFFICE,
+# which is not imported here: the CLI loads the server's modules only when a command runs).
+_COMMAND_LINE_OFFICE = "exam office (command line)"
 
 
 @import_app.command("candidates")
@@ -105,14 +108,21 @@ def import_users_command(
     base_url: str = typer.Option(
         "http://127.0.0.1:8000", "--base-url", help="The server's address, to print whole links."
     ),
+    by: str = typer.Option(
+        _COMMAND_LINE_OFFICE, "--by", help="Who imports the file (name), kept in the audit log."
+    ),
     db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
 ) -> None:
-    """Create or update accounts. New accounts' passwords (or links) are shown once."""
+    """Create or update accounts. New accounts' passwords (or links) are shown once.
+
+    Each account created or changed is in the audit log (what changed, old and new), never a password
+    or a link; an account the file leaves as it was gets no entry."""
     from correction_server.accounts import import_accounts
+    from correction_server.actors import SYSTEM
     from correction_server.settings import Settings
 
     secret = Settings.from_env(database_url=db).secret_key
-    result = _with_database(db, lambda factory: import_accounts(factory, file, secret, links))
+    result = _with_database(db, lambda factory: import_accounts(factory, file, secret, links, SYSTEM, by))
     text = str(result)
     if links:
         text = text.replace("\t/password/", "\t" + base_url.rstrip("/") + "/password/")
@@ -123,10 +133,16 @@ def import_users_command(
 def user_link_command(
     username: str = typer.Argument(..., help="The account's username (its e-mail address)."),
     base_url: str = typer.Option("http://127.0.0.1:8000", "--base-url", help="The server's address."),
+    by: str = typer.Option(
+        _COMMAND_LINE_OFFICE, "--by", help="Who issues the link (name), kept in the audit log."
+    ),
     db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
 ) -> None:
-    """Print a one-time link with which the person chooses a new password (valid 7 days)."""
+    """Print a one-time link with which the person chooses a new password (valid 7 days).
+
+    The audit log keeps whose account, who issued the link and until when it works; never the link."""
     from correction_server.accounts import set_password_link
+    from correction_server.actors import SYSTEM
     from correction_server.db import transaction
     from correction_server.settings import Settings
 
@@ -134,17 +150,21 @@ def user_link_command(
 
     def work(factory):
         with transaction(factory) as session:
-            return set_password_link(session, username, secret)
+            return set_password_link(session, username, secret, SYSTEM, by)
 
-    typer.echo(base_url.rstrip("/") + _with_database(db, work))
+    issued = _with_database(db, work)
+    typer.echo(base_url.rstrip("/") + issued.path)
+    typer.echo(
+        f"Set-password link of {issued.username}, shown only now: hand it to its owner. It works once, "
+        f"until {issued.expires_at:%Y-%m-%d %H:%M} UTC.",
+        err=True,
+    )
 
 
 @office_app.command("reset-password")
 def reset_password_command(
     email: str = typer.Argument(..., help="The account's username (its e-mail address)."),
-    by: str = typer.Option(
-        "exam office (command line)", "--by", help="Who resets it (name), kept in the audit log."
-    ),
+    by: str = typer.Option(_COMMAND_LINE_OFFICE, "--by", help="Who resets it (name), kept in the audit log."),
     db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
 ) -> None:
     """Give an account a one-time password: its owner must choose his own at the next login.

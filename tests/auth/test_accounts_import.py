@@ -62,7 +62,7 @@ def test_import_creates_accounts_with_passwords_shown_once(fresh_database, tmp_p
         assert ines.role == Role.COORDINATOR
         first_hash = anne.password_hash
     again = _run("office", "users", "import", str(csv), "--db", url)
-    assert again.returncode == 0 and "0 account(s) created, 3 updated" in again.stdout
+    assert again.returncode == 0 and "0 account(s) created, 0 changed, 3 unchanged" in again.stdout
     with make_session_factory(engine)() as s:
         anne = s.scalar(select(User).where(User.username == "anne.martin@ac-aix.fr"))
         assert anne.password_hash == first_hash  # a re-import never changes a password
