@@ -47,6 +47,9 @@ class ImageHeader:
     dc_quant: tuple[int, ...] = ()
     # JPEG only: per component, its whole quantisation table (64 entries, zigzag order).
     quant: tuple[tuple[int, ...], ...] = ()
+    # JPEG only: the first component is the page's brightness (gray, or the Y of YCbCr), as
+    # libjpeg decides it: not for an RGB or CMYK JPEG.
+    luma_first: bool = False
 
 
 _SOF_MARKERS = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -60,6 +63,9 @@ def jpeg_header(data: bytes) -> ImageHeader | None:
     dpi: float | None = None
     quant: dict[int, tuple[int, ...]] = {}
     frame: tuple[int, int, list[tuple[int, int, int]]] | None = None
+    adobe_transform: int | None = None
+    component_ids = b""
+    jfif = False
     while i + 4 <= n:
         if data[i] != 0xFF:
             return None
@@ -75,6 +81,9 @@ def jpeg_header(data: bytes) -> ImageHeader | None:
         segment = data[i + 4 : i + 2 + length]
         if marker == 0xE0 and segment[:5] == b"JFIF\x00" and len(segment) >= 12:
             dpi = _jfif_dpi(segment)
+            jfif = True
+        elif marker == 0xEE and segment[:5] == b"Adobe" and len(segment) >= 12:
+            adobe_transform = segment[11]
         elif marker == 0xDB:
             _read_dqt(segment, quant)
         elif marker in _SOF_MARKERS and len(segment) >= 6:
@@ -89,6 +98,7 @@ def jpeg_header(data: bytes) -> ImageHeader | None:
                 sampling = segment[base + 1]
                 comps.append((sampling >> 4, sampling & 0x0F, segment[base + 2]))
             frame = (width, height, comps)
+            component_ids = bytes(segment[6 + 3 * c] for c in range(count))
         i += 2 + length
     if frame is None or frame[0] == 0 or frame[1] == 0:
         return None
@@ -102,7 +112,23 @@ def jpeg_header(data: bytes) -> ImageHeader | None:
         sampling=tuple((h, v) for h, v, _ in comps),
         dc_quant=tuple(quant.get(t, (1,))[0] for _, _, t in comps),
         quant=tuple(quant.get(t, (1,) * 64) for _, _, t in comps),
+        luma_first=_luma_first(len(comps), jfif, adobe_transform, component_ids),
     )
+
+
+def _luma_first(components: int, jfif: bool, adobe_transform: int | None, component_ids: bytes) -> bool:
+    """libjpeg's reading of the colour space (jdapimin.c): three components are YCbCr with a JFIF
+    marker; else unless an Adobe marker says "no transform", or without one, the components are
+    named R, G, B."""
+    if components == 1:
+        return True
+    if components != 3:
+        return False
+    if jfif:
+        return True
+    if adobe_transform is not None:
+        return adobe_transform != 0
+    return component_ids != b"RGB"
 
 
 def _without_padding(data: bytes) -> bytes:

@@ -490,7 +490,7 @@ def analyse(page: SourcePage, img: PageImage, model: CopyModel, expected_paper: 
 def process_page(page: SourcePage, model: CopyModel, expected_paper: str | None = None) -> ProcessedPage:
     """Analyse one page and make its corrector-facing image (masked if it is a page 1).
 
-    A grayscale JPEG is analysed from one read of its DCT coefficients, which also masks it when
+    A gray or YCbCr JPEG is analysed from one read of its DCT coefficients, which also masks it when
     it is a page 1; any other image, or a JPEG that cannot be read that way (damaged data, even
     part-way), is decoded, and the decoder says what is wrong with it."""
     done = _process_in_one_read(page, model, expected_paper)
@@ -510,11 +510,11 @@ def _process_in_one_read(
     header = jpeg_header(page.data)
     if (
         header is None
-        or header.components != 1
+        or not header.luma_first
         or not header.complete
         or too_large(header.width, header.height)
     ):
-        return None  # colour scans, odd or damaged files: decoded
+        return None  # RGB or CMYK JPEGs, odd or damaged files: decoded
     dpi = page_dpi(header, page.dpi)
     quant = natural_order(header.quant[0])
     outcome: list[PageAnalysis] = []

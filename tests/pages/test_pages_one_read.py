@@ -199,3 +199,42 @@ def test_other_jpeg_encodings_are_read_in_one_read_too(gray_scan, model, params)
     assert (a.number, a.rotation, a.label_registration) == (1, 180, "AB12345")
     polygon = header_polygon(np.array(a.placement).reshape(2, 3), model)
     assert result.image == mask_jpeg_lossless(data, polygon)
+
+
+@pytest.mark.parametrize(
+    "sampling",
+    [cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444],
+    ids=["420", "444"],
+)
+def test_a_colour_scan_is_read_and_masked_in_one_read(gray_scan, model, sampling):
+    gray = gray_scan(DrawnPage(copy_id=COPY_ID, number=1, registration="AB12345", seed=39), 0, 1.1)
+    # Cream paper (blue and green a little under red): the chroma planes carry the page too, so
+    # leaving them unmasked would show.
+    cream = np.dstack([gray * 0.82, gray * 0.95, gray.astype(np.float64)]).astype(np.uint8)
+    ok, encoded = cv2.imencode(".jpg", cream, [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, sampling])
+    data = encoded.tobytes()
+    assert jpeg_header(data).components == 3
+    result = pages._process_in_one_read(source(data), model, "U3")
+    assert result is not None
+    a = result.analysis
+    assert (a.number, a.rotation, a.label_registration, a.codes_read) == (1, 0, "AB12345", 4)
+    polygon = header_polygon(np.array(a.placement).reshape(2, 3), model)
+    assert result.image == mask_jpeg_lossless(data, polygon)  # chroma blocks whitened too
+    decoded = pages._process_decoded(source(data), model, "U3").analysis
+    assert (decoded.number, decoded.label_registration) == (a.number, a.label_registration)
+
+
+def test_an_rgb_jpeg_is_decoded_not_read_as_coefficients(gray_scan, model):
+    gray = gray_scan(DrawnPage(copy_id=COPY_ID, number=2, seed=40), 0, 0.0)
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+    ycc = encoded.tobytes()
+    # Its JFIF marker replaced by an Adobe marker saying "no colour transform": libjpeg reads the
+    # three planes as R, G, B, and the first plane is then not the page's brightness.
+    jfif_at = ycc.index(b"\xff\xe0")
+    length = int.from_bytes(ycc[jfif_at + 2 : jfif_at + 4], "big")
+    adobe = b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x00"
+    rgb = ycc[:jfif_at] + adobe + ycc[jfif_at + 2 + length :]
+    assert jpeg_header(ycc).luma_first and not jpeg_header(rgb).luma_first
+    assert pages._process_in_one_read(source(ycc), model, "U3") is not None
+    assert pages._process_in_one_read(source(rgb), model, "U3") is None
+    assert pages.process_page(source(rgb), model, "U3").analysis.width == gray.shape[1]  # decoded
