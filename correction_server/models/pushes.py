@@ -17,6 +17,9 @@ class PushUpload(Base):
     here (receiving) or in `scan_lot` (received), never both. The identity file is
     office-only data: it is kept here only until the commit moves it into
     `identity_link`.
+
+    `last_activity_at` is moved forward by the station's requests (`correction_server.ingest`),
+    so `massicot office purge-uploads` can tell a push abandoned days ago from one under way.
     """
 
     __tablename__ = "push_upload"
@@ -26,3 +29,4 @@ class PushUpload(Base):
     manifest_json: Mapped[str] = mapped_column(Text)
     identity_json: Mapped[str] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now(), index=True)
