@@ -20,6 +20,7 @@ this browser?".
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
@@ -224,7 +225,7 @@ SET_PASSWORD_MAX_AGE = 7 * 24 * 3600
 def set_password_token(user: User, secret_key: str) -> str:
     """A link token that works once: it is bound to the current password hash, which changes."""
     return _serializer(secret_key, "massicot-set-password").dumps(
-        {"u": user.id, "h": _hash_fingerprint(user.password_hash)}
+        {"u": user.id, "h": _hash_fingerprint(user.password_hash, secret_key)}
     )
 
 
@@ -241,13 +242,16 @@ def user_for_set_password_token(session: Session, token: str, secret_key: str) -
     except BadSignature:
         return None
     user = session.get(User, data.get("u"))
-    if user is None or not user.active or data.get("h") != _hash_fingerprint(user.password_hash):
+    if user is None or not user.active or data.get("h") != _hash_fingerprint(user.password_hash, secret_key):
         return None
     return user
 
 
-def _hash_fingerprint(password_hash: str | None) -> str:
-    return (password_hash or "none")[-16:]
+def _hash_fingerprint(password_hash: str | None, secret_key: str) -> str:
+    """What binds a link to the password hash it was made for, without showing any of the hash:
+    a token is signed, not encrypted, and its holder could read a piece of the hash in it."""
+    digest = hmac.new(secret_key.encode(), (password_hash or "none").encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

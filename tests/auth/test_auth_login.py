@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -167,6 +168,20 @@ def test_wrong_role_gets_a_plain_page(client, people) -> None:
     _login(client, "corr@lycee.fr")
     page = client.get("/office/dispatch", headers={"accept": "text/html"})
     assert page.status_code == 403 and "Votre compte ne permet pas" in page.text
+
+
+def test_a_set_password_link_shows_nothing_of_the_password_hash(client, people) -> None:
+    # The token is signed, not encrypted: its payload is readable by whoever holds the link.
+    factory = client.app.state.session_factory
+    with factory() as s:
+        user = s.get(User, people["corr@lycee.fr"])
+        token, password_hash = auth.set_password_token(user, SECRET), user.password_hash
+    payload = base64.urlsafe_b64decode(token.split(".")[0] + "==").decode()
+    assert str(people["corr@lycee.fr"]) in payload  # the payload was read: the test can fail
+    for start in range(len(password_hash) - 8):
+        assert password_hash[start : start + 8] not in payload
+    assert auth.user_for_set_password_token(factory(), token, SECRET) is not None
+    assert auth.user_for_set_password_token(factory(), token, "another key") is None
 
 
 def test_set_password_link_works_once(client, people) -> None:
