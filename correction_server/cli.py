@@ -432,6 +432,42 @@ def render_pages_command(
         raise typer.Exit(1)
 
 
+@office_app.command("purge-uploads")
+def purge_uploads_command(
+    older_than: int = typer.Option(
+        ..., "--older-than", help="Purge pushes with no request for this many days (2 or more)."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be deleted; delete nothing."),
+    store: Path | None = typer.Option(None, "--store", help="Folder of the page images."),
+    by: str = typer.Option(_COMMAND_LINE_OFFICE, "--by", help="Who purges (name), kept in the audit log."),
+    db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
+) -> None:
+    """Delete pushes left unfinished (station gone, lot sealed again) and the images only they hold.
+
+    Received lots are never touched, nor an image a received lot or another push uses; a station
+    pushing the lot again later starts over. Safe while the server runs.
+    """
+    from correction_server.settings import Settings
+    from correction_server.storage import open_store
+    from correction_server.upload_purge import check_threshold, purge_uploads
+
+    check_threshold(older_than)
+    settings = Settings.from_env(database_url=db, store_path=store)
+    if not settings.store_path.is_dir():
+        raise UserError(
+            f"No page store at {settings.store_path}: give the server's folder with --store "
+            "(or set MASSICOT_STORE)."
+        )
+    objects = open_store(settings.store_path)
+    report = _with_database(
+        settings.database_url,
+        lambda factory: purge_uploads(factory, objects, older_than, by, dry_run=dry_run),
+    )
+    typer.echo(str(report))
+    if report.problems:
+        raise typer.Exit(1)
+
+
 # Following the marking and closing a paper: progress, reconcile, export, jury-mark, hold, release,
 # publish, consultation, payment, purge (correction_server/closing_cli.py).
 from correction_server.closing_cli import register_closing_commands  # noqa: E402

@@ -16,6 +16,11 @@ The steps (the HTTP protocol in `correction_server.api.ingest` maps one route to
 The seal's hash is the lot's identity: announcing or committing a lot already received
 answers "already received" and changes nothing. Two stations committing the same lot at
 once collide on the unique seal; the loser is told "already received".
+
+A push abandoned half-way keeps its `PushUpload` and images until the office purges it
+(`correction_server.upload_purge`). Every request of a push moves its `last_activity_at`
+forward, so only pushes idle for days are purged; a push resuming while its upload is purged
+either finishes (it was active again in time) or is told to push again, which starts over.
 """
 
 from __future__ import annotations
@@ -24,12 +29,14 @@ import base64
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, false, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +63,20 @@ from templates.identifiers import is_copy_id
 # One chunk held in memory at a time per request; the station sends 1 MiB by default.
 MAX_CHUNK_BYTES = 16 * 1024 * 1024
 _LISTED = 8  # how many names an error message lists before "and N more"
+# A push's last activity is written at most this often per lot and server process: the purge
+# of abandoned uploads counts in days, and a write per chunk would cost every image a commit.
+TOUCH_EVERY_SECONDS = 60.0
+# Taken shared by announces and commits, exclusive by the purge of abandoned uploads.
+_PG_UPLOADS_LOCK = 7_461_226_003
+NOT_IN_PROGRESS = (
+    "no push of this lot is in progress on this server: it was never announced, or it stayed "
+    "unfinished so long that the exam office dropped it. Push the lot again (`massicot push` sends "
+    "its manifest first)"
+)
+PUSH_DROPPED = (
+    "this push stayed unfinished so long that the exam office dropped it while it resumed, with the "
+    "images it had sent: push the lot again (`massicot push` starts over by itself)"
+)
 
 
 class IngestError(Exception):
@@ -121,6 +142,28 @@ class _Announced:
     manifest: Manifest
     identity: IdentityFile
     pages_by_hash: dict[str, str]  # sha256 → "copy X page N", for messages
+
+
+class _UploadGone(Exception):
+    """The PushUpload vanished under a commit: committed by a twin push, or purged."""
+
+
+def lock_uploads(session: Session, *, exclusive: bool = False) -> None:
+    """The uploads lock, held until the caller's transaction ends (first statement of it).
+
+    A purge of abandoned uploads holds it exclusively while it deletes their rows and images;
+    an announce and a commit hold it shared, so they never see the store half-purged and never
+    count on an image a purge is about to delete. PostgreSQL: an advisory lock. SQLite has one
+    writer at a time: a write that changes no row takes that lock (waiting for the writer
+    before), and the reads that follow see what it committed.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        session.execute(text(f"SELECT {function}(:key)"), {"key": _PG_UPLOADS_LOCK})
+    else:
+        session.execute(
+            update(PushUpload).where(false()).values(last_activity_at=PushUpload.last_activity_at)
+        )
 
 
 def require_centre(principal: Principal | None) -> Principal:
@@ -254,6 +297,7 @@ class IngestService:
         self.on_received = on_received
         self._cache: OrderedDict[str, _Announced] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._touched: OrderedDict[str, float] = OrderedDict()  # seal → monotonic time last written
 
     # --- 1. announce ---------------------------------------------------------------------
 
@@ -283,31 +327,24 @@ class IngestService:
                 identity_text = identity_raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise Invalid("identity.json is not UTF-8 text; seal the lot again") from None
-            if session.get(PushUpload, seal) is None:
-                session.add(
-                    PushUpload(
-                        seal_sha256=seal,
-                        centre_id=principal.centre_id,
-                        paper_id=paper_id,
-                        manifest_json=json.dumps(manifest.model_dump(mode="json")),
-                        identity_json=identity_text,
-                    )
-                )
-                try:
-                    session.commit()
-                except IntegrityError:
-                    # Another station announced the same lot at the same moment: same content.
-                    session.rollback()
-                # A twin push may have committed the lot (deleting its PushUpload) just before
-                # our row went in: then ours is stale and must not linger.
-                received = self._received(session, seal)
-                if received is not None:
-                    session.execute(delete(PushUpload).where(PushUpload.seal_sha256 == seal))
-                    session.commit()
-                    return received
+            session.rollback()  # end the reads: the write below must be the transaction's first
+            row = {
+                "seal_sha256": seal,
+                "centre_id": principal.centre_id,
+                "paper_id": paper_id,
+                "manifest_json": json.dumps(manifest.model_dump(mode="json")),
+                "identity_json": identity_text,
+            }
+            missing = self._keep_upload(session, row, list(labels))
+            # A twin push may have committed the lot (deleting its PushUpload) just before
+            # our row went in: then ours is stale and must not linger.
+            received = self._received(session, seal)
+            if received is not None:
+                session.execute(delete(PushUpload).where(PushUpload.seal_sha256 == seal))
+                session.commit()
+                return received
             session.rollback()  # end the read transaction
             self._remember(seal, _Announced(principal.centre_id, paper_id, manifest, identity, labels))
-        missing = self.store.missing(list(labels))
         return LotState(
             seal=seal,
             state="receiving",
@@ -321,6 +358,34 @@ class IngestService:
             max_page_bytes=self.max_page_bytes,
         )
 
+    def _keep_upload(self, session: Session, row: dict[str, object], hashes: list[str]) -> list[str]:
+        """Create the PushUpload (or mark it active again); returns the images still to send."""
+        try:
+            missing = self._claim_upload(session, row, hashes)
+        except IntegrityError:
+            # Another station announced the same lot at the same moment: its row (same content)
+            # is there now, and is marked active instead.
+            missing = self._claim_upload(session, row, hashes)
+        self._mark_touched(str(row["seal_sha256"]))
+        return missing
+
+    def _claim_upload(self, session: Session, row: dict[str, object], hashes: list[str]) -> list[str]:
+        # Under the uploads lock: a purge deleting abandoned uploads' images right now has
+        # finished before the store is asked what is missing, so no image counted as present
+        # here vanishes afterwards (this upload, active again, is no purge's to take).
+        with session.begin():
+            lock_uploads(session)
+            now = datetime.now(UTC)
+            touched = session.execute(
+                update(PushUpload)
+                .where(PushUpload.seal_sha256 == row["seal_sha256"])
+                .values(last_activity_at=now)
+            ).rowcount
+            if not touched:
+                session.add(PushUpload(**row, last_activity_at=now))
+                session.flush()
+            return self.store.missing(hashes)
+
     def state(self, principal: Principal | None, seal: str) -> LotState:
         principal = require_centre(principal)
         with self.session_factory() as session:
@@ -328,9 +393,11 @@ class IngestService:
             if received is not None:
                 return received
         try:
-            announced = self._announced(principal, seal)
+            announced = self._active(principal, seal)
         except NotFound:
             return LotState(seal=seal, state="unknown", message="this server has not heard of this lot")
+        if announced is None:  # committed by a twin push meanwhile
+            return self.state(principal, seal)
         missing = self.store.missing(list(announced.pages_by_hash))
         return LotState(
             seal=seal,
@@ -346,7 +413,7 @@ class IngestService:
 
     def upload_offset(self, principal: Principal | None, seal: str, sha256: str) -> ChunkReceipt:
         principal = require_centre(principal)
-        announced = self._announced_or_received(principal, seal)
+        announced = self._active(principal, seal)
         if announced is None:
             return ChunkReceipt(offset=0, complete=True)
         self._image_label(announced, sha256)
@@ -358,7 +425,7 @@ class IngestService:
         self, principal: Principal | None, seal: str, sha256: str, offset: int, total: int, data: bytes
     ) -> ChunkReceipt:
         principal = require_centre(principal)
-        announced = self._announced_or_received(principal, seal)
+        announced = self._active(principal, seal)
         if announced is None:
             return ChunkReceipt(offset=0, complete=True)
         label = self._image_label(announced, sha256)
@@ -414,6 +481,15 @@ class IngestService:
             try:
                 with session.begin():
                     copies, pages = self._create_lot(session, seal, announced)
+            except _UploadGone:
+                session.rollback()
+                received = self._received(session, seal, principal)
+                if received is not None:
+                    return received
+                self._forget(seal)
+                raise Conflict(
+                    PUSH_DROPPED, missing=self.store.missing(list(announced.pages_by_hash))
+                ) from None
             except IntegrityError:
                 session.rollback()
                 received = self._received(session, seal, principal)
@@ -439,6 +515,21 @@ class IngestService:
         )
 
     def _create_lot(self, session: Session, seal: str, announced: _Announced) -> tuple[int, int]:
+        # The PushUpload goes first, under the uploads lock: if it is no longer there, a twin push
+        # committed the lot or the office purged the upload (and perhaps images of it) meanwhile.
+        lock_uploads(session)
+        if not session.execute(delete(PushUpload).where(PushUpload.seal_sha256 == seal)).rowcount:
+            raise _UploadGone(seal)
+        # Checked again under the lock: an image that was there before it may have been purged
+        # with an abandoned upload, and this upload announced again since; none can vanish now.
+        missing = self.store.missing(list(announced.pages_by_hash))
+        if missing:
+            names = [announced.pages_by_hash[sha] for sha in missing]
+            raise Conflict(
+                f"{_plural(len(missing), 'page image')} not received yet ({_listing(names)}): send them, "
+                "then commit again",
+                missing=missing,
+            )
         manifest = announced.manifest
         lot = ScanLot(seal_sha256=seal, centre_id=announced.centre_id, paper_id=announced.paper_id)
         session.add(lot)
@@ -482,7 +573,6 @@ class IngestService:
                 ],
             )
             self._record_attendance(session, announced, ids)
-        session.execute(delete(PushUpload).where(PushUpload.seal_sha256 == seal))
         return len(copy_rows), len(page_rows)
 
     @staticmethod
@@ -628,14 +718,48 @@ class IngestService:
             with self.session_factory() as session:
                 row = session.get(PushUpload, seal)
                 if row is None:
-                    raise NotFound("no push of this lot is in progress: send its manifest first")
+                    raise NotFound(NOT_IN_PROGRESS)
                 manifest = Manifest.model_validate_json(row.manifest_json)
                 identity = IdentityFile.model_validate_json(row.identity_json)
                 cached = _Announced(row.centre_id, row.paper_id, manifest, identity, check_manifest(manifest))
             self._remember(seal, cached)
         if cached.centre_id != principal.centre_id:
-            raise NotFound("no push of this lot is in progress: send its manifest first")
+            raise NotFound(NOT_IN_PROGRESS)
         return cached
+
+    def _active(self, principal: Principal, seal: str) -> _Announced | None:
+        """The announced lot, its last activity moved forward; None when a twin push committed it."""
+        announced = self._announced_or_received(principal, seal)
+        if announced is None or self._touch(seal):
+            return announced
+        # Gone since this process cached it: committed by a twin push, or purged by the office.
+        return self._announced_or_received(principal, seal)
+
+    def _touch(self, seal: str) -> bool:
+        """Write the push's last activity (at most every TOUCH_EVERY_SECONDS); False if its row is gone."""
+        with self._cache_lock:
+            last = self._touched.get(seal)
+        if last is not None and time.monotonic() - last < TOUCH_EVERY_SECONDS:
+            return True
+        with self.session_factory() as session:
+            touched = session.execute(
+                update(PushUpload)
+                .where(PushUpload.seal_sha256 == seal)
+                .values(last_activity_at=datetime.now(UTC))
+            ).rowcount
+            session.commit()
+        if touched:
+            self._mark_touched(seal)
+            return True
+        self._forget(seal)
+        return False
+
+    def _mark_touched(self, seal: str) -> None:
+        with self._cache_lock:
+            self._touched[seal] = time.monotonic()
+            self._touched.move_to_end(seal)
+            while len(self._touched) > 1024:
+                self._touched.popitem(last=False)
 
     def _remember(self, seal: str, announced: _Announced) -> None:
         with self._cache_lock:
@@ -647,6 +771,7 @@ class IngestService:
     def _forget(self, seal: str) -> None:
         with self._cache_lock:
             self._cache.pop(seal, None)
+            self._touched.pop(seal, None)
 
 
 def decode_identity(text: str) -> bytes:

@@ -73,6 +73,8 @@ class ObjectStore(Protocol):
 
     def make_durable(self, hashes: list[str]) -> list[str]: ...
 
+    def discard(self, sha256: str) -> int: ...
+
 
 def check_sha256(value: str) -> str:
     if not SHA256_RE.match(value):
@@ -188,6 +190,29 @@ class LocalStore:
                 damaged.append(sha)
         _sync_filesystem(self.objects)
         return damaged
+
+    def discard(self, sha256: str) -> int:
+        """Delete an object and any partial upload of it; returns the bytes freed.
+
+        Only for an image nothing refers to any more (the purge of abandoned uploads decides,
+        under its lock). The partial is removed under its append lock, so an upload of it that
+        is writing right now finishes its chunk first, and the next one is told to start over
+        at byte 0 instead of writing into a deleted file.
+        """
+        freed = 0
+        part = self._partial_path(sha256)
+        if part.exists():
+            with _locked_append(part):
+                freed += part.stat().st_size
+                part.unlink()
+        final = self.object_path(sha256)
+        try:
+            size = final.stat().st_size
+            final.unlink()
+            freed += size
+        except FileNotFoundError:
+            pass
+        return freed
 
 
 @contextlib.contextmanager
