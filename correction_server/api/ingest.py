@@ -24,7 +24,9 @@ The protocol (`scanner.push` is its client):
    A cut connection loses at most the chunk in flight: HEAD tells where to continue.
 3. `POST /api/v1/lots/{seal}/commit` → 201 `{"state": "received", "copies", "pages"}` once
    every image is stored (else 409 with `missing`); the lot is created in one database
-   transaction. Committing again → 200 `{"state": "already received"}`. The answer does not
+   transaction. A push left idle for days may have been purged by the office
+   (`massicot office purge-uploads`): its commit is then refused with 409 and `missing` too,
+   and announcing the lot again (step 1) starts it over. Committing again → 200 `{"state": "already received"}`. The answer does not
    wait for the pages' display images: they are made afterwards, in the background
    (correction_server.page_rendering).
 
