@@ -26,9 +26,9 @@ The protocol (`scanner.push` is its client):
    every image is stored (else 409 with `missing`); the lot is created in one database
    transaction. A push left idle for days may have been purged by the office
    (`massicot office purge-uploads`): its commit is then refused with 409 and `missing` too,
-   and announcing the lot again (step 1) starts it over. Committing again → 200 `{"state": "already received"}`. The answer does not
-   wait for the pages' display images: they are made afterwards, in the background
-   (correction_server.page_rendering).
+   and announcing the lot again (step 1) starts it over. Committing again → 200
+   `{"state": "already received"}`. The answer does not wait for the pages' display images:
+   they are made afterwards, in the background (correction_server.page_rendering).
 
 `GET /api/v1/lots/{seal}` tells a centre the state of its own push; nothing else can be
 read back through this API.
