@@ -861,7 +861,15 @@ def purge(
     """Delete the page images of papers whose results were published before `before` and whose
     consultation year is over. The database change (pages, annotation layers, purge records,
     audit entry) is committed first; only then are files deleted, so a crash can leave an
-    unreferenced file behind, never a page pointing at nothing."""
+    unreferenced file behind, never a page pointing at nothing. An image a push in progress
+    lists is kept (the push may have sent it already); a push announced after the commit that
+    counts on an image deleted next is told at its commit to send it again."""
+    from correction_server.ingest import lock_uploads
+    from correction_server.upload_purge import images_of_pushes_in_progress
+
+    # Pushes in progress count on the images they have sent: none may go while one announces or
+    # commits (the uploads lock), and none a push lists is deleted.
+    lock_uploads(session, exclusive=True)
     now = now or datetime.now(UTC)
     limit = datetime.combine(before, time(0, 0), tzinfo=UTC)
     report = PurgeReport()
@@ -944,6 +952,7 @@ def purge(
     still_used = set(
         session.scalars(select(Page.image_sha256).where(Page.image_sha256.in_(list(freed) or [""])))
     )
+    still_used |= freed & images_of_pushes_in_progress(session)
     report_files = [sha for sha in sorted(freed) if sha not in still_used]
     for copy_id, record in records.items():
         record.images_deleted = len(shas_of_copy[copy_id] - still_used)

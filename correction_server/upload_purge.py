@@ -180,6 +180,15 @@ def _plan(session: Session, cutoff: datetime, report: UploadPurgeReport, *, lock
     return doomed
 
 
+def images_of_pushes_in_progress(session: Session) -> set[str]:
+    """Every image a push not yet committed lists: another purge (closing.purge) must keep them,
+    the push counts on those it has already sent."""
+    listed: set[str] = set()
+    for manifest_json in session.scalars(select(PushUpload.manifest_json)):
+        listed.update(_images(manifest_json))
+    return listed
+
+
 def _images(manifest_json: str) -> list[str]:
     """The distinct image hashes a stored manifest lists (it was validated when announced)."""
     manifest = json.loads(manifest_json)

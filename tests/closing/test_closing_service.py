@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -22,12 +23,14 @@ from correction_server import audit, closing, coordination, marking
 from correction_server.models import (
     AnnotationLayer,
     AuditEntry,
+    Copy,
     JuryDecision,
     Marking,
     Page,
     PurgeRecord,
     QuestionMark,
 )
+from correction_server.models.pushes import PushUpload
 from correction_server.storage import LocalStore
 
 OFFICE = audit.Actor(None, "office")
@@ -338,3 +341,28 @@ def test_purge_deletes_pages_after_the_legal_year_and_keeps_marks_and_audit(sess
                 "O",
                 now=later,
             )
+
+
+def test_purge_keeps_an_image_a_push_in_progress_lists(session_factory, tmp_path):
+    """The same bytes may be on their way in another lot: a push counts on the images it sent."""
+    store = LocalStore(tmp_path / "store")
+    shas = [store.put(_white_page(610 + k, 800)) for k in range(2)]
+    world = build_world(session_factory, tmp_path, image_shas=shas)
+    with session_factory() as session:
+        now = datetime.now(UTC)
+        closing.publish_results(session, world.paper_id, now - timedelta(days=400), OFFICE, "Office")
+        manifest = {"copies": [{"pages": [{"sha256": shas[0]}]}]}
+        centre_id = session.scalar(select(Copy.centre_id).where(Copy.paper_id == world.paper_id).limit(1))
+        session.add(
+            PushUpload(
+                seal_sha256="e" * 64,
+                centre_id=centre_id,
+                paper_id=world.paper_id,
+                manifest_json=json.dumps(manifest),
+                identity_json="{}",
+            )
+        )
+        session.commit()
+        report = closing.purge(session, store, tmp_path / "derived", date.today(), OFFICE, "Office")
+    assert report.copies == len(world.copies) and report.images_deleted == 1
+    assert store.has(shas[0]) and not store.has(shas[1])
