@@ -39,8 +39,15 @@ def row_counts(db_url: str) -> dict[str, int]:
 
 
 def store_files(store: Path) -> dict[str, int]:
-    """Every file in the store (objects and partials) with its size."""
-    return {str(p.relative_to(store)): p.stat().st_size for p in store.rglob("*") if p.is_file()}
+    """Every file the pushes put in the store (objects and partials) with its size.
+
+    Left out: `derived/`, the display images a background renderer makes after each lot is
+    received, on its own time; what a push stored must not depend on when it has finished."""
+    return {
+        str(p.relative_to(store)): p.stat().st_size
+        for p in store.rglob("*")
+        if p.is_file() and p.relative_to(store).parts[0] != "derived"
+    }
 
 
 def push_command(lot: Path, server_url: str, *extra: str) -> list[str]:
