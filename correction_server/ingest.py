@@ -660,13 +660,10 @@ class IngestService:
         unique = sorted(set(registrations))
         for start in range(0, len(unique), 500):
             batch = unique[start : start + 500]
-            found.update(
-                session.execute(
-                    select(Candidate.registration, Candidate.id).where(Candidate.registration.in_(batch))
-                )
-                .tuples()
-                .all()
+            rows = session.execute(
+                select(Candidate.registration, Candidate.id).where(Candidate.registration.in_(batch))
             )
+            found.update((registration, candidate_id) for registration, candidate_id in rows)
         return found
 
     def _check_candidates(self, session: Session, identity: IdentityFile) -> None:
