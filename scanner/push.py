@@ -445,7 +445,10 @@ def push_lot(folder: Path, options: PushOptions, say: Say = print) -> PushReport
             _send_images(server, lot, missing, options, state, report, say)
             response = server.call("POST", f"/api/v1/lots/{seal}/commit")
             if response.status_code == 409 and "missing" in response.json():
-                say("the server still lacks some images; sending them again")
+                # The server's own words: images lost on its side, or a push the office dropped.
+                said = str(response.json().get("detail") or "the server still lacks some images")
+                say(f"the server: {said}")
+                say("starting over: the lot is announced again and the images it lacks are sent again")
                 continue
             if response.status_code not in (200, 201):
                 raise _refused(response, "the lot")
