@@ -358,6 +358,17 @@ class IngestService:
             max_page_bytes=self.max_page_bytes,
         )
 
+    def _refuse_if_missing(self, announced: _Announced) -> None:
+        """Conflict, naming the pages, when an image of the lot is not in the store."""
+        missing = self.store.missing(list(announced.pages_by_hash))
+        if missing:
+            names = [announced.pages_by_hash[sha] for sha in missing]
+            raise Conflict(
+                f"{_plural(len(missing), 'page image')} not received yet ({_listing(names)}): send them, "
+                "then commit again",
+                missing=missing,
+            )
+
     def _keep_upload(self, session: Session, row: dict[str, object], hashes: list[str]) -> list[str]:
         """Create the PushUpload (or mark it active again); returns the images still to send."""
         try:
@@ -461,14 +472,7 @@ class IngestService:
             if received is not None:
                 return received
         announced = self._announced(principal, seal)
-        missing = self.store.missing(list(announced.pages_by_hash))
-        if missing:
-            names = [announced.pages_by_hash[sha] for sha in missing]
-            raise Conflict(
-                f"{_plural(len(missing), 'page image')} not received yet ({_listing(names)}): send them, "
-                "then commit again",
-                missing=missing,
-            )
+        self._refuse_if_missing(announced)
         damaged = self.store.make_durable(list(announced.pages_by_hash))
         if damaged:
             names = [announced.pages_by_hash[sha] for sha in damaged]
@@ -522,14 +526,7 @@ class IngestService:
             raise _UploadGone(seal)
         # Checked again under the lock: an image that was there before it may have been purged
         # with an abandoned upload, and this upload announced again since; none can vanish now.
-        missing = self.store.missing(list(announced.pages_by_hash))
-        if missing:
-            names = [announced.pages_by_hash[sha] for sha in missing]
-            raise Conflict(
-                f"{_plural(len(missing), 'page image')} not received yet ({_listing(names)}): send them, "
-                "then commit again",
-                missing=missing,
-            )
+        self._refuse_if_missing(announced)
         manifest = announced.manifest
         lot = ScanLot(seal_sha256=seal, centre_id=announced.centre_id, paper_id=announced.paper_id)
         session.add(lot)

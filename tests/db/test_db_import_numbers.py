@@ -19,21 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from correction_server.db import Base
-from correction_server.importing import ImportRejected, Problem, import_candidates, import_paper
+from correction_server.importing import (
+    CANDIDATE_COLUMNS,
+    ImportRejected,
+    Problem,
+    import_candidates,
+    import_paper,
+)
 from correction_server.models import Candidate, Centre, RollEntry
 
 DATA = Path(__file__).parent / "data"
-HEADER = [
-    "registration",
-    "surname",
-    "given_names",
-    "birth_date",
-    "establishment_uai",
-    "establishment_name",
-    "centre_uai",
-    "centre_name",
-    "papers",
-]
+HEADER = list(CANDIDATE_COLUMNS)
 GOOD: dict[str, Any] = {
     "registration": "02410000001",
     "surname": "MARTIN",
