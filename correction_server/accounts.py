@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from correction_server import audit, auth
@@ -39,7 +39,7 @@ from correction_server.db import transaction
 from correction_server.importing import ImportRejected, Problem, read_table
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.exam import UAI_RE, Establishment, Paper
-from correction_server.passwords import COMMAND_LINE_OFFICE
+from correction_server.passwords import COMMAND_LINE_OFFICE, existing_account
 from massicot.errors import UserError
 
 ACCOUNT_COLUMNS = ("name", "email", "establishment_uai", "papers")
@@ -379,12 +379,7 @@ def set_password_link(
 
     The audit log gets whose account, who issued it and until when it works; never the link, whose
     token lets anyone holding it choose the account's password. Caller commits."""
-    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    if user is None:
-        raise UserError(
-            f"No account has the username {username!r}. Usernames are e-mail addresses; "
-            "check the spelling, or create the account with `massicot office users import`."
-        )
+    user = existing_account(session, username)
     if not user.active:
         # The link page refuses disabled accounts: a link handed out would only fail later.
         raise UserError(f"The account {user.username} is disabled: a set-password link would not work.")

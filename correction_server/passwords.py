@@ -112,18 +112,25 @@ class PasswordReset:
     sessions_ended: int
 
 
-def reset_password(
-    session: Session, username: str, actor: Actor = SYSTEM, by_name: str = COMMAND_LINE_OFFICE
-) -> PasswordReset:
-    """A one-time password for an account; its owner must replace it at the next login. Caller commits.
-
-    `by_name` says who reset it: a command on the server has no account of its own (`--by`)."""
+def existing_account(session: Session, username: str) -> User:
+    """The account with this username, in any case (usernames are e-mail addresses), or a
+    UserError saying what to check."""
     user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     if user is None:
         raise UserError(
             f"No account has the username {username!r}. Usernames are e-mail addresses; "
             "check the spelling, or create the account with `massicot office users import`."
         )
+    return user
+
+
+def reset_password(
+    session: Session, username: str, actor: Actor = SYSTEM, by_name: str = COMMAND_LINE_OFFICE
+) -> PasswordReset:
+    """A one-time password for an account; its owner must replace it at the next login. Caller commits.
+
+    `by_name` says who reset it: a command on the server has no account of its own (`--by`)."""
+    user = existing_account(session, username)
     if not user.active:
         raise UserError(f"The account {user.username} is disabled: enable it before resetting its password.")
     one_time = auth.generate_password()
