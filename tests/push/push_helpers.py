@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +88,21 @@ def start_push(lot: Path, server_url: str, token: str, *extra: str) -> subproces
         env=env,
         cwd=REPO,
     )
+
+
+STALLED_PUSH_OPTIONS = ("--chunk-kib", "64", "--parallel", "1")
+
+
+def start_push_stalled_midway(
+    lot: Path, image_bytes: int, proxy: TcpProxy, token: str, *extra: str
+) -> subprocess.Popen:
+    """A station pushing through `proxy`, held when half of the lot's image bytes have gone
+    through (small chunks, one at a time, unless `extra` says otherwise); returns once it is."""
+    proxy.stall_at(image_bytes // 2)
+    station = start_push(lot, proxy.url, token, *(extra or STALLED_PUSH_OPTIONS))
+    assert proxy.stalled.wait(60), "the station never reached the stall point"
+    time.sleep(0.3)  # let the server write what it already received
+    return station
 
 
 @dataclass

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from push_helpers import CENTRE_A, CENTRE_B, Site, row_counts, run_push, start_push, store_files
+from push_helpers import (
+    CENTRE_A,
+    CENTRE_B,
+    Site,
+    row_counts,
+    run_push,
+    start_push,
+    start_push_stalled_midway,
+    store_files,
+)
 from sqlalchemy import create_engine, text
 
 from bench.push_setup import make_sealed_lot, page_jpeg, reseal
@@ -115,12 +124,7 @@ def test_station_killed_mid_image_resumes_without_resending(site: Site, tmp_path
     lot = _lot(site, tmp_path, copies=4, big_pages=big)
     proxy = proxy_factory(site.server.port)
     # Stall the line in the middle of the images, then kill the station as a power cut would.
-    proxy.stall_at(lot.image_bytes // 2)
-    station = start_push(
-        lot.folder, proxy.url, site.exam.tokens[CENTRE_A], "--chunk-kib", "64", "--parallel", "1"
-    )
-    assert proxy.stalled.wait(60), "the station never reached the stall point"
-    time.sleep(0.3)  # let the server write what it already received
+    station = start_push_stalled_midway(lot.folder, lot.image_bytes, proxy, site.exam.tokens[CENTRE_A])
     station.send_signal(signal.SIGKILL)
     station.wait(10)
     proxy.release()
@@ -147,10 +151,10 @@ def test_server_killed_mid_upload_and_restarted_the_spool_finishes(site: Site, t
     big = {(i, 1): _noisy_page(f"big {i}", seed=i) for i in range(4)}
     lot = _lot(site, tmp_path, copies=6, big_pages=big)
     proxy = proxy_factory(site.server.port)
-    proxy.stall_at(lot.image_bytes // 2)
-    station = start_push(
+    station = start_push_stalled_midway(
         lot.folder,
-        proxy.url,
+        lot.image_bytes,
+        proxy,
         site.exam.tokens[CENTRE_A],
         "--spool",
         "--give-up-after",
@@ -158,8 +162,6 @@ def test_server_killed_mid_upload_and_restarted_the_spool_finishes(site: Site, t
         "--chunk-kib",
         "64",
     )
-    assert proxy.stalled.wait(60)
-    time.sleep(0.3)
     site.server.kill()
     assert site.counts()["scan_lot"] == 0
     proxy.release()  # the station now meets a dead server, retries with backoff...

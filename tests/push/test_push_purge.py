@@ -14,13 +14,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from push_helpers import CENTRE_A, REPO, Site, run_push, start_push
+from push_helpers import CENTRE_A, REPO, Site, run_push, start_push_stalled_midway
 from sqlalchemy import create_engine, select, text, update
 
 from bench.push_setup import make_sealed_lot, page_jpeg
@@ -257,12 +256,7 @@ def test_a_station_killed_mid_push_pushes_again_after_the_purge(site: Site, tmp_
     big = {(i, 1): page_jpeg(f"big {i}", 1200, 1700, noise=25, seed=i) for i in range(3)}
     lot = _lot(site, tmp_path, "lot", slice(0, 4), big_pages=big)
     proxy = proxy_factory(site.server.port)
-    proxy.stall_at(lot.image_bytes // 2)
-    station = start_push(
-        lot.folder, proxy.url, site.exam.tokens[CENTRE_A], "--chunk-kib", "64", "--parallel", "1"
-    )
-    assert proxy.stalled.wait(60), "the station never reached the stall point"
-    time.sleep(0.3)
+    station = start_push_stalled_midway(lot.folder, lot.image_bytes, proxy, site.exam.tokens[CENTRE_A])
     station.send_signal(signal.SIGKILL)
     station.wait(10)
     proxy.release()
@@ -292,12 +286,7 @@ def test_a_push_resuming_while_it_is_purged_starts_over_and_goes_in_whole(
     }
     lot = _lot(site, tmp_path, "lot", slice(0, 4), big_pages=big)
     proxy = proxy_factory(site.server.port)
-    proxy.stall_at(lot.image_bytes // 2)
-    station = start_push(
-        lot.folder, proxy.url, site.exam.tokens[CENTRE_A], "--chunk-kib", "64", "--parallel", "1"
-    )
-    assert proxy.stalled.wait(60), "the station never reached the stall point"
-    time.sleep(0.3)
+    station = start_push_stalled_midway(lot.folder, lot.image_bytes, proxy, site.exam.tokens[CENTRE_A])
     # The line is down for days (as far as the server can tell), and the office purges the push
     # while the station still holds its connection and the server its announced lot.
     _age(site, lot.seal, days=3)
