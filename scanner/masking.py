@@ -178,14 +178,17 @@ def mask_jpeg_lossless(data: bytes, polygon: np.ndarray) -> bytes:
     return masked
 
 
-def mask_jpeg_after(data: bytes, decide: Callable[[np.ndarray], np.ndarray | None]) -> bytes | None:
+def mask_jpeg_after(
+    data: bytes, decide: Callable[[np.ndarray], np.ndarray | None], header: ImageHeader | None = None
+) -> bytes | None:
     """One read of a JPEG's coefficients for both the analysis and the mask.
 
     `decide` sees the luma plane (rows, columns, 8, 8 of quantised int16 coefficients, readable
     only during the call) and returns the polygon to white out, or None: then the read stops
     and nothing is written (None). Raises CoefficientError when the JPEG cannot be read or
-    written this way (damaged data, even part-way, or a library that lays planes out otherwise)."""
-    header = jpeg_header(data)
+    written this way (damaged data, even part-way, or a library that lays planes out otherwise).
+    `header`: the JPEG's, when the caller has read it already."""
+    header = header or jpeg_header(data)
     if header is None or not header.sampling:
         raise CoefficientError("the JPEG's header cannot be read")
     if not coefficients.planes_are_whole():

@@ -533,7 +533,7 @@ def _process_in_one_read(
         return header_polygon(np.array(analysis.placement).reshape(2, 3), model)
 
     try:
-        masked = mask_jpeg_after(page.data, decide)
+        masked = mask_jpeg_after(page.data, decide, header)
     except CoefficientError:
         return None
     analysis = outcome[0]
