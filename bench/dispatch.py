@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "dispa
 from dispatch_sessions import generate_session, populate  # noqa: E402
 
 from correction_server.db import make_engine, make_session_factory  # noqa: E402
-from correction_server.dispatch import dispatch_paper, plan_dispatch  # noqa: E402
+from correction_server.dispatch.planning import dispatch_paper, plan_dispatch  # noqa: E402
 from correction_server.migrate import upgrade_database  # noqa: E402
 from correction_server.models import Paper  # noqa: E402
 

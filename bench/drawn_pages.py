@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 import segno
 
-from templates.copy_model import Box, CopyModel
-from templates.identifiers import CORNERS, LabelCode, PageCode
+from massicot_core.identifiers import CORNERS, LabelCode, PageCode
+from paper.copy_model import Box, CopyModel
 
 PAPER_WHITE = 238
 INK = 45

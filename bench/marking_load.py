@@ -73,7 +73,8 @@ PgCluster, find_pg_bin, free_port = _fixtures.PgCluster, _fixtures.find_pg_bin, 
 
 from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, scan_like  # noqa: E402
 from bench.push_setup import SealedLot, make_sealed_lot  # noqa: E402
-from correction_server import auth, page_images  # noqa: E402
+from correction_server.auth import sessions as auth  # noqa: E402
+from correction_server.auth.tokens import issue_centre_token  # noqa: E402
 from correction_server.db import make_engine, make_session_factory  # noqa: E402
 from correction_server.migrate import upgrade_database  # noqa: E402
 from correction_server.models import (  # noqa: E402
@@ -92,10 +93,10 @@ from correction_server.models import (  # noqa: E402
     User,
 )
 from correction_server.models.dispatch import CorrectionLot, LotCopy  # noqa: E402
-from correction_server.page_rendering import derived_dir  # noqa: E402
-from correction_server.storage import LocalStore  # noqa: E402
-from correction_server.tokens import issue_centre_token  # noqa: E402
-from templates.copy_model import load_model  # noqa: E402
+from correction_server.pages import images as page_images  # noqa: E402
+from correction_server.pages.rendering import derived_dir  # noqa: E402
+from correction_server.pages.store import LocalStore  # noqa: E402
+from paper.copy_model import load_model  # noqa: E402
 
 SECRET = "bench-secret"
 COPIES_PER_LOT = 6

@@ -30,9 +30,9 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import select  # noqa: E402
 
 from correction_server.db import make_engine, make_session_factory, transaction  # noqa: E402
-from correction_server.importing import import_candidates, import_paper, parse_candidates, read_table  # noqa: E402
 from correction_server.migrate import upgrade_database  # noqa: E402
 from correction_server.models import Candidate, Centre, Establishment, Paper, RollEntry  # noqa: E402
+from correction_server.office.importing import import_candidates, import_paper, parse_candidates, read_table  # noqa: E402
 
 SAMPLE_PAPER = ROOT / "massicot" / "samples" / "paper_u3.yaml"
 HEADER = [

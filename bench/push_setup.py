@@ -26,11 +26,11 @@ import httpx
 import numpy as np
 from sqlalchemy import select
 
+from correction_server.auth.tokens import issue_centre_token, issue_user_token
 from correction_server.db import make_engine, make_session_factory, transaction
 from correction_server.models import Candidate, Centre, ExamSession, Paper, RollEntry, User
 from correction_server.models.accounts import Role
-from correction_server.tokens import issue_centre_token, issue_user_token
-from scanner.manifest import (
+from massicot_core.contract import (
     IDENTITY_FILE,
     MANIFEST_FILE,
     IdentityFile,
@@ -41,7 +41,7 @@ from scanner.manifest import (
     ManifestSource,
     RollCounts,
 )
-from templates.identifiers import new_copy_id
+from massicot_core.identifiers import new_copy_id
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -23,10 +23,10 @@ import pypdfium2 as pdfium
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from massicot.roll import RollLine  # noqa: E402
+from massicot_core.identifiers import new_copy_id  # noqa: E402
+from massicot_core.roll import RollLine  # noqa: E402
+from paper.printing import booklet_pdf  # noqa: E402
 from scanner.samples import DefectPlan, generate_session  # noqa: E402
-from templates.identifiers import new_copy_id  # noqa: E402
-from templates.printing import booklet_pdf  # noqa: E402
 
 
 def baseline(tmp: Path, copies: int, pages: int, dpi: int) -> float:

@@ -41,6 +41,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, pdf_of_jpegs, scan_like  # noqa: E402
+from massicot_core.identifiers import new_copy_id  # noqa: E402
+from paper.copy_model import load_model  # noqa: E402
 from scanner import codes as code_reader  # noqa: E402
 from scanner import pages as page_steps  # noqa: E402
 from scanner.dct import CoefficientImage, natural_order  # noqa: E402
@@ -54,8 +56,6 @@ from scanner.masking import (  # noqa: E402
 )
 from scanner.pages import process_page  # noqa: E402
 from scanner.sources import SourcePage, iter_source_pages  # noqa: E402
-from templates.copy_model import load_model  # noqa: E402
-from templates.identifiers import new_copy_id  # noqa: E402
 
 PAPER = "U3"
 PAGES_PER_COPY = 4
@@ -84,7 +84,7 @@ def _one_page(args: tuple[int, str, int, str]) -> bytes:
 def generate_pdf(pages: int, folder: Path, workers: int) -> tuple[Path, str]:
     """The sample-scan generator's pages (scanner/samples.py), else the simpler drawn pages."""
     try:
-        from massicot.roll import RollLine
+        from massicot_core.roll import RollLine
         from scanner.samples import DefectPlan, generate_session
     except ImportError:
         return _drawn_pdf(pages, folder, workers), "bench/drawn_pages.py"

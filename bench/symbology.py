@@ -40,9 +40,9 @@ from reportlab.pdfgen.canvas import Canvas
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from templates.copy_model import load_model  # noqa: E402
-from templates.identifiers import CORNERS, PageCode, new_copy_id  # noqa: E402
-from templates.printing import draw_modules  # noqa: E402
+from massicot_core.identifiers import CORNERS, PageCode, new_copy_id  # noqa: E402
+from paper.copy_model import load_model  # noqa: E402
+from paper.printing import draw_modules  # noqa: E402
 
 MODEL = load_model()
 F = zxingcpp.BarcodeFormat

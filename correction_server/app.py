@@ -31,7 +31,7 @@ DEFAULT_THREADS = 12
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     threads = int(os.environ.get("MASSICOT_THREADS") or DEFAULT_THREADS)
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-    from correction_server.page_rendering import BackgroundRenderer
+    from correction_server.pages.rendering import BackgroundRenderer
 
     # Display images are made when lots arrive (and, at start, for pages left without one).
     renderer = BackgroundRenderer(app.state.settings.store_path, app.state.session_factory).start()
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # One engine per process, shared by every router (see correction_server.access.db_session).
     app.state.session_factory = make_session_factory(make_engine(settings.database_url))
-    from correction_server.api.ingest import install as install_ingest
+    from correction_server.intake.web import install as install_ingest
 
     install_ingest(app)
     from correction_server.web import install as install_web

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 
 office_app = typer.Typer(help="The exam office: imports, dispatch, exports.", no_args_is_help=True)
 audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
@@ -21,10 +21,10 @@ def centre_token(
     ),
 ) -> None:
     """Issue the token a centre's scan station pushes with. Shown once; a new one replaces the old."""
+    from correction_server.auth.tokens import issue_centre_token
     from correction_server.db import make_engine, make_session_factory, transaction
     from correction_server.migrate import upgrade_database
     from correction_server.settings import Settings
-    from correction_server.tokens import issue_centre_token
 
     settings = Settings.from_env(database_url=db)
     upgrade_database(settings.database_url)
@@ -75,7 +75,7 @@ def import_candidates_command(
     db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
 ) -> None:
     """Create or update candidates, their centres, establishments and papers (the roll)."""
-    from correction_server.importing import import_candidates
+    from correction_server.office.importing import import_candidates
 
     typer.echo(str(_with_database(db, lambda factory: import_candidates(factory, file, registration_digits))))
 
@@ -86,7 +86,7 @@ def import_paper_command(
     db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
 ) -> None:
     """Create or update a paper and its barème (questions with their maximum and step)."""
-    from correction_server.importing import import_paper
+    from correction_server.office.importing import import_paper
 
     typer.echo(str(_with_database(db, lambda factory: import_paper(factory, file))))
 
@@ -117,8 +117,8 @@ def import_users_command(
 
     Each account created or changed is in the audit log (what changed, old and new), never a password
     or a link; an account the file leaves as it was gets no entry."""
-    from correction_server.accounts import import_accounts
-    from correction_server.actors import SYSTEM
+    from correction_server.audit.actors import SYSTEM
+    from correction_server.office.accounts import import_accounts
     from correction_server.settings import Settings
 
     secret = Settings.from_env(database_url=db).secret_key
@@ -141,9 +141,9 @@ def user_link_command(
     """Print a one-time link with which the person chooses a new password (valid 7 days).
 
     The audit log keeps whose account, who issued the link and until when it works; never the link."""
-    from correction_server.accounts import set_password_link
-    from correction_server.actors import SYSTEM
+    from correction_server.audit.actors import SYSTEM
     from correction_server.db import transaction
+    from correction_server.office.accounts import set_password_link
     from correction_server.settings import Settings
 
     secret = Settings.from_env(database_url=db).secret_key
@@ -170,9 +170,9 @@ def reset_password_command(
     """Give an account a one-time password: its owner must choose his own at the next login.
 
     The reset is in the audit log (who, whose account, when), the password never."""
-    from correction_server.actors import SYSTEM
+    from correction_server.audit.actors import SYSTEM
+    from correction_server.auth.passwords import reset_password
     from correction_server.db import transaction
-    from correction_server.passwords import reset_password
 
     def work(factory):
         with transaction(factory) as session:
@@ -199,7 +199,7 @@ def dispatch_command(
     db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
 ) -> None:
     """Build correction lots from the copies of a paper that are in no lot yet."""
-    from correction_server.dispatch import dispatch_paper, find_paper
+    from correction_server.dispatch.planning import dispatch_paper, find_paper
 
     def work(factory):
         with factory() as session:
@@ -218,7 +218,7 @@ def dispatch_command(
     for note in outcome.notes:
         typer.echo(note)
     if outcome.held_back:
-        from correction_server.dispatch import held_back_text
+        from correction_server.dispatch.planning import held_back_text
 
         typer.echo(held_back_text(outcome.held_back), err=True)
 
@@ -298,7 +298,7 @@ def audit_verify(
     db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
 ) -> None:
     """Re-walk the audit log's hash chain and report the first broken link (exit 1 if any)."""
-    from correction_server.audit import verify_chain
+    from correction_server.audit.log import verify_chain
     from correction_server.db import make_engine, make_session_factory
     from correction_server.migrate import upgrade_database
     from correction_server.settings import Settings
@@ -331,10 +331,10 @@ def roll_command(
     db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
 ) -> None:
     """Write a centre's roll for a paper: the centre prints labels and the signing sheet from it."""
-    from correction_server.dispatch import find_paper
-    from correction_server.rolls import centre_roll
-    from massicot.roll import roll_csv
-    from templates.printing import atomic_output
+    from correction_server.dispatch.planning import find_paper
+    from correction_server.office.rolls import centre_roll
+    from massicot_core.roll import roll_csv
+    from paper.printing import atomic_output
 
     def work(factory):
         with factory() as session:
@@ -353,10 +353,10 @@ def lock_scheme_command(
     db: str | None = typer.Option(None, "--db", help=_DB_OPTION_HELP),
 ) -> None:
     """Lock the barème after the standardisation meeting: correctors may then enter marks."""
-    from correction_server.audit import SYSTEM
+    from correction_server.audit.log import SYSTEM
     from correction_server.db import transaction
-    from correction_server.dispatch import find_paper
-    from correction_server.scheme import lock_scheme
+    from correction_server.dispatch.planning import find_paper
+    from correction_server.marking.scheme import lock_scheme
 
     def work(factory):
         with transaction(factory) as session:
@@ -383,8 +383,8 @@ def render_pages_command(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from correction_server.dispatch import find_paper
-    from correction_server.page_rendering import render_missing
+    from correction_server.dispatch.planning import find_paper
+    from correction_server.pages.rendering import render_missing
     from correction_server.settings import Settings
 
     settings = Settings.from_env(database_url=db, store_path=store)
@@ -447,9 +447,9 @@ def purge_uploads_command(
     Received lots are never touched, nor an image a received lot or another push uses; a station
     pushing the lot again later starts over. Safe while the server runs.
     """
+    from correction_server.intake.purge import check_threshold, purge_uploads
+    from correction_server.pages.store import open_store
     from correction_server.settings import Settings
-    from correction_server.storage import open_store
-    from correction_server.upload_purge import check_threshold, purge_uploads
 
     check_threshold(older_than)
     settings = Settings.from_env(database_url=db, store_path=store)
@@ -470,6 +470,6 @@ def purge_uploads_command(
 
 # Following the marking and closing a paper: progress, reconcile, export, jury-mark, hold, release,
 # publish, consultation, payment, purge (correction_server/closing_cli.py).
-from correction_server.closing_cli import register_closing_commands  # noqa: E402
+from correction_server.closing.cli import register_closing_commands  # noqa: E402
 
 register_closing_commands(office_app)

@@ -21,7 +21,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant works: it only has to be the same for every process upgrading one database.

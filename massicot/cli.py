@@ -9,9 +9,9 @@ from rich.console import Console
 
 from correction_server.cli import audit_app, office_app, register_server_commands
 from massicot.demo import register_demo_command
-from massicot.errors import UserError
+from massicot_core.errors import UserError
+from paper.cli import print_app, template_app
 from scanner.cli import register_push_command, scan_app
-from templates.cli import print_app, template_app
 
 app = typer.Typer(
     name="massicot",

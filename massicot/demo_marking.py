@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from correction_server.db import make_engine, make_session_factory
-from correction_server.marking import SaveRequest, load_scheme, save
+from correction_server.marking.service import SaveRequest, load_scheme, save
 from correction_server.models import Copy, CopyStatus, CorrectionLot, LotCopy
 
 APPRECIATIONS = (

@@ -27,7 +27,7 @@ import yaml
 from rich.console import Console
 from rich.panel import Panel
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 
 SAMPLES = Path(__file__).parent / "samples"
 MARKER = ".massicot-demo"

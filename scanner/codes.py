@@ -13,14 +13,8 @@ from typing import Protocol
 import numpy as np
 import zxingcpp
 
-from templates.copy_model import Box, CopyModel
-from templates.identifiers import (
-    CodeError,
-    LabelCode,
-    PageCode,
-    parse_label_code,
-    parse_page_code,
-)
+from massicot_core.identifiers import CodeError, LabelCode, PageCode, parse_label_code, parse_page_code
+from paper.copy_model import Box, CopyModel
 
 MATRIX_FORMATS = (
     zxingcpp.BarcodeFormat.QRCode,

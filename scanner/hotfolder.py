@@ -30,7 +30,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 
 DONE_DIR = ".massicot-done"
 SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}

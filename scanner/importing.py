@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 from scanner.decoding import prepare_analysis_process
 from scanner.lot import (
     Lot,
@@ -86,7 +86,7 @@ class ImportProgress:
 
 
 def _model(name: str):
-    from templates.copy_model import load_model
+    from paper.copy_model import load_model
 
     return load_model(name)
 
@@ -141,9 +141,9 @@ def open_lot(
     is read or the scanner moves. A roll that changed since the last run replaces the lot's
     (recorded with who and when).
     """
-    from massicot.roll import read_roll
+    from massicot_core.identifiers import CodeError, validate_paper_code
+    from massicot_core.roll import read_roll
     from scanner.resolve import default_actor
-    from templates.identifiers import CodeError, validate_paper_code
 
     try:
         paper = validate_paper_code(paper.strip().upper())

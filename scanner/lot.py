@@ -42,9 +42,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from massicot.errors import UserError
-from massicot.roll import RollLine
-from scanner.manifest import IDENTITY_FILE, MANIFEST_FILE
+from massicot_core.contract import IDENTITY_FILE, MANIFEST_FILE
+from massicot_core.errors import UserError
+from massicot_core.roll import RollLine
 from scanner.pages import PageAnalysis
 from scanner.sources import SourcePage
 

@@ -21,7 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 
 DIR_HELP = "The lot folder."
 BY_HELP = "Who decides (recorded with the decision). Default: the login name."

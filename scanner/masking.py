@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
+from paper.copy_model import Box, CopyModel
 from scanner import coefficients
 from scanner.coefficients import CoefficientError, PlaneLayout, row_blocks
 from scanner.decoding import ImageHeader, jpeg_header
-from templates.copy_model import Box, CopyModel
 
 # The header's printed frame sits on the box edge: cover it too.
 HEADER_MARGIN_MM = 1.0

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from paper.copy_model import Box, CopyModel
 from scanner.codes import FoundCode, read_codes, read_page_codes
 from scanner.coefficients import CoefficientError
 from scanner.dct import CoefficientImage, natural_order
@@ -38,7 +39,6 @@ from scanner.masking import (
     mask_jpeg_after,
 )
 from scanner.sources import SourcePage
-from templates.copy_model import Box, CopyModel
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from massicot.errors import UserError
-from scanner.manifest import IDENTITY_FILE, MANIFEST_FILE, Manifest
+from massicot_core.contract import IDENTITY_FILE, MANIFEST_FILE, Manifest
+from massicot_core.errors import UserError
 
 STATE_FILE = "push-state.json"
 TOKEN_ENV = "MASSICOT_TOKEN"

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from massicot.roll import RollLine
+from massicot_core.roll import RollLine
 from scanner.grouping import Anomaly, Grouping, PlacedPage, expected_page_count
 
 Status = str  # "ok" | "blank" | "absent" | "incomplete"

@@ -29,7 +29,14 @@ import os
 import uuid
 from dataclasses import dataclass, replace
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
+from massicot_core.identifiers import (
+    COPY_ID_ALPHABET,
+    COPY_ID_RANDOM_LENGTH,
+    REGISTRATION_RE,
+    check_character,
+    is_copy_id,
+)
 from scanner.grouping import ScannedPage, group_pages
 from scanner.lot import (
     Decision,
@@ -41,13 +48,6 @@ from scanner.lot import (
     write_content_addressed,
 )
 from scanner.reconcile import CopyDecisions
-from templates.identifiers import (
-    COPY_ID_ALPHABET,
-    COPY_ID_RANDOM_LENGTH,
-    REGISTRATION_RE,
-    check_character,
-    is_copy_id,
-)
 
 ROTATIONS = (0, 90, 180, 270)
 
@@ -239,9 +239,9 @@ def _corrector_image(lot: Lot, state: LotState, record: PageRecord, number: int 
             f"page {record.source} could not be analysed ({record.error or 'not analysed yet'}): "
             "rescan the sheet instead"
         )
+    from paper.copy_model import load_model
     from scanner.masking import MaskingError
     from scanner.pages import corrector_image
-    from templates.copy_model import load_model
 
     try:
         data, media_type = corrector_image(

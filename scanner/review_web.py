@@ -25,13 +25,12 @@ from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-import templates as templates_package
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 from scanner.grouping import Anomaly
 from scanner.lot import Lot, PageRecord
 from scanner.report import KIND_WORDS, LotView, build_view, summary_line
 
-TEMPLATE_DIR = Path(templates_package.__file__).parent / "web"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 THUMB_WIDTH = 420  # pixels: enough to read a label or a page number, small enough to list many
 
 # Which decisions make sense for each kind of anomaly (the CLI's actions, in scanner/resolve.py).

@@ -26,11 +26,11 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 
-from massicot.errors import UserError
-from massicot.roll import RollLine
-from templates.copy_model import Box, CopyModel, load_model
-from templates.identifiers import new_copy_id
-from templates.printing import booklet_pdf, check_paper_format, labels_pdf, pdf_pages_per_booklet
+from massicot_core.errors import UserError
+from massicot_core.identifiers import new_copy_id
+from massicot_core.roll import RollLine
+from paper.copy_model import Box, CopyModel, load_model
+from paper.printing import booklet_pdf, check_paper_format, labels_pdf, pdf_pages_per_booklet
 
 FORMATS: tuple[str, ...] = ("jpeg", "pdf", "tiff")
 JPEG_QUALITY = 75

@@ -35,10 +35,10 @@ def register_simulate_command(app: typer.Typer) -> None:
         """
         import time
 
-        from massicot.errors import UserError
-        from massicot.roll import read_roll
+        from massicot_core.errors import UserError
+        from massicot_core.roll import read_roll
+        from paper.printing import check_counts, check_paper_format
         from scanner.samples import DefectPlan, generate_session
-        from templates.printing import check_counts, check_paper_format
 
         check_paper_format(paper)
         check_counts(1, pages)

@@ -37,7 +37,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 from scanner.feeder import FeedEnd, FeedResult, Receive
 from scanner.sources import SourcePage
 

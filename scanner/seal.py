@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from massicot.errors import UserError
-from scanner.lot import Lot, check_centre, now_utc, refuse_if_sealed, sha256_bytes, sha256_file, write_atomic
-from scanner.manifest import (
+from massicot_core.contract import (
     IdentityFile,
     IdentityLinkEntry,
     Manifest,
@@ -23,6 +21,8 @@ from scanner.manifest import (
     ManifestSource,
     RollCounts,
 )
+from massicot_core.errors import UserError
+from scanner.lot import Lot, check_centre, now_utc, refuse_if_sealed, sha256_bytes, sha256_file, write_atomic
 from scanner.report import LotView, build_view
 
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 from scanner.feeder import FeedEnd, Feeder, FeedResult
 from scanner.hotfolder import HotFolder
 from scanner.importing import DISK_FULL, Importer

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 
 PAPER_HELP = "Paper code, as printed on the booklets, e.g. U3."
 ROLL_HELP = "The roll (CSV: candidate,name,present)."

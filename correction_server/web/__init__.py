@@ -13,21 +13,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from correction_server import i18n
-from correction_server.login_limit import LoginRateLimiter
+from correction_server.auth.login_limit import LoginRateLimiter
 from correction_server.web.rendering import STATIC_DIR, render, request_language
 
 
 def install(app: FastAPI) -> None:
-    from correction_server.web import (
-        account,
-        closing,
-        coordination,
-        lots,
-        marking,
-        office,
-        pages,
-        standardisation,
-    )
+    from correction_server.auth import web as account
+    from correction_server.closing import web as closing
+    from correction_server.coordination import standardisation_web as standardisation
+    from correction_server.coordination import web as coordination
+    from correction_server.dispatch import web as lots
+    from correction_server.marking import web as marking
+    from correction_server.office import web as office
+    from correction_server.web import home as pages
 
     # Its counts are in the database; the object holds only the ceilings and the clock.
     app.state.login_limiter = LoginRateLimiter()

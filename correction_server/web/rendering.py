@@ -1,4 +1,4 @@
-"""Rendering the browser pages: Jinja2 templates from templates/web/, with language and CSRF.
+"""Rendering the browser pages: Jinja2 templates from web/templates/, with language and CSRF.
 
 Every page extends `base.html` (skip link, header with the language switch and logout,
 `<main id="content">`). Use from a route::
@@ -21,11 +21,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-import templates as templates_package
 from correction_server import i18n
 
-TEMPLATE_DIR = Path(templates_package.__file__).parent / "web"
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 jinja = Jinja2Templates(directory=str(TEMPLATE_DIR))
 # Templates ship with the code and change only with a new release (and a restart): no stat()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from correction_server.audit import SYSTEM, Actor, record, verify_chain
+from correction_server.audit.log import SYSTEM, Actor, record, verify_chain
 from correction_server.db import transaction
 from correction_server.models.audit import AuditEntry
 

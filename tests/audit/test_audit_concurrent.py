@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from correction_server.audit import Actor, record, record_and_commit, verify_chain
+from correction_server.audit.log import Actor, record, record_and_commit, verify_chain
 from correction_server.db import transaction
 from correction_server.models.audit import AuditEntry
 

@@ -21,9 +21,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from correction_server import auth
 from correction_server.app import create_app
-from correction_server.dispatch import dispatch_paper
+from correction_server.auth import sessions as auth
+from correction_server.auth.tokens import issue_centre_token
+from correction_server.dispatch.planning import dispatch_paper
 from correction_server.models import (
     Attendance,
     Candidate,
@@ -45,7 +46,6 @@ from correction_server.models import (
 )
 from correction_server.models.dispatch import CorrectionLot, LotCopy
 from correction_server.settings import Settings
-from correction_server.tokens import issue_centre_token
 
 SECRET = "test-secret-key-for-sessions"
 ROLES = ("anonymous", "office", "centre", "corrector", "coordinator")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from correction_server import auth
+from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
 from correction_server.models import CorrectorPaper, Establishment, ExamSession, Paper, Role, User
 

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from correction_server import accounts, auth
+from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
 from correction_server.models import ExamSession, Paper, User
+from correction_server.office import accounts
 
 MASSICOT = str(Path(sys.executable).with_name("massicot"))
 SECRET = "accounts-audit-test-secret"

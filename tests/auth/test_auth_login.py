@@ -10,9 +10,10 @@ import pytest
 from auth_world import PASSWORD, SECRET, make_client
 from sqlalchemy import update
 
-from correction_server import auth, i18n
-from correction_server.access import can_see_copy, can_see_identity, corrector_can_see_copy
-from correction_server.login_limit import LOGIN_MAX_FAILURES, LoginRateLimiter
+from correction_server import i18n
+from correction_server.auth import sessions as auth
+from correction_server.auth.access import can_see_copy, can_see_identity, corrector_can_see_copy
+from correction_server.auth.login_limit import LOGIN_MAX_FAILURES, LoginRateLimiter
 from correction_server.models import LoginSession, Role, User
 
 

@@ -17,14 +17,14 @@ from auth_world import PASSWORD, make_client
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from correction_server import auth
-from correction_server.db import make_engine, make_session_factory
-from correction_server.login_limit import (
+from correction_server.auth import sessions as auth
+from correction_server.auth.login_limit import (
     LOGIN_MAX_FAILURES,
     LOGIN_MAX_FAILURES_PER_IP,
     LOGIN_WINDOW_SECONDS,
     LoginRateLimiter,
 )
+from correction_server.db import make_engine, make_session_factory
 from correction_server.models import LoginFailure, Role, User
 
 ACCOUNT = "corr@lycee.fr"

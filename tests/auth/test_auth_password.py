@@ -12,8 +12,9 @@ import pytest
 from auth_world import PASSWORD, SECRET, login_cookie
 from sqlalchemy import func, select
 
-from correction_server import auth, passwords
-from correction_server.login_limit import LOGIN_MAX_FAILURES
+from correction_server.auth import passwords
+from correction_server.auth import sessions as auth
+from correction_server.auth.login_limit import LOGIN_MAX_FAILURES
 from correction_server.models import LoginSession, Role, User
 
 NEW = "une phrase facile à retenir"

@@ -16,8 +16,9 @@ import pytest
 from auth_world import PASSWORD, SECRET, login_cookie
 from sqlalchemy import text
 
-from correction_server import auth, passwords
-from correction_server.audit import verify_chain
+from correction_server.audit.log import verify_chain
+from correction_server.auth import passwords
+from correction_server.auth import sessions as auth
 from correction_server.models import Role, User
 
 NEW = "une phrase facile à retenir"

@@ -35,8 +35,9 @@ from pathlib import Path
 import pytest
 from auth_world import ROLES, SECRET, World, build_world, login_cookie, make_client
 
-from correction_server import access, auth
 from correction_server.app import create_app
+from correction_server.auth import access
+from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
 from correction_server.migrate import upgrade_database
 from correction_server.settings import Settings

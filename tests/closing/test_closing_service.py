@@ -19,7 +19,10 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
 
-from correction_server import audit, closing, coordination, marking
+from correction_server.audit import log as audit
+from correction_server.closing import service as closing
+from correction_server.coordination import service as coordination
+from correction_server.marking import service as marking
 from correction_server.models import (
     AnnotationLayer,
     AuditEntry,
@@ -31,7 +34,7 @@ from correction_server.models import (
     QuestionMark,
 )
 from correction_server.models.pushes import PushUpload
-from correction_server.storage import LocalStore
+from correction_server.pages.store import LocalStore
 
 OFFICE = audit.Actor(None, "office")
 

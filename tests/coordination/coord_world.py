@@ -25,9 +25,10 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from correction_server import audit, marking
-from correction_server.dispatch import dispatch_paper, find_paper
-from correction_server.importing import import_candidates, import_paper
+from correction_server.audit import log as audit
+from correction_server.dispatch.planning import dispatch_paper, find_paper
+from correction_server.marking import service as marking
+from correction_server.marking.scheme import lock_scheme
 from correction_server.models import (
     Attendance,
     Candidate,
@@ -46,8 +47,8 @@ from correction_server.models import (
     User,
 )
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
-from correction_server.scheme import lock_scheme
-from templates.identifiers import new_copy_id
+from correction_server.office.importing import import_candidates, import_paper
+from massicot_core.identifiers import new_copy_id
 
 SAMPLES = Path(__file__).resolve().parents[2] / "massicot" / "samples"
 CENTRES = [("0130040Y", "Lycée Thiers"), ("0130041Z", "Lycée Périer"), ("0830032W", "Lycée Dumont")]

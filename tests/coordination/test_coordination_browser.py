@@ -19,10 +19,11 @@ from coord_world import build_world
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from correction_server import auth, marking
+from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
+from correction_server.marking import service as marking
 from correction_server.models import Marking
-from correction_server.storage import LocalStore
+from correction_server.pages.store import LocalStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "marking"))
 from test_marking_browser import CHROMIUM, SCREENSHOT_DIR, Server, _need, log_in, served_in_chromium  # noqa: E402

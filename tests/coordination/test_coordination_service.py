@@ -6,7 +6,9 @@ import pytest
 from coord_world import build_world
 from sqlalchemy import select
 
-from correction_server import audit, coordination, marking
+from correction_server.audit import log as audit
+from correction_server.coordination import service as coordination
+from correction_server.marking import service as marking
 from correction_server.models import (
     AuditEntry,
     Marking,

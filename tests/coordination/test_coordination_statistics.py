@@ -11,7 +11,8 @@ import random
 
 from coord_world import build_world
 
-from correction_server import coordination, statistics
+from correction_server.coordination import service as coordination
+from correction_server.coordination import statistics
 
 CORRECTORS = 30
 # A real lot is 80-120 copies (DOMAIN.md: "120 copies to mark in two weeks").

@@ -14,8 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from correction_server import audit, auth, closing, coordination
 from correction_server.app import create_app
+from correction_server.audit import log as audit
+from correction_server.auth import sessions as auth
+from correction_server.closing import service as closing
+from correction_server.coordination import service as coordination
 from correction_server.models import Marking, SecondReading, User
 from correction_server.settings import Settings
 from massicot.cli import app as massicot_app

@@ -16,13 +16,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from correction_server.db import Base
-from correction_server.importing import (
-    ImportRejected,
-    import_candidates,
-    import_paper,
-    parse_candidates,
-    parse_csv,
-)
 from correction_server.models import (
     Attendance,
     Candidate,
@@ -32,6 +25,13 @@ from correction_server.models import (
     Paper,
     Question,
     RollEntry,
+)
+from correction_server.office.importing import (
+    ImportRejected,
+    import_candidates,
+    import_paper,
+    parse_candidates,
+    parse_csv,
 )
 
 DATA = Path(__file__).parent / "data"

@@ -19,14 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from correction_server.db import Base
-from correction_server.importing import (
+from correction_server.models import Candidate, Centre, RollEntry
+from correction_server.office.importing import (
     CANDIDATE_COLUMNS,
     ImportRejected,
     Problem,
     import_candidates,
     import_paper,
 )
-from correction_server.models import Candidate, Centre, RollEntry
 
 DATA = Path(__file__).parent / "data"
 HEADER = list(CANDIDATE_COLUMNS)

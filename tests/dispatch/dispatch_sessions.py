@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from correction_server.dispatch import CopyToPlace, CorrectorSeat
+from correction_server.dispatch.planning import CopyToPlace, CorrectorSeat
 from correction_server.models import (
     Candidate,
     Centre,

@@ -13,7 +13,7 @@ from dispatch_sessions import generate_session, populate
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from correction_server.dispatch import DispatchImpossible, dispatch_paper, lot_slip, slip_csv
+from correction_server.dispatch.planning import DispatchImpossible, dispatch_paper, lot_slip, slip_csv
 from correction_server.models import Candidate, Copy, IdentityLink, Paper, User
 from correction_server.models.dispatch import CorrectionLot, LotCopy
 
@@ -188,7 +188,7 @@ def test_office_button_dispatches(db_url, tmp_path) -> None:
     sys.path.insert(0, str(Path(__file__).parent.parent / "auth"))
     from auth_world import SECRET, login_cookie, make_client
 
-    from correction_server import auth
+    from correction_server.auth import sessions as auth
     from correction_server.db import make_engine, make_session_factory
     from correction_server.models import Role
 

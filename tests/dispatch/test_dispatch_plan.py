@@ -10,7 +10,7 @@ from dispatch_sessions import GeneratedSession, generate_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from correction_server.dispatch import (
+from correction_server.dispatch.planning import (
     CopyToPlace,
     CorrectorSeat,
     DispatchImpossible,

@@ -11,7 +11,7 @@ from pathlib import Path
 from dispatch_sessions import generate_session, populate
 from sqlalchemy import func, insert, select
 
-from correction_server.dispatch import dispatch_paper
+from correction_server.dispatch.planning import dispatch_paper
 from correction_server.models import Page, Paper, Role, User
 from correction_server.models.dispatch import AssignmentState, LotCopy
 
@@ -50,7 +50,7 @@ def test_csv_slip_ends_with_the_pages_of_each_copy(db_url, session_factory, tmp_
     sys.path.insert(0, str(Path(__file__).parent.parent / "auth"))
     from auth_world import SECRET, login_cookie, make_client
 
-    from correction_server import auth
+    from correction_server.auth import sessions as auth
 
     g = generate_session(90, 3, n_centres=2, n_establishments=5, seed=11)
     paper_id = populate(session_factory, g)

@@ -11,10 +11,10 @@ from dispatch_sessions import generate_session, populate
 from pypdf import PdfReader
 from sqlalchemy import insert, select
 
-from correction_server.dispatch import dispatch_paper, lot_slip
+from correction_server.dispatch.planning import dispatch_paper, lot_slip
+from correction_server.dispatch.slip_pdf import render_slip_pdf
 from correction_server.models import Page, Paper
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
-from correction_server.slip_pdf import render_slip_pdf
 
 # One row of the copies' table as pypdf reads it: position, copy id, pages received.
 ROW = re.compile(r"^(\d+)\s+([A-Z]\d{7})\s+(\d+)\s*$", re.M)
@@ -90,8 +90,8 @@ def test_pdf_slip_route_follows_the_slip_authorisation(db_url, tmp_path) -> None
     sys.path.insert(0, str(Path(__file__).parent.parent / "auth"))
     from auth_world import SECRET, build_world, login_cookie, make_client
 
-    from correction_server import auth
-    from correction_server.access import NOT_YOURS
+    from correction_server.auth import sessions as auth
+    from correction_server.auth.access import NOT_YOURS
     from correction_server.db import make_engine, make_session_factory
 
     engine = make_engine(db_url)

@@ -18,10 +18,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, pdf_of_jpegs, scan_like  # noqa: E402
+from massicot_core.identifiers import new_copy_id  # noqa: E402
+from paper.copy_model import load_model  # noqa: E402
 from scanner.grouping import ScannedPage  # noqa: E402
 from scanner.pages import PageAnalysis  # noqa: E402
-from templates.copy_model import load_model  # noqa: E402
-from templates.identifiers import new_copy_id  # noqa: E402
 
 MASSICOT = str(Path(sys.executable).with_name("massicot"))
 PAPER = "U3"

@@ -24,10 +24,10 @@ from lotkit import (
 )
 
 from bench.drawn_pages import pdf_of_jpegs
+from paper.copy_model import load_model
 from scanner.lot import Lot
 from scanner.pages import process_page
 from scanner.sources import SourcePage
-from templates.copy_model import load_model
 
 A, B = copy_ids(2)
 

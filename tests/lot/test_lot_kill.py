@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from lotkit import MASSICOT, PAPER, write_roll
 
-from massicot.roll import read_roll
+from massicot_core.roll import read_roll
 from scanner.lot import Lot
 from scanner.report import build_view, report_json
 from scanner.samples import DefectPlan, generate_session

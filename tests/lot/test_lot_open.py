@@ -6,7 +6,7 @@ import pytest
 from lotkit import PAPER, journal, write_roll
 
 import scanner.station
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 from scanner.importing import open_lot
 from scanner.lot import Lot
 

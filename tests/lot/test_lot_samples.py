@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from lotkit import PAPER, report, run, write_roll
 
-from massicot.roll import RollLine, read_roll
-from scanner.manifest import Manifest
+from massicot_core.contract import Manifest
+from massicot_core.roll import RollLine, read_roll
 from scanner.samples import DefectPlan, Truth, generate_session
 
 pytestmark = pytest.mark.slow

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from lotkit import PAPER, Sheet, booklet, copy_ids, report, run, write_pdf, write_roll
 
-from massicot.errors import UserError
-from massicot.roll import RollLine
+from massicot_core.contract import Manifest
+from massicot_core.errors import UserError
+from massicot_core.roll import RollLine
 from scanner.lot import Journal, Lot, write_atomic
-from scanner.manifest import Manifest
 
 A, B = copy_ids(2)
 

@@ -6,7 +6,7 @@ import json
 
 from lotkit import PAPER, analyse_or_die, booklet, copy_ids, write_pdf
 
-from massicot.roll import RollLine
+from massicot_core.roll import RollLine
 from scanner.importing import Importer
 from scanner.lot import Lot
 from scanner.sources import iter_source_pages

@@ -131,7 +131,7 @@ def page_jpeg(label: str, width: int = 1240, height: int = 1754) -> bytes:
 
 def login_cookie(factory: sessionmaker[Session], user_id: int, secret_key: str) -> tuple[str, str]:
     """(session cookie value, CSRF token) of a fresh login, without the password round trip."""
-    from correction_server import auth
+    from correction_server.auth import sessions as auth
     from correction_server.models import User
 
     with factory() as session:

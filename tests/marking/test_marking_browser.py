@@ -25,10 +25,11 @@ import pytest
 from marking_world import build_world, page_jpeg
 from sqlalchemy import select
 
-from correction_server import auth, comments
+from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
+from correction_server.marking import comments
 from correction_server.models import AnnotationLayer, Marking, QuestionMark, User
-from correction_server.storage import LocalStore
+from correction_server.pages.store import LocalStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

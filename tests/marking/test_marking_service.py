@@ -10,8 +10,9 @@ import pytest
 from marking_world import NOW, World, build_world
 from sqlalchemy import select
 
-from correction_server import comments, marking
-from correction_server.marking import SaveRequest
+from correction_server.marking import comments
+from correction_server.marking import service as marking
+from correction_server.marking.service import SaveRequest
 from correction_server.models import CommentUse, Marking, QuestionMark, User
 
 

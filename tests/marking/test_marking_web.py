@@ -12,11 +12,11 @@ from marking_world import build_world, login_cookie, page_jpeg
 from PIL import Image
 from sqlalchemy import select, update
 
-from correction_server import auth
 from correction_server.app import create_app
+from correction_server.auth import sessions as auth
 from correction_server.models import Marking, Page, Paper
+from correction_server.pages.store import LocalStore
 from correction_server.settings import Settings
-from correction_server.storage import LocalStore
 
 SECRET = "test-secret-key-for-marking"
 

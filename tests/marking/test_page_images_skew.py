@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from correction_server import page_images
-from correction_server.storage import LocalStore
+from correction_server.pages import images as page_images
+from correction_server.pages.store import LocalStore
 from scanner.pages import projection_skew
 
 

@@ -11,11 +11,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from correction_server.models import Page
-from correction_server.page_images import DEFAULT_WIDTH, PageLook, derivative_path
-from correction_server.page_rendering import BackgroundRenderer, derived_dir, render_missing
-from correction_server.storage import LocalStore
+from correction_server.pages.images import DEFAULT_WIDTH, PageLook, derivative_path
+from correction_server.pages.rendering import BackgroundRenderer, derived_dir, render_missing
+from correction_server.pages.store import LocalStore
 from massicot.cli import app
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 
 
 def _world_with_images(session_factory, store_path: Path) -> list[Path]:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from correction_server.dispatch import find_paper
-from correction_server.importing import import_candidates, import_paper
-from correction_server.rolls import centre_roll
-from massicot.errors import UserError
-from massicot.roll import parse_roll, roll_csv
+from correction_server.dispatch.planning import find_paper
+from correction_server.office.importing import import_candidates, import_paper
+from correction_server.office.rolls import centre_roll
+from massicot_core.errors import UserError
+from massicot_core.roll import parse_roll, roll_csv
 
 SAMPLES = Path(__file__).resolve().parents[2] / "massicot" / "samples"
 

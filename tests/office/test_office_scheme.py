@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from correction_server.audit import SYSTEM, verify_chain
+from correction_server.audit.log import SYSTEM, verify_chain
 from correction_server.db import transaction
-from correction_server.dispatch import find_paper
-from correction_server.importing import import_paper
+from correction_server.dispatch.planning import find_paper
+from correction_server.marking.scheme import lock_scheme
 from correction_server.models.audit import AuditEntry
-from correction_server.scheme import lock_scheme
-from massicot.errors import UserError
+from correction_server.office.importing import import_paper
+from massicot_core.errors import UserError
 
 SAMPLES = Path(__file__).resolve().parents[2] / "massicot" / "samples"
 

@@ -13,7 +13,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, scan_like  # noqa: E402
-from templates.copy_model import load_model  # noqa: E402
+from paper.copy_model import load_model  # noqa: E402
 
 COPY_ID = "23456789Z"
 REGISTRATION = "AB12345"

@@ -154,7 +154,7 @@ def test_png_page_one_masked_as_png(gray_scan, model):
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from([0, 90, 180, 270]), st.floats(-20, 20))
 def test_rotation_and_skew_split_round_trip(rotation, skew):
-    from templates.copy_model import load_model
+    from paper.copy_model import load_model
 
     placement = assumed_placement(2480, 3508, 300, rotation, skew, load_model())
     got_rotation, got_skew = rotation_and_skew(placement)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.drawn_pages import DrawnPage
-from massicot.roll import RollLine
+from massicot_core.roll import RollLine
 from scanner import coefficients, pages
 from scanner.coefficients import CoefficientError, PlaneLayout
 from scanner.dct import CoefficientImage, natural_order

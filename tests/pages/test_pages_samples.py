@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from massicot.roll import RollLine
+from massicot_core.roll import RollLine
 from scanner.pages import process_page
 from scanner.samples import DefectPlan, generate_session
 from scanner.sources import SourcePage, iter_source_pages

@@ -91,7 +91,7 @@ def _vector_page_pdf(path: Path, model, number: int) -> None:
     from reportlab.pdfgen.canvas import Canvas
 
     from bench.drawn_pages import qr_matrix
-    from templates.identifiers import CORNERS, PageCode
+    from massicot_core.identifiers import CORNERS, PageCode
 
     width, height = model.page_mm
     canvas = Canvas(str(path), pagesize=(width * mm, height * mm))

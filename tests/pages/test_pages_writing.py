@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, scan_like
-from massicot.roll import RollLine
+from massicot_core.roll import RollLine
 from scanner.pages import WRITING_MIN_MM2, process_page
 from scanner.samples import DefectPlan, _Artist, generate_session
 from scanner.sources import SourcePage, iter_source_pages

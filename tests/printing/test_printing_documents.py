@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pypdfium2 as pdfium
 
-from massicot.roll import read_roll
+from massicot_core.identifiers import CORNERS, new_copy_id
+from massicot_core.roll import read_roll
+from paper.copy_model import load_model
+from paper.printing import booklet_pdf, labels_pdf, registration_text, roll_pdf, title_text
 from scanner.codes import read_label, read_page_codes
-from templates.copy_model import load_model
-from templates.identifiers import CORNERS, new_copy_id
-from templates.printing import booklet_pdf, labels_pdf, registration_text, roll_pdf, title_text
 
 DPI = 200
 
@@ -112,7 +112,7 @@ def test_signing_sheet_lists_every_candidate_and_the_totals_line(tmp_path: Path,
 
 
 def test_a_long_roll_continues_on_more_sheets_without_losing_anyone(tmp_path: Path):
-    from massicot.roll import RollLine
+    from massicot_core.roll import RollLine
 
     roll = [RollLine(candidate=f"R{i:07d}", name=f"Candidat {i}", present=True) for i in range(55)]
     out = tmp_path / "roll.pdf"

@@ -25,8 +25,8 @@ from push_helpers import (
 from sqlalchemy import create_engine, text
 
 from bench.push_setup import make_sealed_lot, page_jpeg, reseal
-from correction_server.storage import LocalStore
-from scanner.manifest import IDENTITY_FILE
+from correction_server.pages.store import LocalStore
+from massicot_core.contract import IDENTITY_FILE
 
 pytestmark = pytest.mark.slow
 

@@ -23,12 +23,12 @@ from push_helpers import CENTRE_A, REPO, Site, run_push, start_push_stalled_midw
 from sqlalchemy import create_engine, select, text, update
 
 from bench.push_setup import make_sealed_lot, page_jpeg
-from correction_server.audit import verify_chain
+from correction_server.audit.log import verify_chain
 from correction_server.db import make_engine, make_session_factory
 from correction_server.models.audit import AuditEntry
 from correction_server.models.pushes import PushUpload
-from correction_server.storage import LocalStore
-from scanner.manifest import IDENTITY_FILE
+from correction_server.pages.store import LocalStore
+from massicot_core.contract import IDENTITY_FILE
 
 pytestmark = pytest.mark.slow
 
@@ -312,9 +312,9 @@ def test_a_commit_whose_push_is_purged_after_its_image_check_is_refused_then_goe
     """The narrowest race, made exact in one process: the purge runs between the commit's check
     of the images and its transaction. The commit must not create a lot whose images are gone."""
     from bench.push_setup import seed_exam
-    from correction_server.ingest import PUSH_DROPPED, Conflict, IngestService
-    from correction_server.tokens import authenticate
-    from correction_server.upload_purge import purge_uploads
+    from correction_server.auth.tokens import authenticate
+    from correction_server.intake.ingest import PUSH_DROPPED, Conflict, IngestService
+    from correction_server.intake.purge import purge_uploads
 
     exam = seed_exam(db_url, {CENTRE_A: 4})
     engine = make_engine(db_url)

@@ -18,12 +18,12 @@ from sqlalchemy import select
 
 from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, scan_like
 from bench.push_setup import ServerProcess, make_sealed_lot, seed_exam
-from correction_server import auth
+from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
 from correction_server.models import Page, User
-from correction_server.page_images import DEFAULT_WIDTH, PageLook, derivative_path, etag_of
-from correction_server.page_rendering import derived_dir
-from templates.copy_model import load_model
+from correction_server.pages.images import DEFAULT_WIDTH, PageLook, derivative_path, etag_of
+from correction_server.pages.rendering import derived_dir
+from paper.copy_model import load_model
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from correction_server.storage import HashMismatch, LocalStore, OffsetMismatch
+from correction_server.pages.store import HashMismatch, LocalStore, OffsetMismatch
 
 
 def test_chunks_resume_and_the_object_appears_only_when_whole_and_verified(tmp_path: Path):

@@ -12,11 +12,11 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
+from massicot_core.identifiers import CORNERS
+from paper.copy_model import load_model
 from scanner.codes import read_codes, read_label, read_page_codes
 from scanner.samples import DefectPlan, Truth, encode_jpeg, generate_session
-from templates.copy_model import load_model
-from templates.identifiers import CORNERS
 
 MODEL = load_model()
 
@@ -104,7 +104,7 @@ def test_truth_json_round_trips(clean_session):
 
 
 def test_same_seed_same_scans_other_seed_other_scans(tmp_path: Path):
-    from massicot.roll import RollLine
+    from massicot_core.roll import RollLine
 
     roll = [RollLine("A1234567", "Dupont Jeanne", True)]
     a = generate_session(tmp_path / "a", "U3", roll, dpi=200, seed=3, pages=2, formats=("jpeg",))
@@ -116,7 +116,7 @@ def test_same_seed_same_scans_other_seed_other_scans(tmp_path: Path):
 
 
 def test_given_copy_ids_are_handed_out_in_roll_order(tmp_path: Path):
-    from massicot.roll import RollLine
+    from massicot_core.roll import RollLine
 
     roll = [RollLine("A1234567", "Dupont Jeanne", True), RollLine("B7654321", "Martin Éric", False)]
     ids = ["84G7ZWYR3", "D6Z1RV0WD"]
@@ -270,7 +270,7 @@ def test_absent_copy_says_absent_in_the_name_boxes_not_in_the_answers(clean_sess
 
 
 def test_bad_arguments_are_refused_before_anything_is_written(tmp_path: Path):
-    from massicot.roll import RollLine
+    from massicot_core.roll import RollLine
 
     roll = [RollLine("A1234567", "Dupont Jeanne", True)]
     with pytest.raises(UserError, match="format"):

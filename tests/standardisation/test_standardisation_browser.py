@@ -14,10 +14,10 @@ from sqlalchemy import select
 from test_marking_browser import CHROMIUM, PASSWORD, Server, _need, _shot, served_in_chromium
 from test_marking_browser import log_in as log_in_with_form
 
-from correction_server import auth
+from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
 from correction_server.models import AuditEntry, Comment, Paper
-from correction_server.storage import LocalStore
+from correction_server.pages.store import LocalStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

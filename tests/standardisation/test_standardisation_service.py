@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from correction_server import audit, comments
+from correction_server.audit import log as audit
+from correction_server.marking import comments
+from correction_server.marking.scheme import lock_scheme, scheme_state
 from correction_server.models import AuditEntry, Comment, Paper, User
-from correction_server.scheme import lock_scheme, scheme_state
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 
 
 def test_scheme_state_shows_the_questions_and_the_lock(session_factory, entente):

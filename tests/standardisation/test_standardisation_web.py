@@ -11,9 +11,12 @@ from fastapi.testclient import TestClient
 from marking_world import login_cookie
 from sqlalchemy import select
 
-from correction_server import access, auth, comments, marking
 from correction_server.app import create_app
-from correction_server.marking import SaveRequest
+from correction_server.auth import access
+from correction_server.auth import sessions as auth
+from correction_server.marking import comments
+from correction_server.marking import service as marking
+from correction_server.marking.service import SaveRequest
 from correction_server.models import AuditEntry, Comment, Paper, User
 from correction_server.settings import Settings
 

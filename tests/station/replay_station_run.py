@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from massicot.errors import UserError
+from massicot_core.errors import UserError
 from scanner.feeder import FeedEnd
 from scanner.live import LiveDisplay
 from scanner.replay_device import ReplayFault, ReplayFeeder

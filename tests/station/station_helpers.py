@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from massicot.roll import RollLine
+from massicot_core.roll import RollLine
 
 MASSICOT = [str(Path(sys.executable).with_name("massicot"))]
 ROLL = [RollLine(f"C{1000 + i}", f"Candidate {i}", present=i != 3) for i in range(6)]

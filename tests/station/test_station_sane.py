@@ -95,7 +95,7 @@ def test_every_profile_loads_and_the_test_profile_fits_the_device(sane_test_devi
 
 
 def test_a_profile_the_device_does_not_fit_is_refused_in_plain_words(sane_test_device):
-    from massicot.errors import UserError
+    from massicot_core.errors import UserError
 
     device = choose_device(sane_test_device)
     with pytest.raises(UserError, match="offers no feeder source among ADF Front.*it offers: Flatbed"):

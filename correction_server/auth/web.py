@@ -1,0 +1,94 @@
+"""A logged-in person's own account: changing his password (every role).
+
+    GET  /account/password   the form (current password, the new one twice, the rule in words)
+    POST /account/password   the change; CSRF-checked like every form; other sessions end
+
+Rules in correction_server.passwords. A wrong current password counts as a failed login in the
+login rate limiter: a borrowed session cannot be used to guess the password.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from correction_server import i18n
+from correction_server.auth import passwords
+from correction_server.auth import sessions as auth
+from correction_server.auth.access import PASSWORD_CHANGE_PAGE, current_user, db_session
+from correction_server.auth.login_limit import LoginRateLimiter
+from correction_server.auth.words import register_words
+from correction_server.models.accounts import User
+from correction_server.web.home import client_ip
+from correction_server.web.rendering import render, request_language
+
+register_words()
+router = APIRouter(include_in_schema=False)
+
+
+def _page(
+    request: Request, user: User, messages: list[dict[str, str]], status: int = 200, done: bool = False
+):
+    context = {
+        "messages": messages,
+        "must_change": user.must_change_password and not done,
+        "done": done,
+        "min_length": auth.MIN_PASSWORD_LENGTH,
+        "min_distinct": passwords.MIN_DISTINCT,
+    }
+    return render(request, "account_password.html", context, status_code=status)
+
+
+@router.get(PASSWORD_CHANGE_PAGE, response_class=HTMLResponse)
+def password_page(request: Request, done: int = 0, user: User = Depends(current_user)) -> Response:
+    lang = request_language(request)
+    messages = [{"kind": "ok", "text": i18n.translate(lang, "account.password.done")}] if done else []
+    return _page(request, user, messages, done=bool(done))
+
+
+@router.post(PASSWORD_CHANGE_PAGE, response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    current_password: str = Form(""),
+    new_password: str = Form(""),
+    confirm: str = Form(""),
+    user: User = Depends(current_user),
+    session: Session = Depends(db_session),
+) -> Response:
+    lang = request_language(request)
+    limiter: LoginRateLimiter = request.app.state.login_limiter
+
+    def refused(key: str, status: int, **values: object) -> Response:
+        text = i18n.translate(
+            lang,
+            f"account.password.err.{key}",
+            n=auth.MIN_PASSWORD_LENGTH,
+            distinct=passwords.MIN_DISTINCT,
+            **values,
+        )
+        return _page(request, user, [{"kind": "error", "text": text}], status)
+
+    attempt = limiter.begin(session, user.username, client_ip(request))
+    if attempt.refused:
+        key = "too_many_here" if attempt.per_address else "too_many"
+        response = refused(key, 429, minutes=(attempt.retry_after + 59) // 60)
+        response.headers["Retry-After"] = str(attempt.retry_after)
+        return response
+    try:
+        passwords.change_own_password(
+            session, user.id, current_password, new_password, confirm, request.state.login_session_id
+        )
+    except passwords.PasswordRefused as exc:
+        session.rollback()
+        if exc.key != "wrong_current":
+            # The current password was right; the new one was refused: not a guess.
+            limiter.withdraw(session, attempt)
+            session.commit()
+        return refused(exc.key, 400)
+    limiter.succeeded(session, attempt)
+    session.commit()
+    # Forget this account's cached logins again, now that the change is committed: a request
+    # read between the change and the commit may have cached the old account.
+    auth.known_logins.forget(lambda known: known.user.id == user.id)
+    return RedirectResponse(PASSWORD_CHANGE_PAGE + "?done=1", status_code=303)

@@ -1,0 +1,183 @@
+"""What the standardisation meeting (réunion d'entente) settles, in the browser: thin routes over
+correction_server.scheme (the lock) and correction_server.comments (the shared bank).
+
+    GET  /coordination/papers/{paper_id}/scheme/lock          the barème and plain words: confirm the lock
+    POST /coordination/papers/{paper_id}/scheme/lock          lock it (confirm=yes), audited by the service
+    GET  /coordination/papers/{paper_id}/comments             the paper's shared comment bank
+    POST /coordination/papers/{paper_id}/comments             add a shared comment
+    POST /coordination/papers/{paper_id}/comments/{comment_id}         new wording (every use follows)
+    POST /coordination/papers/{paper_id}/comments/{comment_id}/retire  out of the bank
+
+Who: the coordinator of the paper (a CorrectorPaper link to it) or the exam office; anyone
+else gets the same 404 as for a paper that does not exist (access.ensure_paper_visible).
+The lock is a separate confirmation page rather than a script dialog: it cannot be undone,
+so the barème is shown again beside the button that locks it, and it works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from correction_server.auth.access import db_session, ensure_paper_visible, require_role
+from correction_server.coordination.service import actor_of
+from correction_server.coordination.standardisation_words import register_words
+from correction_server.coordination.web import paper_context
+from correction_server.i18n import translate
+from correction_server.marking import comments, scheme
+from correction_server.marking import service as marking
+from correction_server.models import Paper, Role, User
+from correction_server.web.rendering import render, request_language
+from massicot_core.errors import UserError
+
+register_words()
+router = APIRouter(include_in_schema=False)
+supervisor = require_role(Role.COORDINATOR, Role.OFFICE)
+
+
+def _text(form, key: str) -> str:
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _when(value) -> str:
+    return f"{value:%Y-%m-%d %H:%M}"
+
+
+# ---------------------------------------------------------------- locking the barème
+
+
+def _confirm_page(request: Request, session: Session, paper_id: int, messages=(), status: int = 200):
+    state = scheme.scheme_state(session, paper_id)
+    context = {"state": state, "paper": session.get(Paper, paper_id), "fmt": marking.fmt, "when": _when}
+    return render(request, "coord_scheme_lock.html", context | {"messages": list(messages)}, status)
+
+
+@router.get("/coordination/papers/{paper_id}/scheme/lock", response_class=HTMLResponse)
+def confirm_lock(
+    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+):
+    ensure_paper_visible(session, user, paper_id)
+    return _confirm_page(request, session, paper_id)
+
+
+@router.post("/coordination/papers/{paper_id}/scheme/lock", response_class=HTMLResponse)
+async def lock(
+    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+):
+    confirmed = _text(await request.form(), "confirm") == "yes"
+    return _lock(request, session, user, paper_id, confirmed)
+
+
+def _lock(request: Request, session: Session, user: User, paper_id: int, confirmed: bool) -> Response:
+    ensure_paper_visible(session, user, paper_id)
+    lang = request_language(request)
+    if not confirmed:
+        words = translate(lang, "entente.confirm_missing")
+        return _confirm_page(request, session, paper_id, [{"kind": "error", "text": words}], 400)
+    paper = session.get(Paper, paper_id)
+    try:
+        locked_at = scheme.lock_scheme(session, paper, actor_of(user))
+        session.commit()
+    except UserError as exc:
+        session.rollback()
+        return _confirm_page(request, session, paper_id, [{"kind": "error", "text": str(exc)}], 409)
+    text = translate(lang, "entente.locked_now", paper=paper.code, at=_when(locked_at))
+    context = paper_context(session, paper_id, lang) | {"messages": [{"kind": "ok", "text": text}]}
+    return render(request, "coord_paper.html", context)
+
+
+# ---------------------------------------------------------------- the shared comment bank
+
+
+def _bank_page(
+    request: Request,
+    session: Session,
+    user: User,
+    paper_id: int,
+    messages=(),
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    context = {
+        "paper": session.get(Paper, paper_id),
+        "entries": comments.shared_bank(session, user, paper_id),
+        "max_comment": comments.MAX_COMMENT,
+        "typed": typed or {},
+        "messages": list(messages),
+    }
+    return render(request, "coord_comments.html", context, status)
+
+
+def _refused(request, session, user, paper_id, exc: comments.CommentRefused, typed=None) -> Response:
+    session.rollback()
+    error = [{"kind": "error", "text": str(exc)}]
+    return _bank_page(request, session, user, paper_id, error, exc.http_status, typed)
+
+
+@router.get("/coordination/papers/{paper_id}/comments", response_class=HTMLResponse)
+def shared_bank(
+    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+):
+    ensure_paper_visible(session, user, paper_id)
+    return _bank_page(request, session, user, paper_id)
+
+
+@router.post("/coordination/papers/{paper_id}/comments", response_class=HTMLResponse)
+async def add_shared(
+    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+):
+    text = _text(await request.form(), "text")
+    ensure_paper_visible(session, user, paper_id)
+    try:
+        comments.add(session, user, paper_id, text, shared=True)
+        session.commit()
+    except comments.CommentRefused as exc:
+        return _refused(request, session, user, paper_id, exc, {"new": text})
+    words = translate(request_language(request), "entente.added")
+    return _bank_page(request, session, user, paper_id, [{"kind": "ok", "text": words}])
+
+
+@router.post("/coordination/papers/{paper_id}/comments/{comment_id}", response_class=HTMLResponse)
+async def edit_shared(
+    request: Request,
+    paper_id: int,
+    comment_id: int,
+    user: User = Depends(supervisor),
+    session: Session = Depends(db_session),
+):
+    text = _text(await request.form(), "text")
+    ensure_paper_visible(session, user, paper_id)
+    try:
+        comments.ensure_shared_entry(session, paper_id, comment_id)
+        entry = comments.edit(session, user, comment_id, text)
+        session.commit()
+    except comments.CommentRefused as exc:
+        return _refused(request, session, user, paper_id, exc, {str(comment_id): text})
+    words = translate(request_language(request), "entente.edited", n=entry.uses)
+    return _bank_page(request, session, user, paper_id, [{"kind": "ok", "text": words}])
+
+
+@router.post("/coordination/papers/{paper_id}/comments/{comment_id}/retire", response_class=HTMLResponse)
+def retire_shared(
+    request: Request,
+    paper_id: int,
+    comment_id: int,
+    user: User = Depends(supervisor),
+    session: Session = Depends(db_session),
+):
+    ensure_paper_visible(session, user, paper_id)
+    try:
+        comments.ensure_shared_entry(session, paper_id, comment_id)
+        entry = comments.retire(session, user, comment_id)
+        session.commit()
+    except comments.CommentRefused as exc:
+        return _refused(request, session, user, paper_id, exc)
+    lang = request_language(request)
+    words = (
+        translate(lang, "entente.deleted")
+        if entry is None
+        else translate(lang, "entente.retired_now", n=entry.uses)
+    )
+    return _bank_page(request, session, user, paper_id, [{"kind": "ok", "text": words}])

@@ -1,0 +1,588 @@
+"""Dispatch: build correction lots from the copies of a paper.
+
+The rules (DOMAIN.md rule 2, issue "Dispatch"):
+- a corrector never gets a copy of a candidate from the établissement where he teaches
+  (Candidate.establishment_id vs User.establishment_id, through IdentityLink: dispatch runs
+  with office rights);
+- copies are shuffled across centres (every lot mixes centres and établissements);
+- lots follow each corrector's declared capacity (CorrectorPaper.capacity): each gets a share
+  of the paper's copies proportional to it, never more than it;
+- deterministic given a seed, which is recorded on every lot it creates;
+- re-runnable: a new run only places copies that are in no lot yet; nothing already handed
+  out moves;
+- when the constraints cannot be met, nothing is written and the reasons say, in plain words,
+  which copies cannot go anywhere and why.
+
+The algorithm works on groups (copies sharing the same établissement have the same
+constraint) and is a b-matching solved as a max-flow:
+1. proportional targets per corrector (largest remainder), minus what he already holds;
+2. a greedy fill, most constrained group first, each copy to the eligible corrector with the
+   most room left relative to his target (ties in a seeded random order) — this spreads every
+   group over many correctors, hence the mixing;
+3. augmenting paths (Ford–Fulkerson from the greedy flow) place what the greedy left over,
+   moving copies between correctors where needed; if targets are too tight for the
+   constraint, the same is retried with the full declared capacities (and said so);
+4. what still cannot be placed is explained with the residual graph's cut: the group's
+   eligible correctors, all full.
+`plan_dispatch` is pure (data in, plan out) so it is tested and benchmarked without a database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import secrets
+from collections import Counter, defaultdict, deque
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from correction_server.audit import log as audit
+from correction_server.models.accounts import CorrectorPaper, Role, User
+from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
+from correction_server.models.exam import Candidate, Centre, Establishment, ExamSession, Paper
+from correction_server.models.scans import Copy, IdentityLink, Page
+from massicot_core.errors import UserError
+
+MAX_SEED = 2**31 - 1
+
+
+# --- plain data in and out -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CopyToPlace:
+    copy_id: str
+    centre: str  # centre label, for explanations
+    establishment_id: int | None  # the candidate's; None = no constraint (unknown établissement)
+
+
+@dataclass(frozen=True)
+class CorrectorSeat:
+    user_id: int
+    name: str
+    establishment_id: int | None  # where he teaches; None = may mark anyone
+    capacity: int  # declared, for the whole paper
+    already: int = 0  # copies of this paper he already holds from earlier runs
+
+
+@dataclass
+class DispatchPlan:
+    seed: int
+    assignments: dict[int, list[str]]  # corrector user id → copy ids, increasing
+    notes: list[str] = field(default_factory=list)
+
+
+class DispatchImpossible(UserError):
+    """The constraints cannot be met; `reasons` are plain sentences, one per problem."""
+
+    def __init__(self, reasons: list[str]):
+        self.reasons = reasons
+        super().__init__("Dispatch is not possible: " + " ".join(reasons) + " Nothing was changed.")
+
+
+# --- the algorithm ---------------------------------------------------------------------------
+
+
+def proportional_targets(seats: list[CorrectorSeat], new_copies: int) -> dict[int, int]:
+    """How many copies each corrector should hold in total after this run (largest remainder)."""
+    total = sum(s.already for s in seats) + new_copies
+    capacity = sum(s.capacity for s in seats)
+    if capacity == 0:
+        return {s.user_id: s.already for s in seats}
+    exact = {s.user_id: total * s.capacity / capacity for s in seats}
+    targets = {uid: int(v) for uid, v in exact.items()}
+    leftover = total - sum(targets.values())
+    # Ties broken by user id so the result does not depend on dict order.
+    for uid in sorted(exact, key=lambda u: (-(exact[u] - targets[u]), u))[:leftover]:
+        targets[uid] += 1
+    return targets
+
+
+def plan_dispatch(
+    copies: list[CopyToPlace],
+    seats: list[CorrectorSeat],
+    seed: int,
+    establishment_names: dict[int, str] | None = None,
+) -> DispatchPlan:
+    """Assign `copies` to `seats`. Raises DispatchImpossible with the reasons when it cannot."""
+    names = establishment_names or {}
+    seats = sorted((s for s in seats if s.capacity > 0), key=lambda s: s.user_id)
+    if not copies:
+        return DispatchPlan(seed=seed, assignments={})
+    _check_totals(copies, seats)
+    rng = random.Random(seed)
+    copies = sorted(copies, key=lambda c: c.copy_id)
+    groups: dict[int | None, list[str]] = defaultdict(list)
+    for copy in copies:
+        groups[copy.establishment_id].append(copy.copy_id)
+    for ids in groups.values():
+        rng.shuffle(ids)
+
+    eligible = {
+        g: [i for i, s in enumerate(seats) if g is None or s.establishment_id != g]
+        for g in sorted(groups, key=_gkey)
+    }
+    targets = proportional_targets(seats, len(copies))
+    room = [max(0, targets[s.user_id] - s.already) for s in seats]
+    flow = _Flow(seats, groups, eligible, room)
+    flow.greedy(rng)
+    notes: list[str] = []
+    if flow.unplaced_count():
+        flow.augment()
+    if flow.unplaced_count():
+        # Exact proportions cannot hold with the établissement rule: use the full capacities.
+        flow.raise_room([s.capacity - s.already for s in seats])
+        flow.augment()
+        if not flow.unplaced_count():
+            notes.append(
+                "Lots are not exactly proportional to the declared capacities: some correctors teach "
+                "where many candidates come from, so others take more of the copies (never above "
+                "their capacity)."
+            )
+    if flow.unplaced_count():
+        raise DispatchImpossible(flow.explain(copies, names))
+    assignments = {seats[i].user_id: sorted(ids) for i, ids in flow.by_seat().items() if ids}
+    assert sum(len(v) for v in assignments.values()) == len(copies)
+    return DispatchPlan(seed=seed, assignments=assignments, notes=notes)
+
+
+def _gkey(group: int | None) -> int:
+    return -1 if group is None else group
+
+
+def _check_totals(copies: list[CopyToPlace], seats: list[CorrectorSeat]) -> None:
+    if not seats:
+        raise DispatchImpossible(
+            [
+                f"{len(copies)} copies are waiting but no corrector with a capacity above 0 is assigned "
+                "to this paper: import correctors for it (massicot office users import) first."
+            ]
+        )
+    free = sum(s.capacity - s.already for s in seats)
+    if free < len(copies):
+        raise DispatchImpossible(
+            [
+                f"{len(copies)} copies are waiting but the correctors' remaining declared capacity is "
+                f"{max(free, 0)} copies: raise their capacities or add correctors."
+            ]
+        )
+
+
+class _Flow:
+    """Copies of each group held by each seat, with the room each seat has left."""
+
+    def __init__(self, seats, groups, eligible, room):
+        self.seats: list[CorrectorSeat] = seats
+        self.eligible: dict[int | None, list[int]] = eligible
+        self.room: list[int] = list(room)
+        self.left: list[int] = list(room)  # room not used yet
+        # held[seat][group] = copy ids of that group the seat holds.
+        self.held: list[dict[int | None, list[str]]] = [defaultdict(list) for _ in seats]
+        self.unplaced: dict[int | None, list[str]] = {g: list(ids) for g, ids in groups.items()}
+
+    def unplaced_count(self) -> int:
+        return sum(len(v) for v in self.unplaced.values())
+
+    def greedy(self, rng: random.Random) -> None:
+        def slack(g):
+            return sum(self.left[i] for i in self.eligible[g]) - len(self.unplaced[g])
+
+        for g in sorted(self.unplaced, key=lambda g: (slack(g), _gkey(g))):
+            order = list(self.eligible[g])
+            rng.shuffle(order)
+            ids = self.unplaced[g]
+            remaining = []
+            for copy_id in ids:
+                best, best_score = -1, 0.0
+                for i in order:
+                    if self.left[i] > 0:
+                        score = self.left[i] / self.room[i]
+                        if score > best_score:
+                            best, best_score = i, score
+                if best < 0:
+                    remaining.append(copy_id)
+                    continue
+                self.held[best][g].append(copy_id)
+                self.left[best] -= 1
+            self.unplaced[g] = remaining
+
+    def raise_room(self, room: list[int]) -> None:
+        for i, value in enumerate(room):
+            self.left[i] += max(0, value - self.room[i])
+            self.room[i] = max(self.room[i], value)
+
+    def augment(self) -> None:
+        """Ford–Fulkerson on the group graph, one copy per augmenting path (BFS)."""
+        while True:
+            path = self._find_path()
+            if path is None:
+                return
+            self._apply(path)
+
+    def _find_path(self):
+        # Nodes: ("g", group) and ("s", seat). Start from groups with unplaced copies.
+        parent: dict[tuple, tuple | None] = {}
+        queue: deque[tuple] = deque()
+        for g, ids in self.unplaced.items():
+            if ids:
+                parent[("g", g)] = None
+                queue.append(("g", g))
+        self._reached = parent
+        while queue:
+            node = queue.popleft()
+            if node[0] == "g":
+                for i in self.eligible[node[1]]:
+                    nxt = ("s", i)
+                    if nxt not in parent:
+                        parent[nxt] = node
+                        if self.left[i] > 0:
+                            return self._walk(parent, nxt)
+                        queue.append(nxt)
+            else:
+                for g, ids in self.held[node[1]].items():
+                    if ids and ("g", g) not in parent:
+                        parent[("g", g)] = node
+                        queue.append(("g", g))
+        return None
+
+    @staticmethod
+    def _walk(parent, end):
+        path = [end]
+        while parent[path[-1]] is not None:
+            path.append(parent[path[-1]])
+        return list(reversed(path))  # group, seat, group, seat, ..., seat
+
+    def _apply(self, path) -> None:
+        # path = g0, s0, g1, s1, ..., gk, sk: a copy of g0 goes to s0; s0 hands a copy of g1 to s1...
+        first_group = path[0][1]
+        moving = self.unplaced[first_group].pop()
+        for k in range(0, len(path), 2):
+            g, seat = path[k][1], path[k + 1][1]
+            self.held[seat][g].append(moving)
+            if k + 2 < len(path):
+                next_group = path[k + 2][1]
+                moving = self.held[seat][next_group].pop()
+        self.left[path[-1][1]] -= 1
+
+    def by_seat(self) -> dict[int, list[str]]:
+        return {i: [c for ids in by_group.values() for c in ids] for i, by_group in enumerate(self.held)}
+
+    def explain(self, copies: list[CopyToPlace], names: dict[int, str]) -> list[str]:
+        """Why the copies left cannot be placed: per group, its eligible correctors are full."""
+        self._find_path()  # fills self._reached with the residual graph's source side
+        centre_of = {c.copy_id: c.centre for c in copies}
+        reasons = []
+        for g, ids in sorted(self.unplaced.items(), key=lambda kv: _gkey(kv[0])):
+            if not ids:
+                continue
+            group_name = names.get(g, f"établissement #{g}") if g is not None else "no known établissement"
+            centres = Counter(centre_of[c] for c in ids)
+            where = ", ".join(f"{n} from centre {centre}" for centre, n in sorted(centres.items()))
+            sample = ", ".join(sorted(ids)[:5]) + (" …" if len(ids) > 5 else "")
+            if not self.eligible[g]:
+                teachers = ", ".join(s.name for s in self.seats)
+                reasons.append(
+                    f"{len(ids)} copies of candidates from {group_name} ({where}; e.g. {sample}) have no "
+                    f"possible corrector: every corrector of this paper ({teachers}) teaches at "
+                    f"{group_name}. Add a corrector from another établissement."
+                )
+                continue
+            reached = [i for (kind, i) in self._reached if kind == "s"]
+            full = sorted({self.seats[i].name for i in reached})
+            total = sum(self.room[i] for i in reached)
+            reasons.append(
+                f"{len(ids)} copies of candidates from {group_name} ({where}; e.g. {sample}) cannot be "
+                f"placed: the correctors who may mark them ({', '.join(full)}) are full "
+                f"({total} copies of declared capacity in all). Raise their capacities or add a corrector "
+                f"from another établissement."
+            )
+        return reasons
+
+
+# --- database side ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatedLot:
+    lot_id: int
+    number: int
+    corrector_name: str
+    copies: int
+
+
+@dataclass(frozen=True)
+class DispatchOutcome:
+    paper_code: str
+    seed: int
+    lots: list[CreatedLot]
+    held_back: list[str]  # copies not dispatched because their candidate is not known yet
+    notes: list[str]
+
+    @property
+    def copies_dispatched(self) -> int:
+        return sum(lot.copies for lot in self.lots)
+
+
+def find_paper(session: Session, code: str, session_name: str | None = None) -> Paper:
+    query = select(Paper).join(ExamSession).where(Paper.code == code.strip())
+    if session_name:
+        query = query.where(ExamSession.name == session_name)
+    papers = list(session.scalars(query))
+    if not papers:
+        known = ", ".join(sorted(set(session.scalars(select(Paper.code))))) or "none yet"
+        raise UserError(f"No paper has the code {code!r} (papers known: {known}).")
+    if len(papers) > 1:
+        raise UserError(f"Several sessions have a paper {code!r}: say which one with --session.")
+    return papers[0]
+
+
+def dispatch_paper(
+    session: Session, paper: Paper, seed: int | None = None, actor: audit.Actor = audit.SYSTEM
+) -> DispatchOutcome:
+    """Dispatch the copies of `paper` that are in no lot yet, and commit the new lots.
+
+    Copies whose candidate is not known (no IdentityLink) are held back: the établissement
+    rule cannot be checked for them. They are placed by a later run once identified.
+    """
+    if seed is None:
+        seed = secrets.randbelow(MAX_SEED)
+    if not 0 <= seed <= MAX_SEED:
+        raise UserError(f"The seed must be a whole number between 0 and {MAX_SEED}.")
+    copies, held_back = _copies_to_place(session, paper.id)
+    seats = _seats(session, paper.id)
+    names = {
+        e.id: f"{e.name or 'établissement'} ({e.uai})".strip() for e in session.scalars(select(Establishment))
+    }
+    plan = plan_dispatch(copies, seats, seed, names)
+    seat_names = {s.user_id: s.name for s in seats}
+    next_number = (
+        session.scalar(select(func.max(CorrectionLot.number)).where(CorrectionLot.paper_id == paper.id)) or 0
+    ) + 1
+    created: list[CreatedLot] = []
+    try:
+        for user_id in sorted(plan.assignments, key=lambda u: (seat_names[u], u)):
+            ids = plan.assignments[user_id]
+            lot = CorrectionLot(paper_id=paper.id, corrector_id=user_id, number=next_number, seed=seed)
+            session.add(lot)
+            session.flush()
+            # Core bulk insert: ten thousand ORM objects would take seconds for nothing.
+            session.execute(
+                insert(LotCopy),
+                [
+                    {"lot_id": lot.id, "copy_id": cid, "position": pos, "state": AssignmentState.ASSIGNED}
+                    for pos, cid in enumerate(ids, start=1)
+                ],
+            )
+            created.append(CreatedLot(lot.id, lot.number, seat_names[user_id], len(ids)))
+            # Every assignment is traced, in the transaction that makes it.
+            audit.record(
+                session,
+                actor,
+                "dispatch.lot",
+                "lot",
+                lot.id,
+                {
+                    "paper": paper.code,
+                    "number": lot.number,
+                    "corrector_id": user_id,
+                    "seed": seed,
+                    "copies": ids,
+                },
+            )
+            next_number += 1
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise UserError(
+            f"Another dispatch of paper {paper.code} ran at the same time; nothing was changed by this one. "
+            "Look at the lots, then run it again if copies are still waiting."
+        ) from exc
+    return DispatchOutcome(paper.code, seed, created, held_back, plan.notes)
+
+
+def held_back_text(copy_ids: list[str]) -> str:
+    sample = ", ".join(copy_ids[:10]) + (" …" if len(copy_ids) > 10 else "")
+    return (
+        f"{len(copy_ids)} copies were not dispatched because their candidate is not known yet ({sample}): "
+        "the établissement rule cannot be checked for them. Resolve them, then dispatch again."
+    )
+
+
+def _copies_to_place(session: Session, paper_id: int) -> tuple[list[CopyToPlace], list[str]]:
+    in_lots = select(LotCopy.copy_id)
+    rows = session.execute(
+        select(Copy.id, Centre.uai, IdentityLink.candidate_id, Candidate.establishment_id)
+        .join(Centre, Centre.id == Copy.centre_id)
+        .outerjoin(IdentityLink, IdentityLink.copy_id == Copy.id)
+        .outerjoin(Candidate, Candidate.id == IdentityLink.candidate_id)
+        .where(Copy.paper_id == paper_id)
+        .where(Copy.id.not_in(in_lots))
+        .order_by(Copy.id)
+    ).all()
+    copies, held_back = [], []
+    for copy_id, centre_uai, candidate_id, establishment_id in rows:
+        if candidate_id is None:
+            held_back.append(copy_id)
+        else:
+            copies.append(CopyToPlace(copy_id, centre_uai, establishment_id))
+    return copies, held_back
+
+
+def _seats(session: Session, paper_id: int) -> list[CorrectorSeat]:
+    held = dict(
+        session.execute(
+            select(CorrectionLot.corrector_id, func.count(LotCopy.id))
+            .join(LotCopy, LotCopy.lot_id == CorrectionLot.id)
+            .where(CorrectionLot.paper_id == paper_id)
+            .where(LotCopy.state == AssignmentState.ASSIGNED)
+            .group_by(CorrectionLot.corrector_id)
+        ).all()
+    )
+    rows = session.execute(
+        select(User, CorrectorPaper.capacity)
+        .join(CorrectorPaper, CorrectorPaper.user_id == User.id)
+        .where(CorrectorPaper.paper_id == paper_id)
+        .where(User.role == Role.CORRECTOR)
+        .where(User.active.is_(True))
+    ).all()
+    return [
+        CorrectorSeat(u.id, u.display_name or u.username, u.establishment_id, capacity, held.get(u.id, 0))
+        for u, capacity in rows
+    ]
+
+
+# --- slips and summaries ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slip:
+    """Bordereau de notation: the copy numbers of a lot in increasing order."""
+
+    lot_id: int
+    paper_code: str
+    paper_title: str
+    lot_number: int
+    corrector_name: str
+    copy_ids: list[str]
+    # Pages received per copy, in the order of copy_ids: a printed slip lets the corrector check
+    # that he saw every page.
+    page_counts: tuple[int, ...] = ()
+    session_name: str = ""
+
+    @property
+    def total_pages(self) -> int:
+        return sum(self.page_counts)
+
+
+def lot_slip(session: Session, lot_id: int) -> Slip:
+    lot = session.get(CorrectionLot, lot_id)
+    if lot is None:
+        raise UserError(f"There is no correction lot #{lot_id}.")
+    paper = session.get(Paper, lot.paper_id)
+    corrector = session.get(User, lot.corrector_id)
+    ids = sorted(
+        session.scalars(
+            select(LotCopy.copy_id)
+            .where(LotCopy.lot_id == lot_id)
+            .where(LotCopy.state == AssignmentState.ASSIGNED)
+        )
+    )
+    pages = dict(
+        session.execute(
+            select(Page.copy_id, func.count(Page.id))
+            .join(LotCopy, LotCopy.copy_id == Page.copy_id)
+            .where(LotCopy.lot_id == lot_id, LotCopy.state == AssignmentState.ASSIGNED)
+            .group_by(Page.copy_id)
+        ).all()
+    )
+    exam = session.get(ExamSession, paper.session_id)
+    return Slip(
+        lot.id,
+        paper.code,
+        paper.title,
+        lot.number,
+        corrector.display_name or corrector.username,
+        ids,
+        tuple(pages.get(copy_id, 0) for copy_id in ids),
+        exam.name if exam else "",
+    )
+
+
+def slip_csv(slip: Slip) -> str:
+    """One line per copy. Outside tools read these columns by name and place: new columns only
+    ever go at the end (`pages`: pages received). No totals line, unlike the PDF: a reader that
+    takes every line for a copy would count it as one."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["paper", "lot", "corrector", "position", "copy_id", "mark", "pages"])
+    counts = slip.page_counts or tuple(0 for _ in slip.copy_ids)
+    for position, (copy_id, pages) in enumerate(zip(slip.copy_ids, counts, strict=True), start=1):
+        writer.writerow([slip.paper_code, slip.lot_number, slip.corrector_name, position, copy_id, "", pages])
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class LotSummary:
+    lot_id: int
+    number: int
+    paper_id: int
+    paper_code: str
+    corrector_id: int
+    corrector_name: str
+    copies: int
+    marked: int
+
+
+def lot_summaries(
+    session: Session, *, corrector_id: int | None = None, paper_ids: set[int] | None = None
+) -> list[LotSummary]:
+    """Lots with their size and how many copies are marked, filtered by corrector or papers."""
+    query = (
+        select(
+            CorrectionLot.id,
+            CorrectionLot.number,
+            Paper.id,
+            Paper.code,
+            User.id,
+            func.coalesce(func.nullif(User.display_name, ""), User.username),
+            func.count(LotCopy.id),
+        )
+        .join(Paper, Paper.id == CorrectionLot.paper_id)
+        .join(User, User.id == CorrectionLot.corrector_id)
+        .outerjoin(
+            LotCopy, (LotCopy.lot_id == CorrectionLot.id) & (LotCopy.state == AssignmentState.ASSIGNED)
+        )
+        .group_by(CorrectionLot.id, CorrectionLot.number, Paper.id, Paper.code, User.id)
+        .order_by(Paper.code, CorrectionLot.number)
+    )
+    if corrector_id is not None:
+        query = query.where(CorrectionLot.corrector_id == corrector_id)
+    if paper_ids is not None:
+        query = query.where(CorrectionLot.paper_id.in_(paper_ids or {-1}))
+    rows = session.execute(query).all()
+    marked = marked_counts(session, [r[0] for r in rows])
+    return [LotSummary(*row, marked=marked.get(row[0], 0)) for row in rows]
+
+
+def marked_counts(session: Session, lot_ids: list[int]) -> dict[int, int]:
+    """Copies counted as marked per lot (the marking tables say what "marked" means)."""
+    if not lot_ids:
+        return {}
+    try:
+        from correction_server.models.marking import Marking, MarkingStatus
+    except ImportError:  # marking tables not installed in this build
+        return {}
+    return dict(
+        session.execute(
+            select(LotCopy.lot_id, func.count(Marking.id))
+            .join(Marking, Marking.copy_id == LotCopy.copy_id)
+            .where(LotCopy.lot_id.in_(lot_ids))
+            .where(LotCopy.state == AssignmentState.ASSIGNED)
+            .where(Marking.status == MarkingStatus.MARKED)
+            .group_by(LotCopy.lot_id)
+        ).all()
+    )

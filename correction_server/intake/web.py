@@ -1,0 +1,263 @@
+"""HTTP API for scan stations: push a sealed lot, exactly once, resumably.
+
+Every request carries the centre's token: `Authorization: Bearer <token>` (issued by
+`massicot office centre-token UAI`). Only a centre token may push, and only lots of
+its own centre; a corrector, coordinator or office token gets 403. Errors are JSON
+`{"detail": "plain words"}` (some add fields, e.g. `offset`, `missing`, `copies`).
+
+The protocol (`scanner.push` is its client):
+
+1. `POST /api/v1/lots` with `{"manifest": <manifest.json>, "identity": <identity.json, base64>}`
+   → 200 `{"seal", "state": "receiving", "missing": [sha256...], "max_page_bytes", ...}`
+   or 200 `{"state": "already received"}` when the lot is already in: nothing changes.
+   Refusals: 422 (seal hash wrong, counts that lie, identity file not matching, unknown
+   paper or candidate), 403 (another centre's lot, a paper the centre does not host),
+   409 (copy ids already received in another lot; `copies` lists them).
+2. For each missing image, resumable upload addressed by its SHA-256:
+   `HEAD /api/v1/lots/{seal}/images/{sha256}` → headers `Upload-Offset` (bytes the server
+   holds) and `Upload-Complete` (`1` when stored and verified);
+   `PUT /api/v1/lots/{seal}/images/{sha256}` with `Content-Range: bytes START-END/TOTAL`
+   and the chunk as body → 200 `{"offset", "complete"}`. A chunk must start at the
+   current offset (else 409 with the right `offset`). When the last byte arrives the
+   image is hashed; a wrong hash → 422 naming the page, the partial is dropped and the
+   image must be sent again from byte 0. TOTAL above the server's limit → 413.
+   A cut connection loses at most the chunk in flight: HEAD tells where to continue.
+3. `POST /api/v1/lots/{seal}/commit` → 201 `{"state": "received", "copies", "pages"}` once
+   every image is stored (else 409 with `missing`); the lot is created in one database
+   transaction. A push left idle for days may have been purged by the office
+   (`massicot office purge-uploads`): its commit is then refused with 409 and `missing` too,
+   and announcing the lot again (step 1) starts it over. Committing again → 200
+   `{"state": "already received"}`. The answer does not wait for the pages' display images:
+   they are made afterwards, in the background (correction_server.page_rendering).
+
+`GET /api/v1/lots/{seal}` tells a centre the state of its own push; nothing else can be
+read back through this API.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import asdict
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from correction_server.auth.tokens import Principal, TokenCache, authenticate
+from correction_server.db import make_engine, make_session_factory
+from correction_server.intake.ingest import (
+    MAX_CHUNK_BYTES,
+    IngestError,
+    IngestService,
+    Invalid,
+    LotState,
+    TooLarge,
+    decode_identity,
+)
+from correction_server.pages.images import PageLook
+from correction_server.pages.store import SHA256_RE, open_store
+
+router = APIRouter(prefix="/api/v1", tags=["scan stations"])
+
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+_ERROR = {"content": {"application/json": {"example": {"detail": "plain words saying what to do"}}}}
+
+
+def install(app: FastAPI) -> None:
+    """Mount the scan-station routes and turn refusals into `{"detail": ...}` answers."""
+    app.include_router(router)
+    app.add_exception_handler(IngestError, _refusal)
+
+
+async def _refusal(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IngestError)
+    return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status)
+
+
+def _session_factory(app: FastAPI) -> sessionmaker[Session]:
+    factory = getattr(app.state, "session_factory", None)
+    if factory is None:
+        factory = make_session_factory(make_engine(app.state.settings.database_url))
+        app.state.session_factory = factory
+    return factory
+
+
+def service(request: Request) -> IngestService:
+    app = request.app
+    svc = getattr(app.state, "ingest", None)
+    if svc is None:
+        settings = app.state.settings
+        svc = IngestService(
+            _session_factory(app),
+            open_store(settings.store_path),
+            settings.max_page_bytes,
+            on_received=lambda looks: _render_later(app, looks),
+        )
+        app.state.ingest = svc
+    return svc
+
+
+def _render_later(app: FastAPI, looks: list[PageLook]) -> None:
+    """Queue a received lot's pages for their display images (no renderer: made on first view)."""
+    renderer = getattr(app.state, "page_renderer", None)
+    if renderer is not None:
+        renderer.submit(looks)
+
+
+async def caller(request: Request) -> Principal | None:
+    """The bearer token's account, or None (the service says 401 or 403 in plain words)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    cache = getattr(request.app.state, "token_cache", None)
+    if cache is None:
+        cache = request.app.state.token_cache = TokenCache()
+    principal = cache.get(token)
+    if principal is None:
+        principal = await run_in_threadpool(_lookup, request.app, token)
+        if principal is not None:
+            cache.put(token, principal)
+    return principal
+
+
+def _lookup(app: FastAPI, token: str) -> Principal | None:
+    with _session_factory(app)() as session:
+        return authenticate(session, token)
+
+
+def _state(state: LotState, status: int = 200) -> JSONResponse:
+    return JSONResponse(asdict(state), status_code=status)
+
+
+def _check_hash(value: str, what: str) -> str:
+    if not SHA256_RE.match(value):
+        raise Invalid(f"{what} {value!r} is not a SHA-256 (64 lowercase hex digits)")
+    return value
+
+
+@router.post(
+    "/lots",
+    summary="Announce a sealed lot; the answer lists the page images still to send",
+    responses={401: _ERROR, 403: _ERROR, 409: _ERROR, 422: _ERROR},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["manifest", "identity"],
+                        "properties": {
+                            "manifest": {"type": "object", "description": "manifest.json of the lot"},
+                            "identity": {"type": "string", "description": "identity.json, base64"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def announce_lot(request: Request, principal: Principal | None = Depends(caller)) -> JSONResponse:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise Invalid('the body must be JSON: {"manifest": ..., "identity": base64}') from None
+    if not isinstance(body, dict) or "manifest" not in body or "identity" not in body:
+        raise Invalid("the body must be JSON with the fields `manifest` and `identity`")
+    identity = decode_identity(str(body["identity"]))
+    state = await run_in_threadpool(service(request).announce, principal, body["manifest"], identity)
+    return _state(state)
+
+
+@router.get("/lots/{seal}", summary="The state of one of this centre's pushes", responses={401: _ERROR})
+def lot_state(seal: str, request: Request, principal: Principal | None = Depends(caller)) -> JSONResponse:
+    return _state(service(request).state(principal, _check_hash(seal, "seal")))
+
+
+@router.head("/lots/{seal}/images/{sha256}", summary="Where an interrupted image upload resumes")
+def image_offset(
+    seal: str, sha256: str, request: Request, principal: Principal | None = Depends(caller)
+) -> Response:
+    try:
+        receipt = service(request).upload_offset(
+            principal, _check_hash(seal, "seal"), _check_hash(sha256, "image")
+        )
+    except IngestError as exc:
+        return Response(status_code=exc.status)  # HEAD answers carry no body
+    return Response(
+        status_code=200,
+        headers={"Upload-Offset": str(receipt.offset), "Upload-Complete": "1" if receipt.complete else "0"},
+    )
+
+
+@router.put(
+    "/lots/{seal}/images/{sha256}",
+    summary="Send one chunk of a page image (Content-Range: bytes START-END/TOTAL)",
+    responses={401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR, 413: _ERROR, 422: _ERROR},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def put_image_chunk(
+    seal: str, sha256: str, request: Request, principal: Principal | None = Depends(caller)
+) -> JSONResponse:
+    _check_hash(seal, "seal")
+    _check_hash(sha256, "image")
+    data = await _read_body(request)
+    header = request.headers.get("content-range")
+    if header is None:
+        offset, total = 0, len(data)
+    else:
+        match = _CONTENT_RANGE.match(header.strip())
+        if not match:
+            raise Invalid(f"Content-Range {header!r} is not of the form 'bytes START-END/TOTAL'")
+        offset, end, total = (int(part) for part in match.groups())
+        if end - offset + 1 != len(data):
+            raise Invalid(
+                f"the chunk holds {len(data)} bytes but Content-Range announces {end - offset + 1}: "
+                "the connection was probably cut; ask where to resume (HEAD) and send again"
+            )
+    receipt = await run_in_threadpool(
+        service(request).receive_chunk, principal, seal, sha256, offset, total, data
+    )
+    return JSONResponse({"offset": receipt.offset, "complete": receipt.complete})
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_CHUNK_BYTES:
+        raise TooLarge(
+            f"a chunk may hold at most {MAX_CHUNK_BYTES // (1024 * 1024)} MiB; send smaller chunks"
+        )
+    parts = []
+    size = 0
+    async for part in request.stream():
+        size += len(part)
+        if size > MAX_CHUNK_BYTES:
+            raise TooLarge(
+                f"a chunk may hold at most {MAX_CHUNK_BYTES // (1024 * 1024)} MiB; send smaller chunks"
+            )
+        parts.append(part)
+    return b"".join(parts)
+
+
+@router.post(
+    "/lots/{seal}/commit",
+    summary="Create the lot's copies and pages, once every image is stored",
+    status_code=201,
+    responses={200: {"description": "already received"}, 401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR},
+)
+def commit_lot(seal: str, request: Request, principal: Principal | None = Depends(caller)) -> JSONResponse:
+    state = service(request).commit(principal, _check_hash(seal, "seal"))
+    return _state(state, 201 if state.state == "received" else 200)
+
+
+def encode_identity(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")

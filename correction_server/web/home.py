@@ -1,0 +1,257 @@
+"""Browser pages everyone meets: login, logout, language switch, set-password link, home per role."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from correction_server import i18n
+from correction_server.auth import passwords
+from correction_server.auth import sessions as auth
+from correction_server.auth.access import (
+    PASSWORD_CHANGE_PAGE,
+    current_user,
+    db_session,
+    optional_user,
+    papers_of,
+)
+from correction_server.auth.login_limit import LoginRateLimiter
+from correction_server.dispatch.planning import lot_summaries
+from correction_server.models.accounts import CorrectorPaper, Role, User
+from correction_server.models.exam import Paper
+from correction_server.web.rendering import render, request_language
+
+router = APIRouter(include_in_schema=False)
+
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+
+def safe_next(path: str | None) -> str:
+    """Only a path on this site: never an open redirect to another host."""
+    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return "/home"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _pre_token(request: Request) -> str:
+    return request.cookies.get(auth.PRE_LOGIN_COOKIE) or secrets.token_urlsafe(24)
+
+
+def _with_pre_cookie(request: Request, response: Response, token: str) -> Response:
+    if request.cookies.get(auth.PRE_LOGIN_COOKIE) != token:
+        response.set_cookie(
+            auth.PRE_LOGIN_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/"
+        )
+    return response
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _flash(kind: str, text: str) -> list[dict[str, str]]:
+    return [{"kind": kind, "text": text}]
+
+
+@router.get("/")
+def root(user: User | None = Depends(optional_user)) -> RedirectResponse:
+    return RedirectResponse("/home" if user else "/login", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/home", bye: int = 0) -> Response:
+    token = _pre_token(request)
+    lang = request_language(request)
+    messages = _flash("ok", i18n.translate(lang, "login.logged_out")) if bye else []
+    response = render(
+        request, "login.html", {"pre_token": token, "next_path": safe_next(next), "messages": messages}
+    )
+    return _with_pre_cookie(request, response, token)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form("/home"),
+    session: Session = Depends(db_session),
+) -> Response:
+    lang = request_language(request)
+    token = _pre_token(request)
+
+    def again(message_key: str, status: int, **values: object) -> Response:
+        context = {
+            "pre_token": token,
+            "next_path": safe_next(next),
+            "username": username,
+            "messages": _flash("error", i18n.translate(lang, message_key, **values)),
+        }
+        return _with_pre_cookie(request, render(request, "login.html", context, status_code=status), token)
+
+    if not auth.tokens_match(request.cookies.get(auth.PRE_LOGIN_COOKIE), csrf_token):
+        return again("login.expired_form", 400)
+    limiter: LoginRateLimiter = request.app.state.login_limiter
+    attempt = limiter.begin(session, username, client_ip(request))
+    if attempt.refused:
+        key = "login.too_many_here" if attempt.per_address else "login.too_many"
+        response = again(key, 429, minutes=(attempt.retry_after + 59) // 60)
+        response.headers["Retry-After"] = str(attempt.retry_after)
+        return response
+    user = auth.authenticate(session, username, password)
+    if user is None:
+        return again("login.failed", 401)  # the attempt, recorded by begin, stays a failure
+    limiter.succeeded(session, attempt)
+    opened = auth.open_session(session, user, request.app.state.settings.secret_key)
+    session.commit()
+    # A one-time password from the office: the person chooses his own before anything else.
+    target = PASSWORD_CHANGE_PAGE if user.must_change_password else safe_next(next)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        opened.cookie_value,
+        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+    )
+    response.delete_cookie(auth.PRE_LOGIN_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, _user: User = Depends(current_user), session: Session = Depends(db_session)
+) -> Response:
+    auth.close_session(session, request.state.login_session_id)
+    session.commit()
+    response = RedirectResponse("/login?bye=1", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str, next: str = "/") -> RedirectResponse:
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if code in i18n.LANGUAGES:
+        response.set_cookie(
+            i18n.LANGUAGE_COOKIE,
+            code,
+            max_age=LANGUAGE_COOKIE_AGE,
+            samesite="lax",
+            secure=_secure(request),
+            path="/",
+        )
+    return response
+
+
+@router.get("/password/{token}", response_class=HTMLResponse)
+def set_password_page(request: Request, token: str, session: Session = Depends(db_session)) -> Response:
+    secret = request.app.state.settings.secret_key
+    valid = auth.user_for_set_password_token(session, token, secret) is not None
+    messages = (
+        [] if valid else _flash("error", i18n.translate(request_language(request), "password.bad_link"))
+    )
+    pre = _pre_token(request)
+    context = {
+        "valid": valid,
+        "pre_token": pre,
+        "min_length": auth.MIN_PASSWORD_LENGTH,
+        "min_distinct": passwords.MIN_DISTINCT,
+        "messages": messages,
+    }
+    return _with_pre_cookie(
+        request, render(request, "set_password.html", context, 200 if valid else 404), pre
+    )
+
+
+@router.post("/password/{token}", response_class=HTMLResponse)
+def set_password(
+    request: Request,
+    token: str,
+    password: str = Form(""),
+    confirm: str = Form(""),
+    csrf_token: str = Form(""),
+    session: Session = Depends(db_session),
+) -> Response:
+    lang = request_language(request)
+    secret = request.app.state.settings.secret_key
+    user = auth.user_for_set_password_token(session, token, secret)
+    pre = _pre_token(request)
+
+    def again(key: str, status: int, valid: bool = True) -> Response:
+        context = {
+            "valid": valid,
+            "pre_token": pre,
+            "min_length": auth.MIN_PASSWORD_LENGTH,
+            "min_distinct": passwords.MIN_DISTINCT,
+            "messages": _flash(
+                "error",
+                i18n.translate(lang, key, n=auth.MIN_PASSWORD_LENGTH, distinct=passwords.MIN_DISTINCT),
+            ),
+        }
+        return _with_pre_cookie(request, render(request, "set_password.html", context, status), pre)
+
+    if user is None:
+        return again("password.bad_link", 404, valid=False)
+    if not auth.tokens_match(request.cookies.get(auth.PRE_LOGIN_COOKIE), csrf_token):
+        return again("login.expired_form", 400)
+    try:
+        # The same rule as a change of one's own password, and its trace in the audit log.
+        passwords.set_password_by_link(session, user, password, confirm)
+    except passwords.PasswordRefused as exc:
+        return again(f"account.password.err.{exc.key}", 400)
+    session.commit()
+    return RedirectResponse("/login?next=/home", status_code=303)
+
+
+@router.get("/home", response_class=HTMLResponse)
+def home(
+    request: Request, user: User = Depends(current_user), session: Session = Depends(db_session)
+) -> Response:
+    if user.role == Role.CORRECTOR:
+        lots = lot_summaries(session, corrector_id=user.id)
+        paper_ids = papers_of(session, user) | {lot.paper_id for lot in lots}
+        papers = list(session.scalars(select(Paper).where(Paper.id.in_(paper_ids)).order_by(Paper.code)))
+        return render(request, "home_corrector.html", {"lots": lots, "papers": papers})
+    if user.role == Role.COORDINATOR:
+        return render(request, "home_coordinator.html", coordinator_overview(session, user))
+    if user.role == Role.OFFICE:
+        return render(request, "home_office.html")
+    return render(request, "home_centre.html")
+
+
+def coordinator_overview(session: Session, user: User) -> dict[str, object]:
+    """His papers, their correctors with capacities, and their lots — no candidate identity."""
+    paper_ids = papers_of(session, user)
+    papers = list(session.scalars(select(Paper).where(Paper.id.in_(paper_ids or {-1})).order_by(Paper.code)))
+    correctors: dict[int, list[dict[str, object]]] = {p.id: [] for p in papers}
+    rows = session.execute(
+        select(CorrectorPaper.paper_id, User.display_name, User.username, CorrectorPaper.capacity)
+        .join(User, User.id == CorrectorPaper.user_id)
+        .where(CorrectorPaper.paper_id.in_(paper_ids or {-1}))
+        .where(User.role == Role.CORRECTOR)
+        .order_by(User.display_name, User.username)
+    ).all()
+    for paper_id, display, username, capacity in rows:
+        correctors[paper_id].append({"name": display or username, "capacity": capacity})
+    lots_by_paper: dict[int, list] = {p.id: [] for p in papers}
+    for lot in lot_summaries(session, paper_ids=paper_ids):
+        lots_by_paper[lot.paper_id].append(lot)
+    return {"papers": papers, "correctors": correctors, "lots_by_paper": lots_by_paper}
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
