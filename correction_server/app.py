@@ -1,7 +1,7 @@
-"""The FastAPI application: routes are thin, services in correction_server/*.py do the work.
+"""The FastAPI application: builds the process's parts once and mounts every area's routes.
 
-Each area mounts its router here: api/ for machine clients (scan stations),
-web/ for the browser pages.
+Routes are thin: they take what they need from `correction_server.deps`, ask their area's
+services, and render. intake/ serves the scan stations' API; the other areas browser pages.
 """
 
 from __future__ import annotations
@@ -13,9 +13,29 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
+from correction_server.auth import web as auth_web
+from correction_server.auth.login_limit import LoginRateLimiter
+from correction_server.auth.tokens import TokenCache
+from correction_server.closing import web as closing_web
+from correction_server.coordination import standardisation_web
+from correction_server.coordination import web as coordination_web
 from correction_server.db import make_engine, make_session_factory
+from correction_server.deps import ServerParts
+from correction_server.deps import install as install_parts
+from correction_server.dispatch import web as dispatch_web
+from correction_server.i18n import register_words
+from correction_server.intake import web as intake_web
+from correction_server.intake.ingest import IngestService
+from correction_server.marking import web as marking_web
+from correction_server.office import web as office_web
+from correction_server.pages.images import PageLook
+from correction_server.pages.store import open_store
 from correction_server.settings import Settings
+from correction_server.web import home
+from correction_server.web.errors import install as install_errors
+from correction_server.web.rendering import STATIC_DIR
 
 SWITCH_INTERVAL = 0.001  # seconds
 
@@ -33,13 +53,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     from correction_server.pages.rendering import BackgroundRenderer
 
+    parts: ServerParts = app.state.parts
     # Display images are made when lots arrive (and, at start, for pages left without one).
-    renderer = BackgroundRenderer(app.state.settings.store_path, app.state.session_factory).start()
-    app.state.page_renderer = renderer
+    renderer = BackgroundRenderer(parts.settings.store_path, parts.session_factory).start()
+    parts.page_renderer = renderer
     try:
         yield
     finally:
-        app.state.page_renderer = None
+        parts.page_renderer = None
         await anyio.to_thread.run_sync(renderer.stop)
 
 
@@ -56,13 +77,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Receives sealed lots from scan stations; correctors mark anonymised copies.",
     )
-    app.state.settings = settings
-    # One engine per process, shared by every router (see correction_server.access.db_session).
-    app.state.session_factory = make_session_factory(make_engine(settings.database_url))
-    from correction_server.intake.web import install as install_ingest
-
-    install_ingest(app)
-    from correction_server.web import install as install_web
-
-    install_web(app)
+    register_words()
+    # One engine per process, shared by every router (see correction_server.deps.db_session).
+    session_factory = make_session_factory(make_engine(settings.database_url))
+    store = open_store(settings.store_path)
+    parts = ServerParts(
+        settings=settings,
+        session_factory=session_factory,
+        store=store,
+        # Its counts are in the database; the object holds only the ceilings and the clock.
+        login_limiter=LoginRateLimiter(),
+        ingest=IngestService(
+            session_factory,
+            store,
+            settings.max_page_bytes,
+            on_received=lambda looks: _render_later(parts, looks),
+        ),
+        token_cache=TokenCache(),
+    )
+    install_parts(app, parts)
+    install_errors(app)
+    # Routes are matched in order: the marking routes, most of a correction evening's requests,
+    # first (their paths share no prefix with the others).
+    for router in (
+        marking_web.router,
+        intake_web.router,
+        home.router,
+        auth_web.router,
+        dispatch_web.router,
+        office_web.router,
+        coordination_web.router,
+        standardisation_web.router,
+        closing_web.router,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _render_later(parts: ServerParts, looks: list[PageLook]) -> None:
+    """Queue a received lot's pages for their display images (no renderer: made on first view)."""
+    if parts.page_renderer is not None:
+        parts.page_renderer.submit(looks)

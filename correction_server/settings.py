@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DATA_DIR = Path("massicot-data")
+DERIVED_FOLDER = "derived"  # under the store's folder
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,12 @@ class Settings:
     secret_key: str
     # Largest page image accepted, in bytes (a 600 dpi colour A4 JPEG is ~6 MB).
     max_page_bytes: int = 20 * 1024 * 1024
+
+    @property
+    def derived_path(self) -> Path:
+        """Where display images are made, beside the store's originals."""
+        return derived_dir(self.store_path)
+
 
     @classmethod
     def from_env(cls, database_url: str | None = None, store_path: Path | None = None) -> Settings:
@@ -30,6 +37,10 @@ class Settings:
         if max_page:
             return cls(database_url=url, store_path=store, secret_key=secret, max_page_bytes=int(max_page))
         return cls(database_url=url, store_path=store, secret_key=secret)
+
+
+def derived_dir(store_path: Path | str) -> Path:
+    return Path(store_path) / DERIVED_FOLDER
 
 
 def _local_secret(data_dir: Path) -> str:

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from correction_server.cli import audit_app, office_app, register_server_commands
+from correction_server.i18n import register_words
 from massicot.demo import register_demo_command
 from massicot_core.errors import UserError
 from paper.cli import print_app, template_app
@@ -38,6 +39,8 @@ _err = Console(stderr=True, highlight=False)
 
 
 def main() -> None:
+    # Refusals of the server's services are sentences of the words catalogue.
+    register_words()
     try:
         app()
     except UserError as exc:

@@ -9,11 +9,9 @@ an error never leaves a half-written file behind.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import segno
@@ -21,6 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from massicot_core.errors import UserError
+from massicot_core.files import atomic_output
 from massicot_core.identifiers import (
     CORNERS,
     CodeError,
@@ -86,36 +85,6 @@ def check_counts(count: int, pages: int) -> None:
         raise UserError(f"--count must be between 1 and {MAX_BOOKLETS} booklets, not {count}")
     if not 1 <= pages <= MAX_PAGES:
         raise UserError(f"--pages must be between 1 and {MAX_PAGES}, not {pages}")
-
-
-@contextlib.contextmanager
-def atomic_output(out: Path) -> Iterator[Path]:
-    """A temporary path beside `out`, renamed to `out` only if the block succeeds."""
-    out = Path(out)
-    folder = out.parent if str(out.parent) else Path(".")
-    try:
-        if out.is_dir():
-            raise UserError(f"{out} is a folder: give a file name such as {out / 'booklets.pdf'}")
-        if not folder.exists():
-            raise UserError(f"the folder {folder} does not exist: create it or choose another --out")
-        if not folder.is_dir():
-            raise UserError(f"{folder} is not a folder: choose another --out")
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name[:100]}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise UserError(f"cannot write in {folder}: {exc.strerror}; choose another --out") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    # mkstemp makes the file private; a printed PDF gets the usual permissions.
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o666 & ~umask)
-    try:
-        yield tmp
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror}; choose another --out") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------- drawing helpers

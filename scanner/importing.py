@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from massicot_core.errors import UserError
+from massicot_core.files import sha256_file
 from scanner.decoding import prepare_analysis_process
 from scanner.lot import (
     Lot,
@@ -38,7 +39,6 @@ from scanner.lot import (
     now_utc,
     page_key,
     refuse_if_sealed,
-    sha256_file,
     write_content_addressed,
 )
 from scanner.pages import PageAnalysis

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -44,6 +43,7 @@ from pathlib import Path
 
 from massicot_core.contract import IDENTITY_FILE, MANIFEST_FILE
 from massicot_core.errors import UserError
+from massicot_core.files import fsync_dir, sha256_bytes, write_atomic
 from massicot_core.roll import RollLine
 from scanner.pages import PageAnalysis
 from scanner.sources import SourcePage
@@ -63,48 +63,12 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def page_key(file_sha256: str, index: int) -> str:
     return f"{file_sha256}:{index}"
 
 
 def extension_for(media_type: str) -> str:
     return EXTENSIONS.get(media_type, "bin")
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
-    """Replace `path` with `data` so that a crash leaves either the old or the new file, whole.
-
-    sync_dir=False leaves the folder's fsync to the caller, who then syncs once for a batch
-    of files (`Lot.sync_folders`) before any journal entry names them.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    if sync_dir:
-        fsync_dir(path.parent)
 
 
 def content_name(data: bytes, media_type: str) -> tuple[str, str]:

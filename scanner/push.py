@@ -38,6 +38,7 @@ from pydantic import ValidationError
 
 from massicot_core.contract import IDENTITY_FILE, MANIFEST_FILE, Manifest
 from massicot_core.errors import UserError
+from massicot_core.files import sha256_file
 
 STATE_FILE = "push-state.json"
 TOKEN_ENV = "MASSICOT_TOKEN"
@@ -171,7 +172,7 @@ def read_sealed_lot(folder: Path) -> SealedLot:
             if page.sha256 in images:
                 continue
             try:
-                actual = _sha256_file(path)
+                actual = sha256_file(path)
             except FileNotFoundError:
                 raise UserError(f"{label}: its image {page.image} is missing from the lot folder") from None
             if actual != page.sha256:
@@ -197,14 +198,6 @@ def _run_station_verifier(folder: Path) -> None:
         shown = "; ".join(result.problems[:5])
         more = f" (and {len(result.problems) - 5} more)" if len(result.problems) > 5 else ""
         raise UserError(f"the lot in {folder} does not match its seal: {shown}{more}. Seal it again")
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1024 * 1024):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --- the state file ----------------------------------------------------------------------

@@ -22,7 +22,8 @@ from massicot_core.contract import (
     RollCounts,
 )
 from massicot_core.errors import UserError
-from scanner.lot import Lot, check_centre, now_utc, refuse_if_sealed, sha256_bytes, sha256_file, write_atomic
+from massicot_core.files import sha256_bytes, sha256_file, write_atomic
+from scanner.lot import Lot, check_centre, now_utc, refuse_if_sealed
 from scanner.report import LotView, build_view
 
 

@@ -33,7 +33,11 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from correction_server.db import make_engine, make_session_factory
+from correction_server.i18n import register_words
 from correction_server.migrate import upgrade_database
+
+# Services tested without an application still speak from the catalogue, as the CLI does.
+register_words()
 
 TEMPLATE_DB = "massicot_template"
 CLUSTER_PREFIX = "massicot-pg-"

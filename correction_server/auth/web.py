@@ -9,21 +9,18 @@ login rate limiter: a borrowed session cannot be used to guess the password.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from correction_server import i18n
 from correction_server.auth import passwords
 from correction_server.auth import sessions as auth
-from correction_server.auth.access import PASSWORD_CHANGE_PAGE, current_user, db_session
-from correction_server.auth.login_limit import LoginRateLimiter
-from correction_server.auth.words import register_words
+from correction_server.auth.access import PASSWORD_CHANGE_PAGE
+from correction_server.deps import CurrentUser, Db, Limiter
 from correction_server.models.accounts import User
 from correction_server.web.home import client_ip
 from correction_server.web.rendering import render, request_language
 
-register_words()
 router = APIRouter(include_in_schema=False)
 
 
@@ -41,7 +38,7 @@ def _page(
 
 
 @router.get(PASSWORD_CHANGE_PAGE, response_class=HTMLResponse)
-def password_page(request: Request, done: int = 0, user: User = Depends(current_user)) -> Response:
+def password_page(request: Request, done: int = 0, *, user: CurrentUser) -> Response:
     lang = request_language(request)
     messages = [{"kind": "ok", "text": i18n.translate(lang, "account.password.done")}] if done else []
     return _page(request, user, messages, done=bool(done))
@@ -53,11 +50,12 @@ def change_password(
     current_password: str = Form(""),
     new_password: str = Form(""),
     confirm: str = Form(""),
-    user: User = Depends(current_user),
-    session: Session = Depends(db_session),
+    *,
+    user: CurrentUser,
+    session: Db,
+    limiter: Limiter,
 ) -> Response:
     lang = request_language(request)
-    limiter: LoginRateLimiter = request.app.state.login_limiter
 
     def refused(key: str, status: int, **values: object) -> Response:
         text = i18n.translate(

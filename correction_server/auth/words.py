@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from correction_server.i18n import add_messages
-
 FR = {
     "account.nav.password": "Mot de passe",
     "account.password.title": "Changer mon mot de passe",
@@ -46,8 +44,3 @@ EN = {
     "account.password.err.too_many": "Too many failed attempts. Try again in {minutes} minute(s).",
     "account.password.err.too_many_here": "Too many failed attempts from this computer or network, on several accounts. Try again in {minutes} minute(s).",
 }
-
-
-def register_words() -> None:
-    # add_messages takes the same words twice without complaint: modules sharing them each call this.
-    add_messages(fr=FR, en=EN)

@@ -53,11 +53,14 @@ from correction_server.models import (
     SecondReading,
     User,
 )
-from massicot_core.errors import UserError
+from massicot_core.errors import Refused
 
 
-class ClosingRefused(UserError):
-    http_status = 409
+class ClosingRefused(Refused):
+    status = 409
+
+    def __init__(self, message: str = "", key: str = "", **values: object) -> None:
+        super().__init__(None, key, message=message, **values)
 
 
 def one_year_after(moment: datetime) -> datetime:

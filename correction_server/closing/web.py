@@ -18,24 +18,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from correction_server import i18n
 from correction_server.audit.log import Actor
-from correction_server.auth.access import db_session, require_role
 from correction_server.closing import service as closing
-from correction_server.coordination.words import register_words
-from correction_server.models import Paper, ResultsPublication, Role, User
-from correction_server.pages.store import open_store
+from correction_server.deps import Db, OfficeUser, SettingsDep, Store
+from correction_server.models import Paper, ResultsPublication, User
 from correction_server.web.rendering import render, request_language
 from massicot_core.errors import UserError
 
-register_words()
 router = APIRouter(include_in_schema=False)
-office = require_role(Role.OFFICE)
 
 
 def _actor(user: User) -> Actor:
@@ -54,7 +50,7 @@ def _paper(session: Session, paper_id: int) -> Paper:
 
 
 @router.get("/office/closing", response_class=HTMLResponse)
-def closing_home(request: Request, _user: User = Depends(office), session: Session = Depends(db_session)):
+def closing_home(request: Request, _user: OfficeUser, session: Db):
     return render(request, "office_closing.html", _home_context(session))
 
 
@@ -71,7 +67,7 @@ def _paper_context(session: Session, paper_id: int) -> dict[str, object]:
 
 @router.get("/office/closing/papers/{paper_id}", response_class=HTMLResponse)
 def paper_page(
-    request: Request, paper_id: int, _user: User = Depends(office), session: Session = Depends(db_session)
+    request: Request, paper_id: int, _user: OfficeUser, session: Db
 ):
     _paper(session, paper_id)
     return render(request, "office_paper.html", _paper_context(session, paper_id))
@@ -104,12 +100,12 @@ def _export(session: Session, paper_id: int, kind: str, user: User) -> Response:
 
 
 @router.get("/office/closing/papers/{paper_id}/export.csv")
-def export_csv(paper_id: int, user: User = Depends(office), session: Session = Depends(db_session)):
+def export_csv(paper_id: int, user: OfficeUser, session: Db):
     return _export(session, paper_id, "csv", user)
 
 
 @router.get("/office/closing/papers/{paper_id}/export.xlsx")
-def export_xlsx(paper_id: int, user: User = Depends(office), session: Session = Depends(db_session)):
+def export_xlsx(paper_id: int, user: OfficeUser, session: Db):
     return _export(session, paper_id, "xlsx", user)
 
 
@@ -118,16 +114,18 @@ def consultation(
     request: Request,
     paper_id: int,
     registration: str = "",
-    user: User = Depends(office),
-    session: Session = Depends(db_session),
+    *,
+    user: OfficeUser,
+    session: Db,
+    store: Store,
+    settings: SettingsDep,
 ):
     _paper(session, paper_id)
-    settings = request.app.state.settings
     try:
         data = closing.consultation_pdf(
             session,
-            open_store(settings.store_path),
-            settings.store_path / "derived",
+            store,
+            settings.derived_path,
             paper_id,
             registration,
             _actor(user),
@@ -153,8 +151,9 @@ def declare_missing(
     paper_id: int,
     registration: str = Form(""),
     reason: str = Form(""),
-    user: User = Depends(office),
-    session: Session = Depends(db_session),
+    *,
+    user: OfficeUser,
+    session: Db,
 ):
     _paper(session, paper_id)
     refusal = _committed(
@@ -172,8 +171,9 @@ def jury_mark(
     mark: str = Form(""),
     reason: str = Form(""),
     by: str = Form(""),
-    user: User = Depends(office),
-    session: Session = Depends(db_session),
+    *,
+    user: OfficeUser,
+    session: Db,
 ):
     _paper(session, paper_id)
     refusal = _committed(
@@ -190,8 +190,9 @@ def publish(
     request: Request,
     paper_id: int,
     on: str = Form(""),
-    user: User = Depends(office),
-    session: Session = Depends(db_session),
+    *,
+    user: OfficeUser,
+    session: Db,
 ):
     _paper(session, paper_id)
     try:
@@ -226,8 +227,9 @@ def hold(
     request: Request,
     registration: str = Form(""),
     reason: str = Form(""),
-    user: User = Depends(office),
-    session: Session = Depends(db_session),
+    *,
+    user: OfficeUser,
+    session: Db,
 ):
     refusal = _committed(
         session, lambda: closing.place_hold(session, registration, reason, _actor(user), _name(user))
@@ -240,8 +242,9 @@ def release(
     request: Request,
     registration: str = Form(""),
     reason: str = Form(""),
-    user: User = Depends(office),
-    session: Session = Depends(db_session),
+    *,
+    user: OfficeUser,
+    session: Db,
 ):
     refusal = _committed(
         session, lambda: closing.release_hold(session, registration, reason, _actor(user), _name(user))
@@ -261,7 +264,7 @@ def _committed(session: Session, change: Callable[[], object]) -> str | None:
 
 
 @router.get("/office/payment.csv")
-def payment(user: User = Depends(office), session: Session = Depends(db_session)):
+def payment(user: OfficeUser, session: Db):
     data = closing.payment_csv(session, _actor(user), _name(user))
     session.commit()
     return Response(

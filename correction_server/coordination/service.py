@@ -42,14 +42,17 @@ from correction_server.models import (
     User,
 )
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
-from massicot_core.errors import UserError
+from massicot_core.errors import Refused, UserError
 
 # A gap of more than this (points out of 20) between two readings is shown as large.
 LARGE_GAP = Decimal(3)
 
 
-class CoordinationRefused(UserError):
-    http_status = 409
+class CoordinationRefused(Refused):
+    status = 409
+
+    def __init__(self, message: str = "", key: str = "", **values: object) -> None:
+        super().__init__(None, key, message=message, **values)
 
 
 def _name(user: User) -> str:

@@ -16,24 +16,22 @@ so the barème is shown again beside the button that locks it, and it works with
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from correction_server.auth.access import db_session, ensure_paper_visible, require_role
+from correction_server.auth.access import ensure_paper_visible
 from correction_server.coordination.service import actor_of
-from correction_server.coordination.standardisation_words import register_words
 from correction_server.coordination.web import paper_context
+from correction_server.deps import Db, SupervisorUser
 from correction_server.i18n import translate
 from correction_server.marking import comments, scheme
 from correction_server.marking import service as marking
-from correction_server.models import Paper, Role, User
+from correction_server.models import Paper, User
 from correction_server.web.rendering import render, request_language
 from massicot_core.errors import UserError
 
-register_words()
 router = APIRouter(include_in_schema=False)
-supervisor = require_role(Role.COORDINATOR, Role.OFFICE)
 
 
 def _text(form, key: str) -> str:
@@ -56,7 +54,7 @@ def _confirm_page(request: Request, session: Session, paper_id: int, messages=()
 
 @router.get("/coordination/papers/{paper_id}/scheme/lock", response_class=HTMLResponse)
 def confirm_lock(
-    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+    request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     ensure_paper_visible(session, user, paper_id)
     return _confirm_page(request, session, paper_id)
@@ -64,7 +62,7 @@ def confirm_lock(
 
 @router.post("/coordination/papers/{paper_id}/scheme/lock", response_class=HTMLResponse)
 async def lock(
-    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+    request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     confirmed = _text(await request.form(), "confirm") == "yes"
     return _lock(request, session, user, paper_id, confirmed)
@@ -113,12 +111,12 @@ def _bank_page(
 def _refused(request, session, user, paper_id, exc: comments.CommentRefused, typed=None) -> Response:
     session.rollback()
     error = [{"kind": "error", "text": str(exc)}]
-    return _bank_page(request, session, user, paper_id, error, exc.http_status, typed)
+    return _bank_page(request, session, user, paper_id, error, exc.status, typed)
 
 
 @router.get("/coordination/papers/{paper_id}/comments", response_class=HTMLResponse)
 def shared_bank(
-    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+    request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     ensure_paper_visible(session, user, paper_id)
     return _bank_page(request, session, user, paper_id)
@@ -126,7 +124,7 @@ def shared_bank(
 
 @router.post("/coordination/papers/{paper_id}/comments", response_class=HTMLResponse)
 async def add_shared(
-    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+    request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     text = _text(await request.form(), "text")
     ensure_paper_visible(session, user, paper_id)
@@ -144,8 +142,8 @@ async def edit_shared(
     request: Request,
     paper_id: int,
     comment_id: int,
-    user: User = Depends(supervisor),
-    session: Session = Depends(db_session),
+    user: SupervisorUser,
+    session: Db,
 ):
     text = _text(await request.form(), "text")
     ensure_paper_visible(session, user, paper_id)
@@ -164,8 +162,8 @@ def retire_shared(
     request: Request,
     paper_id: int,
     comment_id: int,
-    user: User = Depends(supervisor),
-    session: Session = Depends(db_session),
+    user: SupervisorUser,
+    session: Db,
 ):
     ensure_paper_visible(session, user, paper_id)
     try:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from correction_server.i18n import add_messages
-
 FR = {
     "entente.scheme": "Barème",
     "entente.question": "Question",
@@ -92,7 +90,3 @@ EN = {
     "entente.retired_now": "Comment retired from the bank; the {n} copy(ies) using it keep it.",
     "entente.back": "Back to the paper",
 }
-
-
-def register_words() -> None:
-    add_messages(fr=FR, en=EN)

@@ -18,28 +18,26 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from correction_server.auth.access import db_session, ensure_paper_visible, papers_of, require_role
+from correction_server.auth.access import ensure_paper_visible, papers_of
 from correction_server.coordination import plots
 from correction_server.coordination import service as coordination
-from correction_server.coordination.words import register_words
+from correction_server.deps import CorrectorUser, Db, SettingsDep, Store, SupervisorUser
 from correction_server.marking import comments
 from correction_server.marking import service as marking
 from correction_server.marking.scheme import scheme_state
 from correction_server.models import Copy, Page, Paper, ReadingStatus, Role, User
 from correction_server.models.dispatch import CorrectionLot
 from correction_server.pages import images as page_images
+from correction_server.pages.serving import page_image_response
 from correction_server.web.rendering import render, request_language
 from massicot_core.errors import UserError
 
-register_words()
 router = APIRouter(include_in_schema=False)
-supervisor = require_role(Role.COORDINATOR, Role.OFFICE)
-corrector = require_role(Role.CORRECTOR)
 
 
 def _papers_for(session: Session, user: User) -> list[Paper]:
@@ -50,7 +48,7 @@ def _papers_for(session: Session, user: User) -> list[Paper]:
 
 
 @router.get("/coordination", response_class=HTMLResponse)
-def index(request: Request, user: User = Depends(supervisor), session: Session = Depends(db_session)):
+def index(request: Request, user: SupervisorUser, session: Db):
     papers = _papers_for(session, user)
     progress = {p.id: coordination.paper_progress(session, p.id) for p in papers}
     return render(request, "coord_index.html", {"papers": papers, "progress": progress})
@@ -119,7 +117,7 @@ def number_formatter(lang: str):
 
 @router.get("/coordination/papers/{paper_id}", response_class=HTMLResponse)
 def paper_page(
-    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+    request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     ensure_paper_visible(session, user, paper_id)
     return render(request, "coord_paper.html", paper_context(session, paper_id, request_language(request)))
@@ -127,7 +125,7 @@ def paper_page(
 
 @router.get("/coordination/papers/{paper_id}/progress", response_class=HTMLResponse)
 def progress_block(
-    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+    request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     ensure_paper_visible(session, user, paper_id)
     progress = coordination.paper_progress(session, paper_id)
@@ -154,7 +152,7 @@ def _one(form: dict[str, list[str]], key: str) -> str:
 
 @router.post("/coordination/papers/{paper_id}/reassign", response_class=HTMLResponse)
 async def reassign(
-    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+    request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     form = await _form(request)
     return _reassign(request, session, user, paper_id, form)
@@ -198,7 +196,7 @@ def _reassign(request: Request, session: Session, user: User, paper_id: int, for
 
 @router.post("/coordination/papers/{paper_id}/second-readings", response_class=HTMLResponse)
 async def ask_second_reading(
-    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+    request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     form = await _form(request)
     ensure_paper_visible(session, user, paper_id)
@@ -227,7 +225,7 @@ async def ask_second_reading(
 
 @router.post("/coordination/papers/{paper_id}/decide", response_class=HTMLResponse)
 async def decide(
-    request: Request, paper_id: int, user: User = Depends(supervisor), session: Session = Depends(db_session)
+    request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     form = await _form(request)
     ensure_paper_visible(session, user, paper_id)
@@ -260,7 +258,7 @@ async def decide(
 
 
 @router.get("/second-readings", response_class=HTMLResponse)
-def my_readings(request: Request, user: User = Depends(corrector), session: Session = Depends(db_session)):
+def my_readings(request: Request, user: CorrectorUser, session: Db):
     readings = coordination.readings_of_reader(session, user)
     codes = {p.id: p.code for p in session.scalars(select(Paper))}
     return render(request, "second_readings.html", {"readings": readings, "codes": codes})
@@ -303,14 +301,14 @@ def _reading_page(
 
 @router.get("/second-readings/{reading_id}", response_class=HTMLResponse)
 def reading_page(
-    request: Request, reading_id: int, user: User = Depends(corrector), session: Session = Depends(db_session)
+    request: Request, reading_id: int, user: CorrectorUser, session: Db
 ):
     return _reading_page(request, session, _reading_or_404(session, reading_id, user))
 
 
 @router.post("/second-readings/{reading_id}", response_class=HTMLResponse)
 async def save_reading(
-    request: Request, reading_id: int, user: User = Depends(corrector), session: Session = Depends(db_session)
+    request: Request, reading_id: int, user: CorrectorUser, session: Db
 ):
     form = await _form(request)
     reading = _reading_or_404(session, reading_id, user)
@@ -333,8 +331,11 @@ def reading_image(
     request: Request,
     reading_id: int,
     page: int = 1,
-    user: User = Depends(corrector),
-    session: Session = Depends(db_session),
+    *,
+    user: CorrectorUser,
+    session: Db,
+    store: Store,
+    settings: SettingsDep,
 ):
     reading = _reading_or_404(session, reading_id, user)
     row = session.scalar(
@@ -346,14 +347,8 @@ def reading_image(
     )
     if row is None:
         raise HTTPException(status_code=404, detail="This copy has no such page.")
-    width = page_images.DEFAULT_WIDTH
-    settings = request.app.state.settings
-    sha, rotation, skew = row.image_sha256, row.rotation, row.skew_degrees
+    look = page_images.PageLook(row.image_sha256, row.rotation, row.skew_degrees)
     session.close()
-    from correction_server.pages.store import open_store
-
-    store = open_store(settings.store_path)
-    if not store.has(sha):
-        raise HTTPException(status_code=404, detail="This page's image is not on the server.")
-    derived = page_images.display_image(store, settings.store_path / "derived", sha, rotation, skew, width)
-    return FileResponse(derived.path, media_type="image/jpeg", headers={"ETag": derived.etag})
+    return page_image_response(
+        request.headers.get("if-none-match"), store, settings.derived_path, look, page_images.DEFAULT_WIDTH
+    )

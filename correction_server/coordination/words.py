@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from correction_server.i18n import add_messages
-
 FR = {
     "coord.title": "Coordination",
     "coord.intro": "Suivi des épreuves que vous coordonnez : avancement, harmonisation, réattribution, double correction.",
@@ -310,8 +308,3 @@ EN = {
     "home.office.closing": "Closing: reconciliation, jury export, holds, payment",
     "home.office.coordination": "Marking follow-up",
 }
-
-
-def register_words() -> None:
-    # add_messages takes the same words twice without complaint: modules sharing them each call this.
-    add_messages(fr=FR, en=EN)

@@ -18,28 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from correction_server.dispatch.planning import Slip
-from correction_server.i18n import add_messages, translate
-
-add_messages(
-    fr={
-        "slip.session": "Session",
-        "slip.pages": "Pages",
-        "slip.total": "Total",
-        "slip.total_copies": "{n} copie(s)",
-        "slip.page_of": "Page {page}/{pages}",
-        "slip.signature": "Date et signature du correcteur :",
-        "lot.slip_pdf": "Bordereau (PDF)",
-    },
-    en={
-        "slip.session": "Session",
-        "slip.pages": "Pages",
-        "slip.total": "Total",
-        "slip.total_copies": "{n} copy(ies)",
-        "slip.page_of": "Page {page}/{pages}",
-        "slip.signature": "Date and corrector's signature:",
-        "lot.slip_pdf": "Slip (PDF)",
-    },
-)
+from massicot_core.words import translate
 
 MARGIN = 18 * mm
 ROW_HEIGHT = 7.5 * mm  # room to write a mark by hand

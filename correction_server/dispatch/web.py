@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.orm import Session
 
-from correction_server.auth.access import db_session, ensure_lot_visible, require_role
+from correction_server.auth.access import ensure_lot_visible
+from correction_server.deps import Db, StaffUser
 from correction_server.dispatch.planning import lot_slip, lot_summaries, slip_csv
 from correction_server.dispatch.slip_pdf import render_slip_pdf
-from correction_server.models.accounts import Role, User
+from correction_server.models.accounts import Role
 from correction_server.web.rendering import render, request_language
 
 router = APIRouter(include_in_schema=False)
@@ -17,12 +17,11 @@ router = APIRouter(include_in_schema=False)
 # Where a copy opens for marking; the marking pages define it.
 COPY_LINK = "/marking/copies/{copy_id}"
 
-_lot_readers = require_role(Role.OFFICE, Role.CORRECTOR, Role.COORDINATOR)
 
 
 @router.get("/lots/{lot_id}", response_class=HTMLResponse)
 def lot_page(
-    request: Request, lot_id: int, user: User = Depends(_lot_readers), session: Session = Depends(db_session)
+    request: Request, lot_id: int, user: StaffUser, session: Db
 ) -> Response:
     ensure_lot_visible(session, user, lot_id)
     slip = lot_slip(session, lot_id)
@@ -33,7 +32,7 @@ def lot_page(
 
 @router.get("/lots/{lot_id}/slip", response_class=HTMLResponse)
 def slip_page(
-    request: Request, lot_id: int, user: User = Depends(_lot_readers), session: Session = Depends(db_session)
+    request: Request, lot_id: int, user: StaffUser, session: Db
 ) -> Response:
     ensure_lot_visible(session, user, lot_id)
     return render(request, "slip.html", {"slip": lot_slip(session, lot_id)})
@@ -41,7 +40,7 @@ def slip_page(
 
 @router.get("/lots/{lot_id}/slip.csv")
 def slip_download(
-    lot_id: int, user: User = Depends(_lot_readers), session: Session = Depends(db_session)
+    lot_id: int, user: StaffUser, session: Db
 ) -> Response:
     ensure_lot_visible(session, user, lot_id)
     slip = lot_slip(session, lot_id)
@@ -55,7 +54,7 @@ def slip_download(
 
 @router.get("/lots/{lot_id}/slip.pdf")
 def slip_pdf(
-    request: Request, lot_id: int, user: User = Depends(_lot_readers), session: Session = Depends(db_session)
+    request: Request, lot_id: int, user: StaffUser, session: Db
 ) -> Response:
     ensure_lot_visible(session, user, lot_id)
     slip = lot_slip(session, lot_id)

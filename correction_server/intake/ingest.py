@@ -58,6 +58,7 @@ from correction_server.models.pushes import PushUpload
 from correction_server.pages.images import PageLook
 from correction_server.pages.store import HashMismatch, ObjectStore, OffsetMismatch, StoreError, check_sha256
 from massicot_core.contract import MANIFEST_FORMAT, IdentityFile, Manifest
+from massicot_core.errors import Refused
 from massicot_core.identifiers import is_copy_id
 
 # One chunk held in memory at a time per request; the station sends 1 MiB by default.
@@ -79,15 +80,18 @@ PUSH_DROPPED = (
 )
 
 
-class IngestError(Exception):
-    """A refusal, with its HTTP status and plain words saying what to do."""
+class IngestError(Refused):
+    """A refusal of the push API, with its HTTP status and plain words saying what to do.
+
+    The station prints `detail` as it is (its operator reads it in the station's language);
+    `extra` is what the station acts on (e.g. the images to send again).
+    """
 
     status = 400
 
     def __init__(self, detail: str, **extra: object) -> None:
-        super().__init__(detail)
+        super().__init__(message=detail, extra=extra)
         self.detail = detail
-        self.extra = extra
 
 
 class NotAuthenticated(IngestError):

@@ -39,25 +39,23 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import asdict
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session, sessionmaker
 
-from correction_server.auth.tokens import Principal, TokenCache, authenticate
-from correction_server.db import make_engine, make_session_factory
+from correction_server.auth.tokens import Principal, authenticate
+from correction_server.deps import Ingest, Parts, ServerParts
 from correction_server.intake.ingest import (
     MAX_CHUNK_BYTES,
     IngestError,
-    IngestService,
     Invalid,
     LotState,
     TooLarge,
     decode_identity,
 )
-from correction_server.pages.images import PageLook
-from correction_server.pages.store import SHA256_RE, open_store
+from correction_server.pages.store import SHA256_RE
 
 router = APIRouter(prefix="/api/v1", tags=["scan stations"])
 
@@ -65,68 +63,28 @@ _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 _ERROR = {"content": {"application/json": {"example": {"detail": "plain words saying what to do"}}}}
 
 
-def install(app: FastAPI) -> None:
-    """Mount the scan-station routes and turn refusals into `{"detail": ...}` answers."""
-    app.include_router(router)
-    app.add_exception_handler(IngestError, _refusal)
-
-
-async def _refusal(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, IngestError)
-    return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status)
-
-
-def _session_factory(app: FastAPI) -> sessionmaker[Session]:
-    factory = getattr(app.state, "session_factory", None)
-    if factory is None:
-        factory = make_session_factory(make_engine(app.state.settings.database_url))
-        app.state.session_factory = factory
-    return factory
-
-
-def service(request: Request) -> IngestService:
-    app = request.app
-    svc = getattr(app.state, "ingest", None)
-    if svc is None:
-        settings = app.state.settings
-        svc = IngestService(
-            _session_factory(app),
-            open_store(settings.store_path),
-            settings.max_page_bytes,
-            on_received=lambda looks: _render_later(app, looks),
-        )
-        app.state.ingest = svc
-    return svc
-
-
-def _render_later(app: FastAPI, looks: list[PageLook]) -> None:
-    """Queue a received lot's pages for their display images (no renderer: made on first view)."""
-    renderer = getattr(app.state, "page_renderer", None)
-    if renderer is not None:
-        renderer.submit(looks)
-
-
-async def caller(request: Request) -> Principal | None:
+async def caller(request: Request, parts: Parts) -> Principal | None:
     """The bearer token's account, or None (the service says 401 or 403 in plain words)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return None
-    cache = getattr(request.app.state, "token_cache", None)
-    if cache is None:
-        cache = request.app.state.token_cache = TokenCache()
+    cache = parts.token_cache
     principal = cache.get(token)
     if principal is None:
-        principal = await run_in_threadpool(_lookup, request.app, token)
+        principal = await run_in_threadpool(_lookup, parts, token)
         if principal is not None:
             cache.put(token, principal)
     return principal
 
 
-def _lookup(app: FastAPI, token: str) -> Principal | None:
-    with _session_factory(app)() as session:
+def _lookup(parts: ServerParts, token: str) -> Principal | None:
+    with parts.session_factory() as session:
         return authenticate(session, token)
+
+
+Station = Annotated[Principal | None, Depends(caller)]
 
 
 def _state(state: LotState, status: int = 200) -> JSONResponse:
@@ -161,7 +119,7 @@ def _check_hash(value: str, what: str) -> str:
         }
     },
 )
-async def announce_lot(request: Request, principal: Principal | None = Depends(caller)) -> JSONResponse:
+async def announce_lot(request: Request, principal: Station, ingest: Ingest) -> JSONResponse:
     try:
         body = await request.json()
     except ValueError:
@@ -169,21 +127,21 @@ async def announce_lot(request: Request, principal: Principal | None = Depends(c
     if not isinstance(body, dict) or "manifest" not in body or "identity" not in body:
         raise Invalid("the body must be JSON with the fields `manifest` and `identity`")
     identity = decode_identity(str(body["identity"]))
-    state = await run_in_threadpool(service(request).announce, principal, body["manifest"], identity)
+    state = await run_in_threadpool(ingest.announce, principal, body["manifest"], identity)
     return _state(state)
 
 
 @router.get("/lots/{seal}", summary="The state of one of this centre's pushes", responses={401: _ERROR})
-def lot_state(seal: str, request: Request, principal: Principal | None = Depends(caller)) -> JSONResponse:
-    return _state(service(request).state(principal, _check_hash(seal, "seal")))
+def lot_state(seal: str, request: Request, principal: Station, ingest: Ingest) -> JSONResponse:
+    return _state(ingest.state(principal, _check_hash(seal, "seal")))
 
 
 @router.head("/lots/{seal}/images/{sha256}", summary="Where an interrupted image upload resumes")
 def image_offset(
-    seal: str, sha256: str, request: Request, principal: Principal | None = Depends(caller)
+    seal: str, sha256: str, request: Request, principal: Station, ingest: Ingest
 ) -> Response:
     try:
-        receipt = service(request).upload_offset(
+        receipt = ingest.upload_offset(
             principal, _check_hash(seal, "seal"), _check_hash(sha256, "image")
         )
     except IngestError as exc:
@@ -206,7 +164,7 @@ def image_offset(
     },
 )
 async def put_image_chunk(
-    seal: str, sha256: str, request: Request, principal: Principal | None = Depends(caller)
+    seal: str, sha256: str, request: Request, principal: Station, ingest: Ingest
 ) -> JSONResponse:
     _check_hash(seal, "seal")
     _check_hash(sha256, "image")
@@ -225,7 +183,7 @@ async def put_image_chunk(
                 "the connection was probably cut; ask where to resume (HEAD) and send again"
             )
     receipt = await run_in_threadpool(
-        service(request).receive_chunk, principal, seal, sha256, offset, total, data
+        ingest.receive_chunk, principal, seal, sha256, offset, total, data
     )
     return JSONResponse({"offset": receipt.offset, "complete": receipt.complete})
 
@@ -254,8 +212,8 @@ async def _read_body(request: Request) -> bytes:
     status_code=201,
     responses={200: {"description": "already received"}, 401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR},
 )
-def commit_lot(seal: str, request: Request, principal: Principal | None = Depends(caller)) -> JSONResponse:
-    state = service(request).commit(principal, _check_hash(seal, "seal"))
+def commit_lot(seal: str, request: Request, principal: Station, ingest: Ingest) -> JSONResponse:
+    state = ingest.commit(principal, _check_hash(seal, "seal"))
     return _state(state, 201 if state.state == "received" else 200)
 
 

@@ -13,27 +13,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from correction_server.audit import log as audit
 from correction_server.models import Comment, CommentUse, CorrectorPaper, Role, User
-from massicot_core.errors import UserError
+from massicot_core.errors import Refused
 
 MAX_COMMENT = 600
 
 
-class CommentRefused(UserError):
-    http_status = 422
+class CommentRefused(Refused):
+    """A comment-bank request the rules refuse, in plain words."""
+
+    status = 422
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message=message)
+
+    def answer(self, lang: str | None = None) -> dict[str, Any]:
+        return {"error": "comment", "message": self.words(lang)}
 
 
 class CommentForbidden(CommentRefused):
-    http_status = 403
+    status = 403
 
 
 class CommentNotFound(CommentRefused):
-    http_status = 404
+    status = 404
 
 
 @dataclass(frozen=True)

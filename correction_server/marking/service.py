@@ -23,7 +23,7 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import (
@@ -61,50 +61,54 @@ from correction_server.models import (
     SpecialMark,
 )
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
-from massicot_core.errors import UserError
+from massicot_core.errors import Refused, UserError
 
 TWENTY = Decimal(20)
 HALF = Decimal("0.5")
 MAX_APPRECIATION = 4000
 
 
-class MarkingRefused(UserError):
-    """A save the rules refuse; the web layer answers with `http_status` and the message.
+class MarkingRefused(Refused):
+    """A save the rules refuse, answered with `status` and `{"error": code, "message": ...}`.
 
-    `key` and `values` name the same message in the page catalogue (correction_server.i18n,
-    keys "marking.err.<key>"), so the page shows it in the user's language.
+    `key` names the message in the words catalogue ("marking.err.<key>"), so the page shows it
+    in the user's language; `message` is the English sentence when no key is given.
     """
 
-    http_status = 422
+    status = 422
     code = "invalid"
 
     def __init__(self, message: str, key: str = "", **values: object) -> None:
-        super().__init__(message)
-        self.key = key
-        self.values = values
+        super().__init__(None, f"marking.err.{key}" if key else "", message=message, **values)
+
+    def answer(self, lang: str | None = None) -> dict[str, Any]:
+        return {"error": self.code, "message": self.words(lang)}
 
 
 class NotYourCopy(MarkingRefused):
     """404 like the access checks: a corrector must not learn that a copy id exists elsewhere."""
 
-    http_status = 404
+    status = 404
     code = "not_found"
 
 
 class MarkingClosed(MarkingRefused):
     """Outside the correction window, or the barème is not locked yet."""
 
-    http_status = 423
+    status = 423
     code = "closed"
 
 
 class VersionConflict(MarkingRefused):
-    http_status = 409
+    status = 409
     code = "conflict"
 
     def __init__(self, message: str, current: MarkingState) -> None:
         super().__init__(message, "conflict")
         self.current = current
+
+    def answer(self, lang: str | None = None) -> dict[str, Any]:
+        return super().answer(lang) | {"current": self.current.to_json()}
 
 
 # ---------------------------------------------------------------- the barème and pure rules

@@ -20,62 +20,28 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
-from correction_server import i18n
 from correction_server.auth.access import (
     NOT_YOURS,
     can_see_copy,
-    db_session,
     ensure_copy_visible,
-    read_only,
-    require_role,
 )
+from correction_server.db import read_only
+from correction_server.deps import BankUser, CorrectorUser, Db, SettingsDep, StaffUser, Store
 from correction_server.marking import comments
 from correction_server.marking import service as marking
-from correction_server.marking.words import register_words
 from correction_server.models import Copy, Marking, Page, Paper, Role, User
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from correction_server.pages import images as page_images
-from correction_server.pages.store import open_store
+from correction_server.pages.serving import page_image_response
 from correction_server.web.rendering import render, request_language
 
-register_words()
 router = APIRouter()
-corrector = require_role(Role.CORRECTOR)
-reader = require_role(Role.CORRECTOR, Role.COORDINATOR, Role.OFFICE)
-bank_user = require_role(Role.CORRECTOR, Role.COORDINATOR)
-
-
-def install(app: FastAPI) -> None:
-    app.include_router(router)
-    app.add_exception_handler(marking.MarkingRefused, _marking_refusal)
-    app.add_exception_handler(comments.CommentRefused, _comment_refusal)
-
-
-async def _marking_refusal(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, marking.MarkingRefused)
-    body = {"error": exc.code, "message": _words(request, exc)}
-    if isinstance(exc, marking.VersionConflict):
-        body["current"] = exc.current.to_json()
-    return JSONResponse(body, status_code=exc.http_status)
-
-
-async def _comment_refusal(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, comments.CommentRefused)
-    return JSONResponse({"error": "comment", "message": str(exc)}, status_code=exc.http_status)
-
-
-def _words(request: Request, exc: marking.MarkingRefused) -> str:
-    if not exc.key:
-        return str(exc)
-    key = f"marking.err.{exc.key}"
-    text = i18n.translate(request_language(request), key, **exc.values)
-    return str(exc) if text == key else text
 
 
 # ---------------------------------------------------------------- pages
@@ -146,7 +112,7 @@ def lots_of(session: Session, user: User, now: datetime) -> list[LotView]:
 
 
 @router.get("/marking")
-def home(request: Request, user: User = Depends(corrector), session: Session = Depends(db_session)):
+def home(request: Request, user: CorrectorUser, session: Db):
     lots = lots_of(read_only(session), user, marking.utcnow())
     session.close()
     return render(request, "marking_home.html", {"lots": lots})
@@ -201,7 +167,7 @@ def _pages_of(session: Session, copy_ids: list[str]) -> dict[str, list[PageRef]]
 
 @router.get("/marking/copies/{copy_id}")
 def copy_view(
-    request: Request, copy_id: str, user: User = Depends(reader), session: Session = Depends(db_session)
+    request: Request, copy_id: str, user: StaffUser, session: Db
 ):
     mine = user.role == Role.CORRECTOR
     read_only(session)
@@ -217,7 +183,7 @@ def copy_view(
     now = marking.utcnow()
     closed = marking.closed_reason(paper, now)
     if closed:
-        closed = _words(request, _closed_error(paper, now))
+        closed = _closed_error(paper, now).words(request_language(request))
     ids, lot_id = _lot_neighbours(session, copy_id)
     index = ids.index(copy_id)
     next_id = ids[index + 1] if index + 1 < len(ids) else None
@@ -293,16 +259,16 @@ def _image_url(page_id: int, width: int) -> str:
     return f"/marking/pages/{page_id}/image?w={width}"
 
 
-IMMUTABLE = "private, max-age=31536000, immutable"
-
-
 @router.get("/marking/pages/{page_id}/image")
 def page_image(
     request: Request,
     page_id: int,
     w: int | None = None,
-    user: User = Depends(reader),
-    session: Session = Depends(db_session),
+    *,
+    user: StaffUser,
+    session: Db,
+    store: Store,
+    settings: SettingsDep,
 ):
     read_only(session)
     if user.role == Role.CORRECTOR:
@@ -312,41 +278,18 @@ def page_image(
         page = session.scalar(_PAGE, {"page_id": page_id})
     if page is None or (user.role != Role.CORRECTOR and not can_see_copy(session, user, page.copy_id)):
         raise HTTPException(status_code=404, detail=NOT_YOURS)
-    width = page_images.pick_width(w)
-    name = page_images.derivative_name(page.image_sha256, page.rotation, page.skew_degrees, width)
-    etag = page_images.etag_of(name)
+    look = page_images.PageLook(page.image_sha256, page.rotation, page.skew_degrees)
     session.close()  # the image may take a moment: give the database connection back first
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": IMMUTABLE})
-    settings = request.app.state.settings
-    store = _store(request)
-    if not store.has(page.image_sha256):
-        raise HTTPException(status_code=404, detail="This page's image has not arrived on the server yet.")
-    derived = page_images.display_image(
-        store, settings.store_path / "derived", page.image_sha256, page.rotation, page.skew_degrees, width
+    return page_image_response(
+        request.headers.get("if-none-match"), store, settings.derived_path, look, page_images.pick_width(w)
     )
-    # Read here, in the route's worker thread: a display page is ~100-300 KB, and streaming it
-    # as a file response would cost a thread hop per 64 KB chunk.
-    return Response(
-        derived.path.read_bytes(),
-        media_type="image/jpeg",
-        headers={"ETag": derived.etag, "Cache-Control": IMMUTABLE},
-    )
-
-
-def _store(request: Request):
-    store = getattr(request.app.state, "page_store", None)
-    if store is None:
-        store = open_store(request.app.state.settings.store_path)
-        request.app.state.page_store = store
-    return store
 
 
 # ---------------------------------------------------------------- JSON API
 
 
 @router.get("/api/marking/copies/{copy_id}")
-def get_state(copy_id: str, user: User = Depends(reader), session: Session = Depends(db_session)):
+def get_state(copy_id: str, user: StaffUser, session: Db):
     ensure_copy_visible(session, user, copy_id)
     return JSONResponse(marking.read_state(session, session.get(Copy, copy_id)).to_json())
 
@@ -355,8 +298,8 @@ def get_state(copy_id: str, user: User = Depends(reader), session: Session = Dep
 def put_state(
     copy_id: str,
     body: marking.SaveRequest,
-    user: User = Depends(corrector),
-    session: Session = Depends(db_session),
+    user: CorrectorUser,
+    session: Db,
 ):
     # Committed inside save(): when this answer leaves, the mark is on disk. A JSONResponse as
     # it is: the state is plain JSON already, no need for FastAPI's generic encoder walking
@@ -372,13 +315,13 @@ class CommentIn(BaseModel):
 
 
 @router.get("/api/marking/papers/{paper_id}/comments")
-def list_comments(paper_id: int, user: User = Depends(bank_user), session: Session = Depends(db_session)):
+def list_comments(paper_id: int, user: BankUser, session: Db):
     return {"entries": [e.to_json() for e in comments.bank(session, user, paper_id)]}
 
 
 @router.post("/api/marking/papers/{paper_id}/comments", status_code=201)
 def add_comment(
-    paper_id: int, body: CommentIn, user: User = Depends(bank_user), session: Session = Depends(db_session)
+    paper_id: int, body: CommentIn, user: BankUser, session: Db
 ):
     entry = comments.add(session, user, paper_id, body.text, shared=body.shared)
     session.commit()
@@ -387,7 +330,7 @@ def add_comment(
 
 @router.put("/api/marking/comments/{comment_id}")
 def edit_comment(
-    comment_id: int, body: CommentIn, user: User = Depends(bank_user), session: Session = Depends(db_session)
+    comment_id: int, body: CommentIn, user: BankUser, session: Db
 ):
     entry = comments.edit(session, user, comment_id, body.text)
     session.commit()
@@ -395,7 +338,7 @@ def edit_comment(
 
 
 @router.delete("/api/marking/comments/{comment_id}")
-def retire_comment(comment_id: int, user: User = Depends(bank_user), session: Session = Depends(db_session)):
+def retire_comment(comment_id: int, user: BankUser, session: Db):
     entry = comments.retire(session, user, comment_id)
     session.commit()
     return {"deleted": entry is None, "entry": entry.to_json() if entry else None}

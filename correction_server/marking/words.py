@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from correction_server.i18n import add_messages
-
 FR = {
     "marking.home.title": "Mes copies à corriger",
     "marking.home.none": "Aucun lot ne vous est attribué pour l'instant.",
@@ -282,8 +280,3 @@ EN = {
         "(0 is a valid mark)."
     ),
 }
-
-
-def register_words() -> None:
-    # add_messages takes the same words twice without complaint: modules sharing them each call this.
-    add_messages(fr=FR, en=EN)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from correction_server import i18n
 from correction_server.audit.log import Actor
-from correction_server.auth.access import db_session, require_role
+from correction_server.deps import Db, OfficeUser
 from correction_server.dispatch.planning import (
     DispatchImpossible,
     dispatch_paper,
@@ -24,7 +24,6 @@ from correction_server.web.rendering import render, request_language
 from massicot_core.errors import UserError
 
 router = APIRouter(include_in_schema=False)
-_office = require_role(Role.OFFICE)
 
 
 def dispatch_overview(session: Session) -> dict[str, object]:
@@ -67,7 +66,7 @@ def dispatch_overview(session: Session) -> dict[str, object]:
 
 @router.get("/office/dispatch", response_class=HTMLResponse)
 def dispatch_page(
-    request: Request, _user: User = Depends(_office), session: Session = Depends(db_session)
+    request: Request, _user: OfficeUser, session: Db
 ) -> Response:
     return render(request, "dispatch.html", dispatch_overview(session))
 
@@ -77,8 +76,9 @@ def run_dispatch(
     request: Request,
     paper_id: int,
     seed: str = Form(""),
-    _user: User = Depends(_office),
-    session: Session = Depends(db_session),
+    *,
+    _user: OfficeUser,
+    session: Db,
 ) -> Response:
     paper = session.get(Paper, paper_id)
     if paper is None:

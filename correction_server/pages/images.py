@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from correction_server.pages.store import ObjectStore
+from massicot_core.files import replace_atomically
 
 # Widths offered: a laptop screen, a large screen, zoomed. Anything else is rounded up to one.
 WIDTHS = (900, 1400, 2000)
@@ -29,7 +28,6 @@ DEFAULT_WIDTH = 1400
 JPEG_QUALITY = 80
 # Below this a straightening would only blur the page.
 MIN_SKEW = 0.2
-DERIVED_FOLDER = "derived"  # under the store's folder
 
 
 @dataclass(frozen=True)
@@ -101,21 +99,10 @@ def make_derivatives(
         image = _upright(store, look, width) if image is None else _reduce(image, width)
         path = derivative_path(cache_dir, look, width)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(path, _encode(image))
+        # Write then rename: two processes making the same derivative never serve half a file.
+        replace_atomically(path, _encode(image))
         made.append(path)
     return made
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # Write then rename: two processes making the same derivative never serve half a file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _decode(store: ObjectStore, look: PageLook, width: int) -> Image.Image:

@@ -39,13 +39,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from correction_server.models import Copy, Page
 from correction_server.pages.images import (
     DEFAULT_WIDTH,
-    DERIVED_FOLDER,
     RENDERING,
     PageLook,
     make_derivatives,
     missing_widths,
 )
 from correction_server.pages.store import open_store
+from correction_server.settings import derived_dir
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,6 @@ SCAN_CHUNK = 2000
 RENDERER_NICE = 10
 # A `.part` file older than this was left by a renderer that was killed while writing it.
 STALE_PART_SECONDS = 600
-
-
-def derived_dir(store_path: Path) -> Path:
-    return Path(store_path) / DERIVED_FOLDER
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from massicot_core.files import sha256_file
+
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _READ_BLOCK = 1024 * 1024
 
@@ -160,7 +162,7 @@ class LocalStore:
                 return ChunkResult(offset=held, complete=False)
             handle.flush()
             # The usual case is one chunk holding the whole image: hash it from memory.
-            actual = hashlib.sha256(data).hexdigest() if offset == 0 else _hash_file(part)
+            actual = hashlib.sha256(data).hexdigest() if offset == 0 else sha256_file(part)
             if actual != sha256:
                 part.unlink(missing_ok=True)
                 raise HashMismatch(sha256, actual)
@@ -182,7 +184,7 @@ class LocalStore:
         for sha in dict.fromkeys(hashes):
             path = self.object_path(sha)
             try:
-                actual = _hash_file(path)
+                actual = sha256_file(path)
             except FileNotFoundError:
                 actual = ""
             if actual != sha:
@@ -236,14 +238,6 @@ def _locked_append(path: Path) -> Iterator[BinaryIO]:
         yield handle
     finally:
         handle.close()  # closing releases the lock
-
-
-def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(_READ_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _sync_filesystem(path: Path) -> None:

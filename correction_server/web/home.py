@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,12 +14,9 @@ from correction_server.auth import passwords
 from correction_server.auth import sessions as auth
 from correction_server.auth.access import (
     PASSWORD_CHANGE_PAGE,
-    current_user,
-    db_session,
-    optional_user,
     papers_of,
 )
-from correction_server.auth.login_limit import LoginRateLimiter
+from correction_server.deps import CurrentUser, Db, Limiter, OptionalUser, SettingsDep
 from correction_server.dispatch.planning import lot_summaries
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.exam import Paper
@@ -63,7 +59,7 @@ def _flash(kind: str, text: str) -> list[dict[str, str]]:
 
 
 @router.get("/")
-def root(user: User | None = Depends(optional_user)) -> RedirectResponse:
+def root(user: OptionalUser) -> RedirectResponse:
     return RedirectResponse("/home" if user else "/login", status_code=303)
 
 
@@ -85,7 +81,10 @@ def login(
     password: str = Form(""),
     csrf_token: str = Form(""),
     next: str = Form("/home"),
-    session: Session = Depends(db_session),
+    *,
+    session: Db,
+    limiter: Limiter,
+    settings: SettingsDep,
 ) -> Response:
     lang = request_language(request)
     token = _pre_token(request)
@@ -101,7 +100,6 @@ def login(
 
     if not auth.tokens_match(request.cookies.get(auth.PRE_LOGIN_COOKIE), csrf_token):
         return again("login.expired_form", 400)
-    limiter: LoginRateLimiter = request.app.state.login_limiter
     attempt = limiter.begin(session, username, client_ip(request))
     if attempt.refused:
         key = "login.too_many_here" if attempt.per_address else "login.too_many"
@@ -112,7 +110,7 @@ def login(
     if user is None:
         return again("login.failed", 401)  # the attempt, recorded by begin, stays a failure
     limiter.succeeded(session, attempt)
-    opened = auth.open_session(session, user, request.app.state.settings.secret_key)
+    opened = auth.open_session(session, user, settings.secret_key)
     session.commit()
     # A one-time password from the office: the person chooses his own before anything else.
     target = PASSWORD_CHANGE_PAGE if user.must_change_password else safe_next(next)
@@ -132,7 +130,7 @@ def login(
 
 @router.post("/logout")
 def logout(
-    request: Request, _user: User = Depends(current_user), session: Session = Depends(db_session)
+    request: Request, _user: CurrentUser, session: Db
 ) -> Response:
     auth.close_session(session, request.state.login_session_id)
     session.commit()
@@ -157,8 +155,8 @@ def switch_language(request: Request, code: str, next: str = "/") -> RedirectRes
 
 
 @router.get("/password/{token}", response_class=HTMLResponse)
-def set_password_page(request: Request, token: str, session: Session = Depends(db_session)) -> Response:
-    secret = request.app.state.settings.secret_key
+def set_password_page(request: Request, token: str, session: Db, settings: SettingsDep) -> Response:
+    secret = settings.secret_key
     valid = auth.user_for_set_password_token(session, token, secret) is not None
     messages = (
         [] if valid else _flash("error", i18n.translate(request_language(request), "password.bad_link"))
@@ -183,10 +181,12 @@ def set_password(
     password: str = Form(""),
     confirm: str = Form(""),
     csrf_token: str = Form(""),
-    session: Session = Depends(db_session),
+    *,
+    session: Db,
+    settings: SettingsDep,
 ) -> Response:
     lang = request_language(request)
-    secret = request.app.state.settings.secret_key
+    secret = settings.secret_key
     user = auth.user_for_set_password_token(session, token, secret)
     pre = _pre_token(request)
 
@@ -218,7 +218,7 @@ def set_password(
 
 @router.get("/home", response_class=HTMLResponse)
 def home(
-    request: Request, user: User = Depends(current_user), session: Session = Depends(db_session)
+    request: Request, user: CurrentUser, session: Db
 ) -> Response:
     if user.role == Role.CORRECTOR:
         lots = lot_summaries(session, corrector_id=user.id)
@@ -250,8 +250,3 @@ def coordinator_overview(session: Session, user: User) -> dict[str, object]:
     for lot in lot_summaries(session, paper_ids=paper_ids):
         lots_by_paper[lot.paper_id].append(lot)
     return {"papers": papers, "correctors": correctors, "lots_by_paper": lots_by_paper}
-
-
-def login_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)

@@ -55,3 +55,10 @@ def render(
     }
     base.update(context or {})
     return jinja.TemplateResponse(request, template, base, status_code=status_code)
+
+
+def wants_html(request: Request) -> bool:
+    """A browser page (not the JSON API): it gets pages, JSON clients keep JSON answers."""
+    if request.url.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")

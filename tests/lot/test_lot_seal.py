@@ -11,8 +11,9 @@ from lotkit import PAPER, Sheet, booklet, copy_ids, report, run, write_pdf, writ
 
 from massicot_core.contract import Manifest
 from massicot_core.errors import UserError
+from massicot_core.files import write_atomic
 from massicot_core.roll import RollLine
-from scanner.lot import Journal, Lot, write_atomic
+from scanner.lot import Journal, Lot
 
 A, B = copy_ids(2)
 
