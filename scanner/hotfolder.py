@@ -31,6 +31,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from massicot_core.errors import UserError
+from massicot_core.files import fsync_dir
 
 DONE_DIR = ".massicot-done"
 SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png"}
@@ -214,18 +215,10 @@ class HotFolder:
             target = self.done_dir / f"{path.stem}.{counter}{path.suffix}"
             counter += 1
         os.replace(path, target)
-        _fsync_dir(self.folder)
-        _fsync_dir(self.done_dir)
+        fsync_dir(self.folder)
+        fsync_dir(self.done_dir)
         self._seen.pop(path.name, None)
         return target
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def check_folder(folder: Path) -> None:

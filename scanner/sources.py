@@ -137,33 +137,25 @@ def _refusal_for_size(header: ImageHeader, where: str) -> str | None:
 
 
 def _jpeg_page(data: bytes, digest: str, name: str) -> Iterator[SourcePage | UnreadableSource]:
-    src = source_name(name, 0)
-    header = jpeg_header(data)
-    if header is None:
-        yield UnreadableSource(src, f"the JPEG file is damaged (no readable image header): {EXPORT_AGAIN}")
-        return
-    if refusal := _refusal_for_size(header, "the JPEG file"):
-        yield UnreadableSource(src, refusal)
-        return
-    if not header.complete:
-        yield UnreadableSource(src, f"the JPEG file is cut short (incomplete transfer?): {EXPORT_AGAIN}")
-        return
-    yield SourcePage(src, digest, 0, data, "image/jpeg", header.dpi)
+    yield _single_image(data, digest, name, "JPEG", jpeg_header(data), "image/jpeg")
 
 
 def _png_page(data: bytes, digest: str, name: str) -> Iterator[SourcePage | UnreadableSource]:
+    yield _single_image(data, digest, name, "PNG", png_header(data), "image/png")
+
+
+def _single_image(
+    data: bytes, digest: str, name: str, kind: str, header: ImageHeader | None, media_type: str
+) -> SourcePage | UnreadableSource:
+    """A file holding one image, taken as it is once its header says it is whole."""
     src = source_name(name, 0)
-    header = png_header(data)
     if header is None:
-        yield UnreadableSource(src, f"the PNG file is damaged (no readable image header): {EXPORT_AGAIN}")
-        return
-    if refusal := _refusal_for_size(header, "the PNG file"):
-        yield UnreadableSource(src, refusal)
-        return
+        return UnreadableSource(src, f"the {kind} file is damaged (no readable image header): {EXPORT_AGAIN}")
+    if refusal := _refusal_for_size(header, f"the {kind} file"):
+        return UnreadableSource(src, refusal)
     if not header.complete:
-        yield UnreadableSource(src, f"the PNG file is cut short (incomplete transfer?): {EXPORT_AGAIN}")
-        return
-    yield SourcePage(src, digest, 0, data, "image/png", header.dpi)
+        return UnreadableSource(src, f"the {kind} file is cut short (incomplete transfer?): {EXPORT_AGAIN}")
+    return SourcePage(src, digest, 0, data, media_type, header.dpi)
 
 
 # ---------------------------------------------------------------- TIFF
