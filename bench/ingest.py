@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import os
 import resource
@@ -35,27 +34,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
+from correction_server.migrate import upgrade_database
+from testkit.postgres import PgCluster, find_pg_bin
+from testkit.push_setup import SealedLot, ServerProcess, make_sealed_lot, page_jpeg, seed_exam
+
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from sqlalchemy import create_engine, text  # noqa: E402
-
-from bench.push_setup import SealedLot, ServerProcess, make_sealed_lot, page_jpeg, seed_exam  # noqa: E402
-from correction_server.migrate import upgrade_database  # noqa: E402
 
 COPIES_PER_LOT = 63
 PAGES_PER_COPY = 4
-
-
-def _pg_cluster_class():
-    """The test fixture's cluster starter, reused rather than copied."""
-    spec = importlib.util.spec_from_file_location("massicot_tests_conftest", REPO / "tests" / "conftest.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module.PgCluster, module.find_pg_bin
 
 
 @dataclass
@@ -279,12 +267,11 @@ def main() -> int:
 
 
 def _run_postgresql(root: Path, args: argparse.Namespace) -> str:
-    pg_cluster, find_pg_bin = _pg_cluster_class()
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise SystemExit("PostgreSQL binaries not found under /usr/lib/postgresql/*/bin")
     cluster_root = Path(tempfile.mkdtemp(prefix="massicot-bench-pg-"))
-    cluster = pg_cluster(bin_dir=bin_dir, root=cluster_root)
+    cluster = PgCluster(bin_dir=bin_dir, root=cluster_root)
     cluster.start()
     try:
         admin = create_engine(f"{cluster.url}/postgres", isolation_level="AUTOCOMMIT")

@@ -1,4 +1,4 @@
-"""Helpers shared by the scan station's tests (imported by name: tests/station is put on sys.path)."""
+"""Helpers shared by the scan station's tests: the roll, a scripted secretary, the CLI, a small disk."""
 
 from __future__ import annotations
 
@@ -16,10 +16,6 @@ from massicot_core.roll import RollLine
 
 MASSICOT = [str(Path(sys.executable).with_name("massicot"))]
 ROLL = [RollLine(f"C{1000 + i}", f"Candidate {i}", present=i != 3) for i in range(6)]
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
 
 
 def write_roll(path: Path, lines: list[RollLine] = ROLL) -> Path:

@@ -1,7 +1,6 @@
 """Generated exam sessions for the coordination and closing tests.
 
-Imported as `coord_world` (tests/coordination/conftest.py and tests/closing/conftest.py put this
-folder on sys.path). A session is built with the product's own services where they exist:
+A session is built with the product's own services where they exist:
 the sample paper (massicot/samples/paper_u3.yaml) and a candidates file go through the office
 imports, copies are dispatched by the dispatch service, the barème is locked by lock_scheme,
 and marks go through the marking service (`marking.save`) — or, for the big statistical
@@ -25,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import massicot
 from correction_server.audit import log as audit
 from correction_server.dispatch.planning import dispatch_paper, find_paper
 from correction_server.marking import service as marking
@@ -50,7 +50,7 @@ from correction_server.models.dispatch import AssignmentState, CorrectionLot, Lo
 from correction_server.office.importing import import_candidates, import_paper
 from massicot_core.identifiers import new_copy_id
 
-SAMPLES = Path(__file__).resolve().parents[2] / "massicot" / "samples"
+SAMPLES = Path(massicot.__file__).parent / "samples"
 CENTRES = [("0130040Y", "Lycée Thiers"), ("0130041Z", "Lycée Périer"), ("0830032W", "Lycée Dumont")]
 
 

@@ -13,15 +13,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, pdf_of_jpegs, scan_like  # noqa: E402
-from massicot_core.identifiers import new_copy_id  # noqa: E402
-from paper.copy_model import load_model  # noqa: E402
-from scanner.grouping import ScannedPage  # noqa: E402
-from scanner.pages import PageAnalysis  # noqa: E402
+from massicot_core.identifiers import new_copy_id
+from paper.copy_model import load_model
+from scanner.grouping import ScannedPage
+from scanner.pages import PageAnalysis
+from testkit.drawn_pages import DrawnPage, draw_upright, scan_like
+from testkit.scan_files import encode_jpeg, pdf_of_jpegs
 
 MASSICOT = str(Path(sys.executable).with_name("massicot"))
 PAPER = "U3"
@@ -108,7 +105,7 @@ def sheet_jpeg(sheet: Sheet) -> bytes:
     gray = scan_like(
         draw_upright(spec, load_model()), rotation=sheet.rotation, skew=sheet.skew, seed=sheet.seed
     )
-    return jpeg_bytes(gray, DPI)
+    return encode_jpeg(gray, DPI)
 
 
 def write_pdf(path: Path, sheets: list[Sheet]) -> Path:
