@@ -49,6 +49,7 @@ from scanner.masking import (
     mask_jpeg_reencode,
 )
 from scanner.pages import process_page
+from scanner.placement import fit_placement, rotation_and_skew
 from scanner.sources import SourcePage, iter_source_pages
 from testkit.drawn_pages import DrawnPage, draw_upright, scan_like
 from testkit.scan_files import encode_jpeg, pdf_of_jpegs
@@ -184,10 +185,10 @@ def run_baseline(pdf: Path, out: Path, limit: int) -> tuple[float, float, int]:
         gray = np.ascontiguousarray(gray)
         found = code_reader.read_codes(gray)
         codes = [c for c in found if c.page_code is not None]
-        placement = page_steps.fit_placement(codes, model) if codes else None
+        placement = fit_placement(codes, model) if codes else None
         angle = 0.0
         if placement is not None:
-            rotation, skew = page_steps.rotation_and_skew(placement)
+            rotation, skew = rotation_and_skew(placement)
             angle = rotation + skew
         h, w = gray.shape
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
@@ -235,7 +236,7 @@ def step_profile(pdf: Path, out: Path, model) -> dict[str, list[float]]:
         found, ms = _ms(lambda: page_steps.find_page_codes(img, model, has_ink=has_ink))
         note("corner codes (75 dpi zones, zxing)", ms)
         verdict, ms = _ms(page_steps.judge_codes, found, img.shape)
-        placement, ms2 = _ms(page_steps.fit_placement, verdict.agreeing, model)
+        placement, ms2 = _ms(fit_placement, verdict.agreeing, model)
         note("codes agree + rotation/skew fit", ms + ms2)
         if placement is not None and verdict.number is not None:
             zone = model.answer_first if verdict.number == 1 else model.answer

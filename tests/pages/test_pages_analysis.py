@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.pages import assumed_placement, corrector_image, process_page, rotation_and_skew
+from scanner.pages import corrector_image, process_page
+from scanner.placement import assumed_placement, rotation_and_skew
 from scanner.sources import SourcePage
 from testkit.drawn_pages import DrawnPage
 from testkit.scan_files import encode_jpeg

@@ -16,7 +16,8 @@ from scanner.masking import (
     mask_png,
     pixel_mask,
 )
-from scanner.pages import assumed_placement, process_page
+from scanner.pages import process_page
+from scanner.placement import assumed_placement
 from scanner.sources import SourcePage
 from testkit.drawn_pages import DrawnPage
 from testkit.scan_files import encode_jpeg

@@ -379,7 +379,7 @@ def test_centre_token_command_issues_a_token_that_replaces_the_old(site: Site, t
 
 
 def test_without_a_server_the_push_gives_up_in_plain_words_and_keeps_the_lot(tmp_path: Path):
-    from testkit.push_setup import free_port
+    from testkit.net import free_port
 
     lot = make_sealed_lot(tmp_path / "lot", CENTRE_A, "U3", ["U30000001"])
     result = run_push(
