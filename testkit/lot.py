@@ -7,8 +7,6 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -155,27 +153,6 @@ def analyse_or_die(task):
     if task.source.endswith("#2"):
         os.kill(os.getpid(), signal.SIGKILL)
     return analyse_task(task)
-
-
-@contextmanager
-def tmpfs(path: Path, size: str) -> Iterator[Path]:
-    """A small real file system mounted at `path` (root only): a disk that fills up."""
-    import pytest
-
-    path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        pytest.fail(f"cannot mount a tmpfs for this test (needs root): {done.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def remount(path: Path, size: str) -> None:
-    subprocess.run(["mount", "-o", f"remount,size={size}", str(path)], check=True)
 
 
 def journal(lot: Path, kind: str) -> list[dict]:

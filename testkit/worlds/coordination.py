@@ -47,7 +47,7 @@ from correction_server.models import (
     User,
 )
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
-from correction_server.office.importing import import_candidates, import_paper
+from correction_server.office.importing import CANDIDATE_COLUMNS, import_candidates, import_paper
 from massicot_core.identifiers import new_copy_id
 
 SAMPLES = Path(massicot.__file__).parent / "samples"
@@ -77,19 +77,7 @@ def write_candidates(path: Path, n: int, rng: random.Random, schools: int = 6) -
     """A candidates file in the import's format: n candidates over CENTRES and `schools` établissements."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "registration",
-                "surname",
-                "given_names",
-                "birth_date",
-                "establishment_uai",
-                "establishment_name",
-                "centre_uai",
-                "centre_name",
-                "papers",
-            ]
-        )
+        writer.writerow(CANDIDATE_COLUMNS)
         for k in range(n):
             centre = CENTRES[k % len(CENTRES)]
             school = k % schools

@@ -19,15 +19,14 @@ from testkit.lot import (
     booklet,
     copy_ids,
     journal,
-    remount,
     report,
     run,
     sheet_jpeg,
-    tmpfs,
     write_pdf,
     write_roll,
 )
 from testkit.scan_files import pdf_of_jpegs
+from testkit.tmpfs import remount, tmpfs
 
 A, B = copy_ids(2)
 

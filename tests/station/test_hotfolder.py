@@ -192,7 +192,7 @@ def test_watch_refuses_a_missing_folder_in_plain_words(sample_pile, tmp_path):
 
 
 def test_watch_folder_that_cannot_be_written_is_refused(sample_pile, tmp_path):
-    from testkit.station import tmpfs
+    from testkit.tmpfs import tmpfs
 
     with tmpfs(tmp_path / "ro", "1m", readonly=True) as folder:
         done = run_cli(
@@ -213,7 +213,7 @@ def test_watch_folder_that_cannot_be_written_is_refused(sample_pile, tmp_path):
 
 
 def test_watch_with_a_full_disk_keeps_what_was_taken_and_finishes_after(sample_pile, tmp_path):
-    from testkit.station import remount, tmpfs
+    from testkit.tmpfs import remount, tmpfs
 
     folder = tmp_path / "export"
     folder.mkdir()

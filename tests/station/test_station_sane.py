@@ -18,7 +18,8 @@ from scanner.sane_device import (
     profile_names,
     settings_for,
 )
-from testkit.station import journal_entries, remount, report_of, run_cli, tmpfs, write_roll
+from testkit.station import journal_entries, report_of, run_cli, write_roll
+from testkit.tmpfs import remount, tmpfs
 
 pytestmark = pytest.mark.slow
 
