@@ -12,19 +12,14 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "dispatch"))
-
-from dispatch_sessions import generate_session, populate  # noqa: E402
-
-from correction_server.db import make_engine, make_session_factory  # noqa: E402
-from correction_server.dispatch.planning import dispatch_paper, plan_dispatch  # noqa: E402
-from correction_server.migrate import upgrade_database  # noqa: E402
-from correction_server.models import Paper  # noqa: E402
+from correction_server.db import make_engine, make_session_factory
+from correction_server.dispatch.planning import dispatch_paper, plan_dispatch
+from correction_server.migrate import upgrade_database
+from correction_server.models import Paper
+from testkit.worlds.dispatch import generate_session, populate
 
 
 def baseline(copy_ids: list[str], n: int, seed: int) -> dict[int, list[str]]:

@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import os
 import resource
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,27 +33,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from sqlalchemy import create_engine, text
 
-from sqlalchemy import create_engine, text  # noqa: E402
-
-from bench.push_setup import SealedLot, ServerProcess, make_sealed_lot, page_jpeg, seed_exam  # noqa: E402
-from correction_server.migrate import upgrade_database  # noqa: E402
+from correction_server.migrate import upgrade_database
+from testkit.postgres import PgCluster, find_pg_bin
+from testkit.push_helpers import start_push
+from testkit.push_setup import SealedLot, ServerProcess, make_sealed_lot, page_jpeg, seed_exam
 
 COPIES_PER_LOT = 63
 PAGES_PER_COPY = 4
-
-
-def _pg_cluster_class():
-    """The test fixture's cluster starter, reused rather than copied."""
-    spec = importlib.util.spec_from_file_location("massicot_tests_conftest", REPO / "tests" / "conftest.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module.PgCluster, module.find_pg_bin
 
 
 @dataclass
@@ -65,40 +51,24 @@ class Station:
     lots: list[SealedLot]
 
 
-def _push(lot: Path, server: str, token: str, *extra: str) -> subprocess.Popen:
-    env = dict(os.environ, MASSICOT_TOKEN=token)
-    command = [
-        sys.executable,
-        "-c",
-        "from massicot.cli import main; main()",
-        "push",
-        str(lot),
-        "--server",
-        server,
-    ]
-    return subprocess.Popen(
-        [*command, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO
-    )
-
-
 def _run_station(station: Station, server: str, kill_first: bool, results: dict) -> None:
     ok = True
     for index, lot in enumerate(station.lots):
         if kill_first and index == 0:
             # One image at a time, so that on a quiet machine the kill still lands mid-upload
             # (with parallel uploads the whole lot could be in before the signal).
-            proc = _push(lot.folder, server, station.token, "--parallel", "1")
+            proc = start_push(lot.folder, server, station.token, "--parallel", "1")
             _wait_for_acknowledged(lot.folder, max(1, lot.pages // 8))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             results["killed_before_end"] = proc.returncode == -signal.SIGKILL
-            proc = _push(lot.folder, server, station.token)
+            proc = start_push(lot.folder, server, station.token)
             out, err = proc.communicate()
             results["resumed"] = proc.returncode == 0 and out.startswith("received")
             results["resume_line"] = out.strip() or err.strip()[-300:]
             ok = ok and proc.returncode == 0
             continue
-        proc = _push(lot.folder, server, station.token)
+        proc = start_push(lot.folder, server, station.token)
         out, err = proc.communicate()
         if proc.returncode != 0:
             print(f"station {station.centre}: {err.strip()[-500:]}", file=sys.stderr)
@@ -209,13 +179,13 @@ def run_one(
         # Baseline: one station, one lot, one image in flight at a time.
         lot = baseline_station.lots[0]
         started = time.monotonic()
-        proc = _push(lot.folder, server.url, baseline_station.token, "--parallel", "1")
+        proc = start_push(lot.folder, server.url, baseline_station.token, "--parallel", "1")
         out, err = proc.communicate()
         baseline = lot.pages / (time.monotonic() - started)
         if proc.returncode != 0:
             raise RuntimeError(f"baseline push failed: {err[-500:]}")
         for extra in baseline_station.lots[1:]:
-            proc = _push(extra.folder, server.url, baseline_station.token)
+            proc = start_push(extra.folder, server.url, baseline_station.token)
             proc.communicate()
 
         results: dict = {}
@@ -279,12 +249,11 @@ def main() -> int:
 
 
 def _run_postgresql(root: Path, args: argparse.Namespace) -> str:
-    pg_cluster, find_pg_bin = _pg_cluster_class()
     bin_dir = find_pg_bin()
     if bin_dir is None:
         raise SystemExit("PostgreSQL binaries not found under /usr/lib/postgresql/*/bin")
     cluster_root = Path(tempfile.mkdtemp(prefix="massicot-bench-pg-"))
-    cluster = pg_cluster(bin_dir=bin_dir, root=cluster_root)
+    cluster = PgCluster(bin_dir=bin_dir, root=cluster_root)
     cluster.start()
     try:
         admin = create_engine(f"{cluster.url}/postgres", isolation_level="AUTOCOMMIT")

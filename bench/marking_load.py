@@ -24,7 +24,7 @@ sealed lots pushed through the push API (`massicot push`), so the server makes e
 display image at ingest, in the background, as it does for real lots. The load starts once
 every display image is there; how long that took is printed in pages/s, beside a baseline:
 the same rendering, one page after another, in this process. The scans are 200 dpi booklet
-pages drawn by bench/drawn_pages.py, a few distinct drawings each repeated with a marker
+pages drawn by testkit/drawn_pages.py, a few distinct drawings each repeated with a marker
 segment per page (distinct bytes, so a distinct image and derivative per page, each decoded
 and rendered in full), some pages leaning as a feeder leaves them.
 
@@ -53,31 +53,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert, select, text
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def _test_fixtures():
-    """tests/conftest.py, loaded under its own name: its PgCluster is the cluster helper reused here."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("massicot_test_databases", ROOT / "tests" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-_fixtures = _test_fixtures()
-PgCluster, find_pg_bin, free_port = _fixtures.PgCluster, _fixtures.find_pg_bin, _fixtures.free_port
-
-from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, scan_like  # noqa: E402
-from bench.push_setup import SealedLot, make_sealed_lot  # noqa: E402
-from correction_server.auth import sessions as auth  # noqa: E402
-from correction_server.auth.tokens import issue_centre_token  # noqa: E402
-from correction_server.db import make_engine, make_session_factory  # noqa: E402
-from correction_server.migrate import upgrade_database  # noqa: E402
-from correction_server.models import (  # noqa: E402
+from correction_server.auth import sessions as auth
+from correction_server.auth.tokens import issue_centre_token
+from correction_server.db import make_engine, make_session_factory
+from correction_server.migrate import upgrade_database
+from correction_server.models import (
     Candidate,
     Centre,
     Copy,
@@ -92,11 +72,16 @@ from correction_server.models import (  # noqa: E402
     RollEntry,
     User,
 )
-from correction_server.models.dispatch import CorrectionLot, LotCopy  # noqa: E402
-from correction_server.pages import images as page_images  # noqa: E402
-from correction_server.pages.rendering import derived_dir  # noqa: E402
-from correction_server.pages.store import LocalStore  # noqa: E402
-from paper.copy_model import load_model  # noqa: E402
+from correction_server.models.dispatch import CorrectionLot, LotCopy
+from correction_server.pages import images as page_images
+from correction_server.pages.rendering import derived_dir
+from correction_server.pages.store import LocalStore
+from paper.copy_model import load_model
+from testkit.drawn_pages import DrawnPage, draw_upright, scan_like
+from testkit.net import free_port
+from testkit.postgres import PgCluster, find_pg_bin
+from testkit.push_setup import SealedLot, make_sealed_lot
+from testkit.scan_files import encode_jpeg
 
 SECRET = "bench-secret"
 COPIES_PER_LOT = 6
@@ -155,7 +140,7 @@ def drawn_scans(count: int) -> list[bytes]:
     """Booklet pages as a 200 dpi scanner delivers them (~300 kB each), all different."""
     model = load_model()
     return [
-        jpeg_bytes(
+        encode_jpeg(
             scan_like(draw_upright(DrawnPage(dpi=SCAN_DPI, seed=n, number=2), model), seed=n), SCAN_DPI
         )
         for n in range(count)

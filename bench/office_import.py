@@ -18,21 +18,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import select
+
+from correction_server.db import make_engine, make_session_factory, transaction
+from correction_server.migrate import upgrade_database
+from correction_server.models import Candidate, Centre, Establishment, Paper, RollEntry
+from correction_server.office.importing import import_candidates, import_paper, parse_candidates, read_table
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import select  # noqa: E402
-
-from correction_server.db import make_engine, make_session_factory, transaction  # noqa: E402
-from correction_server.migrate import upgrade_database  # noqa: E402
-from correction_server.models import Candidate, Centre, Establishment, Paper, RollEntry  # noqa: E402
-from correction_server.office.importing import import_candidates, import_paper, parse_candidates, read_table  # noqa: E402
 
 SAMPLE_PAPER = ROOT / "massicot" / "samples" / "paper_u3.yaml"
 HEADER = [

@@ -1,4 +1,4 @@
-"""Speed of the sample-scan generator (scanner/samples.py), one core.
+"""Speed of the sample-scan generator (testkit.samples), one core.
 
 Generates a room of filled-in, scanned copies (JPEG folder) at 200 and 300 dpi and
 reports pages per second of CPU time (one thread: the machine may be shared, and
@@ -12,7 +12,6 @@ Usage: .venv/bin/python bench/sample_scans.py [--candidates 50] [--pages 4]
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,12 +20,11 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from massicot_core.identifiers import new_copy_id  # noqa: E402
-from massicot_core.roll import RollLine  # noqa: E402
-from paper.printing import booklet_pdf  # noqa: E402
-from scanner.samples import DefectPlan, generate_session  # noqa: E402
+from massicot_core.identifiers import new_copy_id
+from massicot_core.roll import RollLine
+from paper.printing import booklet_pdf
+from testkit.samples.defects import DefectPlan
+from testkit.samples.session import generate_session
 
 
 def baseline(tmp: Path, copies: int, pages: int, dpi: int) -> float:

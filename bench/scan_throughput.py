@@ -1,7 +1,7 @@
 """Scan pipeline throughput: pages per second per core, against a naive baseline measured here.
 
 Generates realistic 300 dpi grayscale booklet pages with the sample-scan generator
-(scanner/samples.py: 4-page copies, filled answers, stuck labels, a few pages upside
+(testkit.samples: 4-page copies, filled answers, stuck labels, a few pages upside
 down, skewed sheets) in a scanner-like PDF (one JPEG per page, DCTDecode), then times:
 
 - the pipeline on one core: iter_source_pages + process_page + writing each
@@ -28,34 +28,31 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import cv2
+import numpy as np
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-
-from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, pdf_of_jpegs, scan_like  # noqa: E402
-from massicot_core.identifiers import new_copy_id  # noqa: E402
-from paper.copy_model import load_model  # noqa: E402
-from scanner import codes as code_reader  # noqa: E402
-from scanner import pages as page_steps  # noqa: E402
-from scanner.dct import CoefficientImage, natural_order  # noqa: E402
-from scanner.decoding import jpeg_header, page_dpi, prepare_analysis_process, reduction_for  # noqa: E402
-from scanner.masking import (  # noqa: E402
+from massicot_core.identifiers import new_copy_id
+from paper.copy_model import load_model
+from scanner import codes as code_reader
+from scanner import pages as page_steps
+from scanner.dct import CoefficientImage, natural_order
+from scanner.decoding import jpeg_header, page_dpi, prepare_analysis_process, reduction_for
+from scanner.masking import (
     block_grid,
     header_polygon,
     mask_jpeg_after,
     mask_jpeg_lossless,
     mask_jpeg_reencode,
 )
-from scanner.pages import process_page  # noqa: E402
-from scanner.sources import SourcePage, iter_source_pages  # noqa: E402
+from scanner.pages import process_page
+from scanner.placement import fit_placement, rotation_and_skew
+from scanner.sources import SourcePage, iter_source_pages
+from testkit.drawn_pages import DrawnPage, draw_upright, scan_like
+from testkit.scan_files import encode_jpeg, pdf_of_jpegs
 
 PAPER = "U3"
 PAGES_PER_COPY = 4
@@ -78,16 +75,17 @@ def _one_page(args: tuple[int, str, int, str]) -> bytes:
     )
     rotation = 180 if rng.random() < 0.06 else 0  # a sheet fed the wrong way now and then
     skew = float(rng.normal(0, 0.8))  # feeders skew sheets by a degree or so
-    return jpeg_bytes(scan_like(draw_upright(spec, model), rotation=rotation, skew=skew, seed=seed))
+    return encode_jpeg(scan_like(draw_upright(spec, model), rotation=rotation, skew=skew, seed=seed))
 
 
 def generate_pdf(pages: int, folder: Path, workers: int) -> tuple[Path, str]:
-    """The sample-scan generator's pages (scanner/samples.py), else the simpler drawn pages."""
+    """The sample-scan generator's pages (testkit.samples), else the simpler drawn pages."""
     try:
         from massicot_core.roll import RollLine
-        from scanner.samples import DefectPlan, generate_session
+        from testkit.samples.defects import DefectPlan
+        from testkit.samples.session import generate_session
     except ImportError:
-        return _drawn_pdf(pages, folder, workers), "bench/drawn_pages.py"
+        return _drawn_pdf(pages, folder, workers), "testkit/drawn_pages.py"
     copies = (pages + PAGES_PER_COPY - 1) // PAGES_PER_COPY
     roll = [RollLine(f"C{c:06d}", f"Candidat {c}", True) for c in range(copies)]
     defects = DefectPlan(upside_down=max(1, pages // 40), skew_max_deg=1.5, torn_label=1, header_ink=1)
@@ -101,7 +99,7 @@ def generate_pdf(pages: int, folder: Path, workers: int) -> tuple[Path, str]:
         defects=defects,
         formats=("pdf",),
     )
-    return folder / "samples" / truth.files["pdf"], "scanner/samples.py"
+    return folder / "samples" / truth.files["pdf"], "testkit/samples"
 
 
 def _drawn_pdf(pages: int, folder: Path, workers: int) -> Path:
@@ -187,10 +185,10 @@ def run_baseline(pdf: Path, out: Path, limit: int) -> tuple[float, float, int]:
         gray = np.ascontiguousarray(gray)
         found = code_reader.read_codes(gray)
         codes = [c for c in found if c.page_code is not None]
-        placement = page_steps.fit_placement(codes, model) if codes else None
+        placement = fit_placement(codes, model) if codes else None
         angle = 0.0
         if placement is not None:
-            rotation, skew = page_steps.rotation_and_skew(placement)
+            rotation, skew = rotation_and_skew(placement)
             angle = rotation + skew
         h, w = gray.shape
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
@@ -238,7 +236,7 @@ def step_profile(pdf: Path, out: Path, model) -> dict[str, list[float]]:
         found, ms = _ms(lambda: page_steps.find_page_codes(img, model, has_ink=has_ink))
         note("corner codes (75 dpi zones, zxing)", ms)
         verdict, ms = _ms(page_steps.judge_codes, found, img.shape)
-        placement, ms2 = _ms(page_steps.fit_placement, verdict.agreeing, model)
+        placement, ms2 = _ms(fit_placement, verdict.agreeing, model)
         note("codes agree + rotation/skew fit", ms + ms2)
         if placement is not None and verdict.number is not None:
             zone = model.answer_first if verdict.number == 1 else model.answer

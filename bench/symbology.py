@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -38,11 +37,9 @@ import zxingcpp
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from massicot_core.identifiers import CORNERS, PageCode, new_copy_id  # noqa: E402
-from paper.copy_model import load_model  # noqa: E402
-from paper.printing import draw_modules  # noqa: E402
+from massicot_core.identifiers import CORNERS, PageCode, new_copy_id
+from paper.copy_model import load_model
+from paper.printing import draw_modules
 
 MODEL = load_model()
 F = zxingcpp.BarcodeFormat

@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from correction_server.cli import audit_app, office_app, register_server_commands
 from correction_server.i18n import register_words
@@ -44,7 +45,8 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        _err.print(f"[bold red]Error:[/] {exc}", soft_wrap=True)
+        # The message is plain text: a command such as `pip install -e .[dev]` must show its brackets.
+        _err.print(f"[bold red]Error:[/] {escape(str(exc))}", soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _err.print("Stopped. Everything received so far is kept; run the same command to resume.")

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from massicot_core.errors import UserError
+from scanner.sample_kit import require_test_kit
 
 SAMPLES = Path(__file__).parent / "samples"
 MARKER = ".massicot-demo"
@@ -195,6 +196,8 @@ def _accounts(demo: Demo) -> dict[str, tuple[str, str]]:
 
 
 def run_demo(root: Path, serve: bool = True, port: int | None = None) -> None:
+    # Each centre's scans come from `massicot scan simulate`: say so before anything is made.
+    require_test_kit("massicot demo")
     root = root.resolve()
     _fresh_folder(root)
     (root / "office").mkdir()

@@ -1,7 +1,7 @@
 """What a scan station needs from a document feeder, whatever drives it.
 
 A real SANE scanner (scanner/sane_device.py) and the replay test double
-(scanner/replay_device.py) both implement `Feeder`: the station hands them a
+(testkit/replay.py, in the test kit) both implement `Feeder`: the station hands them a
 `receive` callback and they call it once per page, as soon as the page is
 complete, then report how the feed ended. Pushing pages (instead of returning a
 list at the end) is what lets the station write each page durably while the

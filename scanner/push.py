@@ -6,10 +6,9 @@ server stopped acknowledging. The protocol is described in `correction_server.ap
 announce the manifest, send only the images the server lacks (in chunks it acknowledges
 one by one), then commit.
 
-Retries: connection errors, timeouts and 5xx/429 answers are retried with exponential
-backoff and jitter (so forty centres do not all come back in the same second after an
-outage), until the server has given no answer for `give_up_after` seconds. Anything else
-the server refuses (4xx) is final and shown in its own plain words.
+Retries (scanner.push_http): connection errors, timeouts and 5xx/429 answers are retried with
+exponential backoff and jitter, until the server has given no answer for `give_up_after`
+seconds. Anything else the server refuses (4xx) is final and shown in its own plain words.
 
 The file `push-state.json` in the lot folder records what the server acknowledged (for
 people, and so a later run can tell what it resumes); the server stays the authority.
@@ -19,16 +18,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
 import json
 import os
-import random
-import socket
-import ssl
 import threading
 import time
-import urllib.parse
-from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +32,7 @@ from pydantic import ValidationError
 from massicot_core.contract import IDENTITY_FILE, MANIFEST_FILE, Manifest
 from massicot_core.errors import UserError
 from massicot_core.files import sha256_file
+from scanner.push_http import Patience, Response, Say, ServerConnections, Transient, detail
 
 STATE_FILE = "push-state.json"
 TOKEN_ENV = "MASSICOT_TOKEN"
@@ -47,19 +41,9 @@ DEFAULT_GIVE_UP_AFTER = 120.0  # seconds without any answer, without --spool
 SPOOL_GIVE_UP_AFTER = 24 * 3600.0  # the spool keeps trying through the night
 _HASH_RETRIES = 3  # an image damaged on the way is sent again this many times
 
-Say = Callable[[str], None]
-
 
 class PushRefused(UserError):
     """The server said no for a reason retrying will not change."""
-
-
-class GaveUp(UserError):
-    """The server stayed unreachable longer than allowed; everything acknowledged is kept."""
-
-
-class _Transient(Exception):
-    """A failure worth retrying: no answer, a cut connection, a restarting server."""
 
 
 @dataclass(frozen=True)
@@ -251,155 +235,8 @@ class StateFile:
             self._written = time.monotonic()
 
 
-# --- talking to the server ---------------------------------------------------------------
-
-
-class _Patience:
-    """Exponential backoff with full jitter, bounded by the time since the server last answered."""
-
-    def __init__(self, limit: float, say: Say) -> None:
-        self.limit = limit
-        self.say = say
-        self.last_answer = time.monotonic()
-        self.retries = 0
-        self._lock = threading.Lock()
-        self._quiet_until = 0.0
-
-    def answered(self) -> None:
-        self.last_answer = time.monotonic()
-
-    def wait(self, attempt: int, why: str) -> None:
-        silent = time.monotonic() - self.last_answer
-        if silent > self.limit:
-            raise GaveUp(
-                f"no usable answer from the server for {silent / 60:.0f} min ({why}); gave up. Everything it "
-                "acknowledged is kept: run the same command again (or with --spool) to resume"
-            )
-        delay = random.uniform(0.5, 1.0) * min(30.0, 0.25 * 2**attempt)
-        with self._lock:
-            self.retries += 1
-            now = time.monotonic()
-            if now >= self._quiet_until:  # several threads wait at once: say it once
-                self.say(f"{why}; trying again in {delay:.0f} s")
-                self._quiet_until = now + 5.0
-        time.sleep(delay)
-
-
-@dataclass
-class _Response:
-    status_code: int
-    reason: str
-    headers: dict[str, str]  # names in lower case
-    body: bytes
-
-    def json(self) -> object:
-        return json.loads(self.body)
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-
-def _detail(response: _Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:300] or response.reason
-    return str(body.get("detail", body)) if isinstance(body, dict) else str(body)
-
-
-class _Server:
-    """Keep-alive HTTP connections to the server, one per sending thread.
-
-    The standard library's client, not a richer one: per image it costs a third of the
-    CPU, and a station pushes thousands of images on a small machine.
-    """
-
-    def __init__(self, options: PushOptions, patience: _Patience) -> None:
-        self.patience = patience
-        parts = urllib.parse.urlsplit(options.server)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UserError(
-                f"--server {options.server!r} is not a web address like https://copies.example.fr"
-            )
-        self.https = parts.scheme == "https"
-        self.host = parts.hostname
-        self.port = parts.port or (443 if self.https else 80)
-        self.prefix = parts.path.rstrip("/")
-        self.timeout = options.timeout
-        self.headers = {"Authorization": f"Bearer {options.token}", "User-Agent": "massicot-push/1"}
-        self._local = threading.local()
-        self._all: list[http.client.HTTPConnection] = []
-        self._lock = threading.Lock()
-
-    def _connection(self) -> http.client.HTTPConnection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            if self.https:
-                conn = http.client.HTTPSConnection(
-                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
-                )
-            else:
-                conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
-
-    def _drop(self, conn: http.client.HTTPConnection) -> None:
-        conn.close()
-        self._local.conn = None
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-
-    def once(
-        self, method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
-    ) -> _Response:
-        """One request; a transient failure raises _Transient, anything else is returned."""
-        conn = self._connection()
-        try:
-            conn.request(method, self.prefix + url, body=body, headers={**self.headers, **(headers or {})})
-            raw = conn.getresponse()
-            data = raw.read()
-        except (OSError, http.client.HTTPException) as exc:
-            self._drop(conn)
-            raise _Transient(_transport_words(exc)) from None
-        response = _Response(raw.status, raw.reason, {k.lower(): v for k, v in raw.getheaders()}, data)
-        if raw.will_close:
-            self._drop(conn)
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            raise _Transient(f"the server answered {response.status_code} ({_detail(response)})")
-        self.patience.answered()
-        return response
-
-    def call(
-        self, method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
-    ) -> _Response:
-        attempt = 0
-        while True:
-            try:
-                return self.once(method, url, body, headers)
-            except _Transient as exc:
-                self.patience.wait(attempt, str(exc))
-                attempt += 1
-
-
-def _transport_words(exc: Exception) -> str:
-    if isinstance(exc, ConnectionRefusedError | socket.gaierror):
-        return "the server cannot be reached (no connection)"
-    if isinstance(exc, TimeoutError):
-        return "the server did not answer in time"
-    if isinstance(exc, ssl.SSLError):
-        return f"the secure connection failed ({exc.reason})"
-    return "the connection to the server was cut"
-
-
-def _refused(response: _Response, what: str) -> PushRefused:
-    return PushRefused(f"the server refused {what} ({response.status_code}): {_detail(response)}")
+def _refused(response: Response, what: str) -> PushRefused:
+    return PushRefused(f"the server refused {what} ({response.status_code}): {detail(response)}")
 
 
 # --- the push ----------------------------------------------------------------------------
@@ -414,8 +251,8 @@ def push_lot(folder: Path, options: PushOptions, say: Say = print) -> PushReport
         say("this lot was already pushed to this server; asking it again")
     elif state.acknowledged:
         say(f"resuming: the server had acknowledged {len(state.acknowledged)} of {len(lot.images)} images")
-    patience = _Patience(options.patience(), say)
-    server = _Server(options, patience)
+    patience = Patience(options.patience(), say)
+    server = ServerConnections(options.server, options.token, options.timeout, patience)
     report = PushReport(seal=seal, state="")
     try:
         for _round in range(3):  # a commit that finds images missing goes round once more
@@ -464,7 +301,7 @@ def push_lot(folder: Path, options: PushOptions, say: Say = print) -> PushReport
     return report
 
 
-def _announce(server: _Server, lot: SealedLot) -> dict:
+def _announce(server: ServerConnections, lot: SealedLot) -> dict:
     body = {
         "manifest": lot.manifest.model_dump(mode="json"),
         "identity": base64.b64encode(lot.identity_raw).decode("ascii"),
@@ -490,7 +327,7 @@ def _check_sizes(lot: SealedLot, missing: list[str], limit: int) -> None:
 
 
 def _send_images(
-    server: _Server,
+    server: ServerConnections,
     lot: SealedLot,
     missing: list[str],
     options: PushOptions,
@@ -544,7 +381,7 @@ class _Progress:
 
 
 def _send_image(
-    server: _Server, lot: SealedLot, sha: str, options: PushOptions, stop: threading.Event
+    server: ServerConnections, lot: SealedLot, sha: str, options: PushOptions, stop: threading.Event
 ) -> int:
     """Upload one image from where the server stands; returns the bytes sent."""
     # Checked against the seal when the push started; the server checks again on arrival,
@@ -567,7 +404,7 @@ def _send_image(
             if end > offset:
                 headers["Content-Range"] = f"bytes {offset}-{end - 1}/{total}"
             response = server.once("PUT", url, data[offset:end], headers)
-        except _Transient as exc:
+        except Transient as exc:
             server.patience.wait(attempt, f"{lot.labels[sha]}: {exc}")
             attempt += 1
             offset = None
@@ -595,7 +432,7 @@ def _send_image(
     return sent
 
 
-def _server_offset(server: _Server, url: str, label: str) -> int:
+def _server_offset(server: ServerConnections, url: str, label: str) -> int:
     """Bytes of the image the server holds; -1 when it already has the whole image."""
     response = server.call("HEAD", url)
     if response.status_code != 200:

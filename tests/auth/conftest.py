@@ -1,17 +1,13 @@
-"""Fixtures of the authentication and authorisation tests; the world lives in auth_world.py."""
+"""Fixtures of the authentication and authorisation tests; the world lives in testkit.worlds.auth."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-# --import-mode=importlib puts no test folder on sys.path; the tests import auth_world.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from auth_world import make_client  # noqa: E402
+from testkit.worlds.auth import make_client
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from auth_world import PASSWORD, SECRET, make_client
 from sqlalchemy import update
 
 from correction_server import i18n
@@ -15,6 +14,7 @@ from correction_server.auth import sessions as auth
 from correction_server.auth.access import can_see_copy, can_see_identity, corrector_can_see_copy
 from correction_server.auth.login_limit import LOGIN_MAX_FAILURES, LoginRateLimiter
 from correction_server.models import LoginSession, Role, User
+from testkit.worlds.auth import PASSWORD, SECRET, make_client
 
 
 def _pre_token(client) -> str:
@@ -222,7 +222,7 @@ def test_every_french_word_has_an_english_one() -> None:
 
 
 def test_ownership_rules(session_factory) -> None:
-    from auth_world import build_world
+    from testkit.worlds.auth import build_world
 
     world = build_world(session_factory, SECRET)
     with session_factory() as s:

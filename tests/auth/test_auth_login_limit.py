@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from auth_world import PASSWORD, make_client
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
@@ -26,6 +25,7 @@ from correction_server.auth.login_limit import (
 )
 from correction_server.db import make_engine, make_session_factory
 from correction_server.models import LoginFailure, Role, User
+from testkit.worlds.auth import PASSWORD, make_client
 
 ACCOUNT = "corr@lycee.fr"
 OTHER = "office@ac.fr"

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from auth_world import PASSWORD, SECRET, login_cookie
 from sqlalchemy import func, select
 
 from correction_server.auth import passwords
 from correction_server.auth import sessions as auth
 from correction_server.auth.login_limit import LOGIN_MAX_FAILURES
 from correction_server.models import LoginSession, Role, User
+from testkit.worlds.auth import PASSWORD, SECRET, login_cookie
 
 NEW = "une phrase facile à retenir"
 PAGE = "/account/password"

@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from auth_world import PASSWORD, SECRET, login_cookie
 from sqlalchemy import text
 
 from correction_server.audit.log import verify_chain
 from correction_server.auth import passwords
 from correction_server.auth import sessions as auth
 from correction_server.models import Role, User
+from testkit.worlds.auth import PASSWORD, SECRET, login_cookie
 
 NEW = "une phrase facile à retenir"
 PAGE = "/account/password"

@@ -7,7 +7,7 @@ HOW TO ADD A ROUTE (the test `test_every_route_is_in_the_table` fails until you 
 
   - roles not named are DENY; `PUBLIC` = every role, anonymous included, ALLOW;
   - OWN = allowed on the role's own object, denied on another's (e.g. a corrector's own lot);
-  - path parameters are filled from auth_world.World.objects[role][param_name] = (own, other):
+  - path parameters are filled from testkit.worlds.auth.World.objects[role][param_name] = (own, other):
     copy_id, lot_id, paper_id, page_id, comment_id, seal, sha256, code, token. A new kind of
     parameter needs a line there (the test says so);
   - `body=` gives a JSON body (callable world → dict) when the route needs one to get past
@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from auth_world import ROLES, SECRET, World, build_world, login_cookie, make_client
 
 from correction_server.app import create_app
 from correction_server.auth import access
@@ -41,6 +40,7 @@ from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
 from correction_server.migrate import upgrade_database
 from correction_server.settings import Settings
+from testkit.worlds.auth import ROLES, SECRET, World, build_world, login_cookie, make_client
 
 ALLOW, DENY, OWN = "allow", "deny", "own"
 
@@ -233,7 +233,7 @@ def _request(client, world: World, factory, method: str, path: str, role: str, s
     for name in _params(path):
         objects = world.objects[role]
         assert name in objects, (
-            f"auth_world has no object for the path parameter {name!r}: add it to World.objects"
+            f"testkit.worlds.auth has no object for the path parameter {name!r}: add it to World.objects"
         )
         value = objects[name][0 if side in ("own", "-") else 1]
         url = url.replace("{" + name + "}", str(value))

@@ -7,14 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from coord_world import build_world
 from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
@@ -35,6 +33,8 @@ from correction_server.models import (
 )
 from correction_server.models.pushes import PushUpload
 from correction_server.pages.store import LocalStore
+from testkit.missing import missing
+from testkit.worlds.coordination import build_world
 
 OFFICE = audit.Actor(None, "office")
 
@@ -186,9 +186,7 @@ def _white_page(width: int = 1240, height: int = 1754) -> bytes:
 
 def _need_pdftoppm() -> None:
     if shutil.which("pdftoppm") is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("pdftoppm is missing (CI=true: this must not be skipped)")
-        pytest.skip("pdftoppm is missing (apt-get install poppler-utils)")
+        missing("pdftoppm is missing (apt-get install poppler-utils)")
 
 
 def test_consultation_pdf_draws_the_annotation_layer_over_the_scan(session_factory, tmp_path):

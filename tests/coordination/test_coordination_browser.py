@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from pathlib import Path
 
 import pytest
-from coord_world import build_world
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -24,9 +22,9 @@ from correction_server.db import make_engine, make_session_factory
 from correction_server.marking import service as marking
 from correction_server.models import Marking
 from correction_server.pages.store import LocalStore
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "marking"))
-from test_marking_browser import CHROMIUM, SCREENSHOT_DIR, Server, _need, log_in, served_in_chromium  # noqa: E402
+from testkit.browser import CHROMIUM, SCREENSHOT_DIR, Server, log_in, served_in_chromium
+from testkit.missing import need
+from testkit.worlds.coordination import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "a long coordinator password"
@@ -34,7 +32,7 @@ PASSWORD = "a long coordinator password"
 
 @pytest.fixture
 def site(fresh_database, tmp_path):
-    _need(CHROMIUM)
+    need(CHROMIUM)
     url = fresh_database("sqlite")
     engine = make_engine(url)
     factory = make_session_factory(engine)

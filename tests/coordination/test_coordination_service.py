@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from coord_world import build_world
 from sqlalchemy import select
 
 from correction_server.audit import log as audit
@@ -18,6 +17,7 @@ from correction_server.models import (
     User,
 )
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
+from testkit.worlds.coordination import build_world
 
 COORD = audit.Actor(None, "coordinator")
 

@@ -1,6 +1,6 @@
 """The harmonisation flag: it finds a planted harsh corrector and keeps its stated false-alarm rate.
 
-Sessions are generated like coord_world's marks (candidate level + question noise + corrector
+Sessions are generated like testkit.worlds.coordination's marks (candidate level + question noise + corrector
 bias); the many-session simulations call the statistics directly (no database: the test is
 about the statistics), and one 30-corrector session goes through the whole service.
 """
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import random
 
-from coord_world import build_world
-
 from correction_server.coordination import service as coordination
 from correction_server.coordination import statistics
+from testkit.worlds.coordination import build_world
 
 CORRECTORS = 30
 # A real lot is 80-120 copies (DOMAIN.md: "120 copies to mark in two weeks").

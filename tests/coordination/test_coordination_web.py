@@ -9,7 +9,6 @@ import re
 import warnings
 from pathlib import Path
 
-from coord_world import build_world
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -22,6 +21,7 @@ from correction_server.coordination import service as coordination
 from correction_server.models import Marking, SecondReading, User
 from correction_server.settings import Settings
 from massicot.cli import app as massicot_app
+from testkit.worlds.coordination import build_world
 
 SECRET = "coordination-web-secret"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -77,9 +76,23 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
 
 
+# The inner session takes its cluster from the test kit, as tests/conftest.py does.
+INNER_CONFTEST = """
+import pytest
+
+from testkit.postgres import throwaway_cluster
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    with throwaway_cluster() as cluster:
+        yield cluster.url
+"""
+
+
 def _run_inner_pytest(tmp_path: Path, ci: str) -> subprocess.CompletedProcess[str]:
     """Run a one-test session that asks for PostgreSQL while its binaries are "missing"."""
-    shutil.copy(Path(__file__).parents[1] / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "conftest.py").write_text(INNER_CONFTEST)
     (tmp_path / "test_needs_pg.py").write_text("def test_needs_pg(pg_url):\n    assert pg_url\n")
     env = {**os.environ, "MASSICOT_PG_ROOT": str(tmp_path / "nowhere"), "CI": ci}
     return subprocess.run(

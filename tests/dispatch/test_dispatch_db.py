@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from dispatch_sessions import generate_session, populate
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from correction_server.dispatch.planning import DispatchImpossible, dispatch_paper, lot_slip, slip_csv
 from correction_server.models import Candidate, Copy, IdentityLink, Paper, User
 from correction_server.models.dispatch import CorrectionLot, LotCopy
+from testkit.worlds.dispatch import generate_session, populate
 
 MASSICOT = str(Path(sys.executable).with_name("massicot"))
 
@@ -185,12 +185,10 @@ def test_cli_dispatch_and_its_plain_refusal(fresh_database) -> None:
 
 
 def test_office_button_dispatches(db_url, tmp_path) -> None:
-    sys.path.insert(0, str(Path(__file__).parent.parent / "auth"))
-    from auth_world import SECRET, login_cookie, make_client
-
     from correction_server.auth import sessions as auth
     from correction_server.db import make_engine, make_session_factory
     from correction_server.models import Role
+    from testkit.worlds.auth import SECRET, login_cookie, make_client
 
     engine = make_engine(db_url)
     factory = make_session_factory(engine)

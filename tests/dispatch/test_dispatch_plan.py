@@ -6,7 +6,6 @@ import itertools
 from collections import Counter
 
 import pytest
-from dispatch_sessions import GeneratedSession, generate_session
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +16,7 @@ from correction_server.dispatch.planning import (
     plan_dispatch,
     proportional_targets,
 )
+from testkit.worlds.dispatch import GeneratedSession, generate_session
 
 
 def check_plan(

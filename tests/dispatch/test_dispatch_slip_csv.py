@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
-from pathlib import Path
 
-from dispatch_sessions import generate_session, populate
 from sqlalchemy import func, insert, select
 
 from correction_server.dispatch.planning import dispatch_paper
 from correction_server.models import Page, Paper, Role, User
 from correction_server.models.dispatch import AssignmentState, LotCopy
+from testkit.worlds.dispatch import generate_session, populate
 
 # The columns outside tools already read, by name and by place: they stay first and unchanged.
 OLD_COLUMNS = ["paper", "lot", "corrector", "position", "copy_id", "mark"]
@@ -47,10 +45,8 @@ def _pages_in_database(factory, lot_id: int) -> dict[str, int]:
 
 
 def test_csv_slip_ends_with_the_pages_of_each_copy(db_url, session_factory, tmp_path) -> None:
-    sys.path.insert(0, str(Path(__file__).parent.parent / "auth"))
-    from auth_world import SECRET, login_cookie, make_client
-
     from correction_server.auth import sessions as auth
+    from testkit.worlds.auth import SECRET, login_cookie, make_client
 
     g = generate_session(90, 3, n_centres=2, n_establishments=5, seed=11)
     paper_id = populate(session_factory, g)

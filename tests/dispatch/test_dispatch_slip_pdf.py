@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-import sys
-from pathlib import Path
 
-from dispatch_sessions import generate_session, populate
 from pypdf import PdfReader
 from sqlalchemy import insert, select
 
@@ -15,6 +12,7 @@ from correction_server.dispatch.planning import dispatch_paper, lot_slip
 from correction_server.dispatch.slip_pdf import render_slip_pdf
 from correction_server.models import Page, Paper
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
+from testkit.worlds.dispatch import generate_session, populate
 
 # One row of the copies' table as pypdf reads it: position, copy id, pages received.
 ROW = re.compile(r"^(\d+)\s+([A-Z]\d{7})\s+(\d+)\s*$", re.M)
@@ -87,12 +85,10 @@ def test_pdf_slip_lists_the_lot_in_increasing_order_with_pages_totals_and_page_n
 
 
 def test_pdf_slip_route_follows_the_slip_authorisation(db_url, tmp_path) -> None:
-    sys.path.insert(0, str(Path(__file__).parent.parent / "auth"))
-    from auth_world import SECRET, build_world, login_cookie, make_client
-
     from correction_server.auth import sessions as auth
     from correction_server.auth.access import NOT_YOURS
     from correction_server.db import make_engine, make_session_factory
+    from testkit.worlds.auth import SECRET, build_world, login_cookie, make_client
 
     engine = make_engine(db_url)
     factory = make_session_factory(engine)

@@ -8,26 +8,25 @@ words, the page stays received and unanalysed, and the same command finishes the
 from __future__ import annotations
 
 import pytest
-from lotkit import (
+
+from paper.copy_model import load_model
+from scanner.lot import Lot
+from scanner.pages import process_page
+from scanner.sources import SourcePage
+from testkit.lot import (
     DPI,
     PAPER,
     booklet,
     copy_ids,
     journal,
-    remount,
     report,
     run,
     sheet_jpeg,
-    tmpfs,
     write_pdf,
     write_roll,
 )
-
-from bench.drawn_pages import pdf_of_jpegs
-from paper.copy_model import load_model
-from scanner.lot import Lot
-from scanner.pages import process_page
-from scanner.sources import SourcePage
+from testkit.scan_files import pdf_of_jpegs
+from testkit.tmpfs import remount, tmpfs
 
 A, B = copy_ids(2)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lotkit import PAPER, copy_ids, scanned
-
 from scanner.grouping import expected_page_count, group_pages
+from testkit.lot import PAPER, copy_ids, scanned
 
 A, B = copy_ids(2)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 import pikepdf
-from lotkit import PAPER, booklet, copy_ids, report, run, sheet_jpeg, write_pdf, write_roll
+
+from testkit.lot import PAPER, booklet, copy_ids, report, run, sheet_jpeg, write_pdf, write_roll
 
 A = copy_ids(1)[0]
 

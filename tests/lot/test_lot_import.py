@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from lotkit import PAPER, Sheet, booklet, copy_ids, kinds, report, run, sheet_jpeg, write_pdf, write_roll
+
+from testkit.lot import PAPER, Sheet, booklet, copy_ids, kinds, report, run, sheet_jpeg, write_pdf, write_roll
 
 A, B, C = copy_ids(3)
 

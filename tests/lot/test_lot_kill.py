@@ -17,12 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
-from lotkit import MASSICOT, PAPER, write_roll
 
 from massicot_core.roll import read_roll
 from scanner.lot import Lot
 from scanner.report import build_view, report_json
-from scanner.samples import DefectPlan, generate_session
+from testkit.lot import MASSICOT, PAPER, write_roll
+from testkit.samples.defects import DefectPlan
+from testkit.samples.session import generate_session
 
 pytestmark = pytest.mark.slow
 

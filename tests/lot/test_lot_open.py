@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from lotkit import PAPER, journal, write_roll
 
 import scanner.station
 from massicot_core.errors import UserError
 from scanner.importing import open_lot
 from scanner.lot import Lot
+from testkit.lot import PAPER, journal, write_roll
 
 
 def test_the_station_opens_its_lot_as_scan_import_does():

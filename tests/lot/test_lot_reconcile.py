@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from lotkit import PAPER, copy_ids, scanned
-
 from massicot_core.identifiers import is_copy_id
 from massicot_core.roll import RollLine
 from scanner.grouping import group_pages
 from scanner.reconcile import CopyDecisions, reconcile
 from scanner.resolve import recorded_copy_id
+from testkit.lot import PAPER, copy_ids, scanned
 
 A, B, C = copy_ids(3)
 ROLL = [RollLine("CAND001", "Ann", True), RollLine("CAND002", "Bob", True), RollLine("CAND003", "Cy", False)]

@@ -12,11 +12,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from lotkit import PAPER, report, run, write_roll
 
 from massicot_core.contract import Manifest
 from massicot_core.roll import RollLine, read_roll
-from scanner.samples import DefectPlan, Truth, generate_session
+from testkit.lot import PAPER, report, run, write_roll
+from testkit.samples.defects import DefectPlan
+from testkit.samples.session import generate_session
+from testkit.samples.truth import Truth
 
 pytestmark = pytest.mark.slow
 DUPLICATES = ("duplicate_page", "duplicate_copy")

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from lotkit import PAPER, Sheet, booklet, copy_ids, report, run, write_pdf, write_roll
 
 from massicot_core.contract import Manifest
 from massicot_core.errors import UserError
 from massicot_core.files import write_atomic
 from massicot_core.roll import RollLine
 from scanner.lot import Journal, Lot
+from testkit.lot import PAPER, Sheet, booklet, copy_ids, report, run, write_pdf, write_roll
 
 A, B = copy_ids(2)
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from lotkit import PAPER, analyse_or_die, booklet, copy_ids, write_pdf
-
 from massicot_core.roll import RollLine
 from scanner.importing import Importer
 from scanner.lot import Lot
 from scanner.sources import iter_source_pages
+from testkit.lot import PAPER, analyse_or_die, booklet, copy_ids, write_pdf
 
 A = copy_ids(1)[0]
 

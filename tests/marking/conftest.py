@@ -1,17 +1,11 @@
-"""Fixtures of the marking tests; the world builder lives in marking_world.py."""
+"""Fixtures of the marking tests; the world builder lives in testkit.worlds.marking."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-# --import-mode=importlib puts no test folder on sys.path; the tests import marking_world.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from marking_world import World, build_world  # noqa: E402
+from testkit.worlds.marking import World, build_world
 
 
 @pytest.fixture

@@ -7,22 +7,11 @@ killed (SIGKILL) right after an acknowledged save.
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
-import httpx
 import pytest
-from marking_world import build_world, page_jpeg
 from sqlalchemy import select
 
 from correction_server.auth import sessions as auth
@@ -30,85 +19,16 @@ from correction_server.db import make_engine, make_session_factory
 from correction_server.marking import comments
 from correction_server.models import AnnotationLayer, Marking, QuestionMark, User
 from correction_server.pages.store import LocalStore
+from testkit.browser import CHROMIUM, PASSWORD, Server, log_in, served_in_chromium, shot
+from testkit.missing import need
+from testkit.worlds.marking import build_world, page_jpeg
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-PASSWORD = "a long corrector password"
-SECRET = "browser-test-secret"
-SCREENSHOT_DIR = Path(os.environ.get("MASSICOT_SCREENSHOTS", "/tmp/massicot-screenshots"))
-
-
-def _need(path: str) -> None:
-    if not Path(path).exists() and shutil.which(path) is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{path} is missing (CI=true: this must not be skipped)")
-        pytest.skip(f"{path} is missing")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`massicot serve` in its own process; start() again after a kill reuses the same port."""
-
-    def __init__(self, db_url: str, store: Path, data: Path) -> None:
-        self.db_url, self.store, self.data = db_url, store, data
-        self.port = _free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = {**os.environ, "MASSICOT_SECRET_KEY": SECRET, "MASSICOT_DATA": str(self.data)}
-        massicot = str(Path(sys.executable).parent / "massicot")
-        self.process = subprocess.Popen(
-            [massicot, "serve", "--db", self.db_url, "--store", str(self.store), "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.data / "server.log", "ab"),  # noqa: SIM115 - kept for the process's life
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError((self.data / "server.log").read_text()[-3000:])
-            try:
-                if httpx.get(self.base + "/login", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not answer within 30 s")
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
 def site(fresh_database, tmp_path):
-    _need(CHROMIUM)
+    need(CHROMIUM)
     url = fresh_database("sqlite")
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -131,41 +51,6 @@ def site(fresh_database, tmp_path):
             yield world, server, browser, factory
     finally:
         engine.dispose()
-
-
-@contextmanager
-def served_in_chromium(db_url: str, folder: Path) -> Iterator[tuple[Server, object]]:
-    """`massicot serve` on the database (store in folder/store) and a headless Chromium, both
-    stopped at the end. The browser tests of other areas use it too."""
-    _need(CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
-    server = Server(db_url, folder / "store", folder)
-    server.start()
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            try:
-                yield server, browser
-            finally:
-                browser.close()
-    finally:
-        server.stop()
-
-
-def log_in(
-    browser, server: Server, username: str, next_path: str, password: str = PASSWORD, **context_options
-):
-    """A fresh browser context logged in through the login form, on `next_path`: (context, page)."""
-    options = {"viewport": {"width": 1400, "height": 1000}} | context_options
-    context = browser.new_context(base_url=server.base, **options)
-    page = context.new_page()
-    page.goto(f"/login?next={next_path}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.keyboard.press("Enter")
-    page.wait_for_url(server.base + next_path)
-    return context, page
 
 
 def login(browser, server: Server):
@@ -214,7 +99,7 @@ def test_mark_a_whole_lot_with_the_keyboard_only(site):
         page.keyboard.press("Enter")
         wait_saved(page)
         if n == 0:
-            page.screenshot(path=str(_shot("copy_view_marked.png")), full_page=False)
+            page.screenshot(path=str(shot("copy_view_marked.png")), full_page=False)
         page.keyboard.press("Alt+N")
     # Copy 4 was recorded blank and copy 5 absent: only a deliberate confirmation marks them.
     for copy_id, button in ((world.copies[3], "00"), (world.copies[4], "AB")):
@@ -281,11 +166,6 @@ def test_next_copy_pages_are_fetched_while_this_one_is_read(site):
     context.close()
 
 
-def _shot(name: str) -> Path:
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOT_DIR / name
-
-
 def _click_on_page(page, fig_index: int, fx: float, fy: float) -> None:
     image = page.locator("figure.page").nth(fig_index).locator("img")
     image.scroll_into_view_if_needed()
@@ -328,7 +208,7 @@ def test_annotate_undo_and_find_it_after_reload(site):
     _click_on_page(page, 1, 0.5, 0.5)
     page.keyboard.press("Escape")
     wait_saved(page)
-    page.screenshot(path=str(_shot("copy_view_annotated.png")))
+    page.screenshot(path=str(shot("copy_view_annotated.png")))
     page.reload()
     page.locator("figure.page img").first.evaluate("img => img.decode()")
     page.wait_for_function(
@@ -373,7 +253,7 @@ def test_second_tab_is_told_and_shown_the_difference(site):
     assert "modifiée ailleurs" in text
     assert "Question 1" in text and "3,5" in text and "2" in text
     assert marking_of(factory, copy_id)[1] == {q1: Decimal(2)}  # nothing overwritten
-    second.screenshot(path=str(_shot("conflict.png")))
+    second.screenshot(path=str(shot("conflict.png")))
     second.get_by_role("button", name="Garder ma version").click()
     wait_saved(second)
     assert marking_of(factory, copy_id)[1] == {q1: Decimal("3.5")}
@@ -489,7 +369,7 @@ def test_move_and_edit_annotations_undo_a_move_and_find_them_after_reload(site):
     assert (stored["tick"]["x"], stored["tick"]["y"]) == pytest.approx(
         (tick0["x"] - 0.05, tick0["y"]), abs=1e-4
     )
-    page.screenshot(path=str(_shot("copy_view_moved.png")))
+    page.screenshot(path=str(shot("copy_view_moved.png")))
 
     # Reload: the page draws the stored positions and text.
     page.reload()

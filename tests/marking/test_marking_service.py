@@ -7,13 +7,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from marking_world import NOW, World, build_world
 from sqlalchemy import select
 
 from correction_server.marking import comments
 from correction_server.marking import service as marking
 from correction_server.marking.service import SaveRequest
 from correction_server.models import CommentUse, Marking, QuestionMark, User
+from testkit.worlds.marking import NOW, World, build_world
 
 
 def save(factory, world: World, copy_id: str, user_id: int | None = None, now=NOW, **fields):

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from marking_world import build_world, login_cookie, page_jpeg
 from PIL import Image
 from sqlalchemy import select, update
 
@@ -17,6 +16,7 @@ from correction_server.auth import sessions as auth
 from correction_server.models import Marking, Page, Paper
 from correction_server.pages.store import LocalStore
 from correction_server.settings import Settings
+from testkit.worlds.marking import build_world, login_cookie, page_jpeg
 
 SECRET = "test-secret-key-for-marking"
 

@@ -6,7 +6,6 @@ import os
 import time
 from pathlib import Path
 
-from marking_world import build_world, page_jpeg
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -16,6 +15,7 @@ from correction_server.pages.rendering import BackgroundRenderer, derived_dir, r
 from correction_server.pages.store import LocalStore
 from massicot.cli import app
 from massicot_core.errors import UserError
+from testkit.worlds.marking import build_world, page_jpeg
 
 
 def _world_with_images(session_factory, store_path: Path) -> list[Path]:

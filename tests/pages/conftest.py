@@ -1,19 +1,14 @@
-"""Fixtures for the per-page tests: drawn scans of booklet pages (bench/drawn_pages.py)."""
+"""Fixtures for the per-page tests: drawn scans of booklet pages (testkit.drawn_pages)."""
 
 from __future__ import annotations
 
-import sys
 from functools import cache
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, scan_like  # noqa: E402
-from paper.copy_model import load_model  # noqa: E402
+from paper.copy_model import load_model
+from testkit.drawn_pages import DrawnPage, draw_upright, scan_like
+from testkit.scan_files import encode_jpeg
 
 COPY_ID = "23456789Z"
 REGISTRATION = "AB12345"
@@ -32,7 +27,7 @@ def upright(spec: DrawnPage):
 @cache
 def scan_jpeg(spec: DrawnPage, rotation: int = 0, skew: float = 0.0, overscan_mm: float = 0.0) -> bytes:
     gray = scan_like(upright(spec), rotation=rotation, skew=skew, seed=spec.seed, overscan_mm=overscan_mm)
-    return jpeg_bytes(gray, spec.dpi)
+    return encode_jpeg(gray, spec.dpi)
 
 
 @cache

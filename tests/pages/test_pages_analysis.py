@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.drawn_pages import DrawnPage, jpeg_bytes
-from scanner.pages import assumed_placement, corrector_image, process_page, rotation_and_skew
+from scanner.pages import corrector_image, process_page
+from scanner.placement import assumed_placement, rotation_and_skew
 from scanner.sources import SourcePage
+from testkit.drawn_pages import DrawnPage
+from testkit.scan_files import encode_jpeg
 
 COPY_ID = "23456789Z"
 REGISTRATION = "AB12345"
@@ -77,7 +79,7 @@ def test_one_short_word_is_not_blank(model):
 
     img = np.full((3508, 2480), 236, np.uint8)
     cv2.putText(img, "oui", (1100, 1700), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 60, 4, cv2.LINE_AA)
-    assert not analyse(jpeg_bytes(img), model).analysis.blank
+    assert not analyse(encode_jpeg(img), model).analysis.blank
 
 
 @pytest.mark.parametrize("rotation", [0, 90, 180, 270])
@@ -115,7 +117,7 @@ def test_codes_of_two_pages_disagree(gray_scan, model):
     other = gray_scan(DrawnPage(copy_id=COPY_ID, number=3, seed=1))
     mixed = one.copy()
     mixed[:, mixed.shape[1] // 2 :] = other[:, mixed.shape[1] // 2 :]
-    result = analyse(jpeg_bytes(mixed), model)
+    result = analyse(encode_jpeg(mixed), model)
     assert result.analysis.codes_disagree
     assert result.analysis.number is None and result.image is None
 
@@ -129,12 +131,12 @@ def test_foreign_code_is_counted_not_trusted(model):
     matrix = np.array([list(r) for r in qr.matrix_iter(scale=6, border=0)], bool)
     img[100 : 100 + matrix.shape[0], 100 : 100 + matrix.shape[1]][matrix] = 10
     cv2.putText(img, "annexe", (900, 1700), cv2.FONT_HERSHEY_SIMPLEX, 3.0, 50, 5)
-    a = analyse(jpeg_bytes(img), model).analysis
+    a = analyse(encode_jpeg(img), model).analysis
     assert a.codes_rejected == 1 and a.codes_read == 0 and a.number is None
 
 
 def test_undecodable_page_is_unreadable_not_an_exception(model):
-    data = bytearray(jpeg_bytes(np.full((600, 400), 200, np.uint8)))
+    data = bytearray(encode_jpeg(np.full((600, 400), 200, np.uint8)))
     sos = data.index(b"\xff\xda")
     data[sos - 300 : sos] = b"\x00" * 300  # tables wiped
     result = analyse(bytes(data), model)

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.drawn_pages import DrawnPage, jpeg_bytes
 from scanner.masking import (
     block_grid,
     header_polygon,
@@ -17,8 +16,11 @@ from scanner.masking import (
     mask_png,
     pixel_mask,
 )
-from scanner.pages import assumed_placement, process_page
+from scanner.pages import process_page
+from scanner.placement import assumed_placement
 from scanner.sources import SourcePage
+from testkit.drawn_pages import DrawnPage
+from testkit.scan_files import encode_jpeg
 
 COPY_ID = "23456789Z"
 
@@ -91,7 +93,7 @@ def textured_jpegs():
     color = cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
     color[:, :, 0] = 255 - color[:, :, 0]
     return {
-        "gray": jpeg_bytes(gray, 36),
+        "gray": encode_jpeg(gray, 36),
         "color420": cv2.imencode(".jpg", color, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes(),
     }
 

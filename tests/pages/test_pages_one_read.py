@@ -8,15 +8,16 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.drawn_pages import DrawnPage
 from massicot_core.roll import RollLine
 from scanner import coefficients, pages
 from scanner.coefficients import CoefficientError, PlaneLayout
 from scanner.dct import CoefficientImage, natural_order
 from scanner.decoding import AnalysisImage, _turbo, jpeg_header, reduction_for
 from scanner.masking import header_polygon, mask_jpeg_after, mask_jpeg_lossless
-from scanner.samples import DefectPlan, generate_session
 from scanner.sources import SourcePage, iter_source_pages
+from testkit.drawn_pages import DrawnPage
+from testkit.samples.defects import DefectPlan
+from testkit.samples.session import generate_session
 
 COPY_ID = "23456789Z"
 

@@ -1,4 +1,4 @@
-"""The per-page analysis against the sample-scan generator's truth (scanner/samples.py)."""
+"""The per-page analysis against the sample-scan generator's truth (testkit.samples)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import pytest
 
 from massicot_core.roll import RollLine
 from scanner.pages import process_page
-from scanner.samples import DefectPlan, generate_session
 from scanner.sources import SourcePage, iter_source_pages
+from testkit.samples.defects import DefectPlan
+from testkit.samples.session import generate_session
 
 DEFECTS = DefectPlan(
     upside_down=3,

@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bench.drawn_pages import DrawnPage, pdf_of_jpegs
 from scanner.pages import process_page
 from scanner.sources import SourcePage, UnreadableSource, iter_source_pages, list_input_files
+from testkit.drawn_pages import DrawnPage
+from testkit.scan_files import pdf_of_jpegs
 
 COPY_ID = "23456789Z"
 
@@ -90,8 +91,8 @@ def _vector_page_pdf(path: Path, model, number: int) -> None:
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
 
-    from bench.drawn_pages import qr_matrix
     from massicot_core.identifiers import CORNERS, PageCode
+    from testkit.drawn_pages import qr_matrix
 
     width, height = model.page_mm
     canvas = Canvas(str(path), pagesize=(width * mm, height * mm))

@@ -1,6 +1,6 @@
 """Writing in the answer zone: measured on the ⅛ image, printed rules left out.
 
-The measure is checked on the sample generator's pages (scanner/samples.py) at 200 and 300 dpi
+The measure is checked on the sample generator's pages (testkit.samples) at 200 and 300 dpi
 with the evening's defects; the figures are printed (run with -s to see them).
 """
 
@@ -11,11 +11,14 @@ import random
 import numpy as np
 import pytest
 
-from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, scan_like
 from massicot_core.roll import RollLine
 from scanner.pages import WRITING_MIN_MM2, process_page
-from scanner.samples import DefectPlan, _Artist, generate_session
 from scanner.sources import SourcePage, iter_source_pages
+from testkit.drawn_pages import DrawnPage, draw_upright, scan_like
+from testkit.samples.artist import Artist
+from testkit.samples.defects import DefectPlan
+from testkit.samples.session import generate_session
+from testkit.scan_files import encode_jpeg
 
 BACKINGS = {"white": 250, "gray": 200, "black": 40}
 
@@ -27,20 +30,20 @@ def page_of(data: bytes, dpi: float | None = None) -> SourcePage:
 def test_printed_rules_are_not_writing_and_one_short_word_is(model):
     empty = DrawnPage(copy_id="23456789Z", number=2, writing=False, dpi=200, seed=4)
     upright = draw_upright(empty, model)
-    artist = _Artist(model, 200, random.Random(1), np.random.default_rng(1))
+    artist = Artist(model, 200, random.Random(1), np.random.default_rng(1))
     worded = upright.copy()
     x, y, _, _ = model.answer
     artist._text(worded, "oui", x + 40, y + 50, 4.5, 70)  # a light blue pen, one word
     for image, want in ((upright, False), (worded, True)):
         for skew in (0.0, 3.0):
-            data = jpeg_bytes(scan_like(image, rotation=180, skew=skew, seed=2), 200)
+            data = encode_jpeg(scan_like(image, rotation=180, skew=skew, seed=2), 200)
             a = process_page(page_of(data, 200), model, "U3").analysis
             assert a.number == 2 and a.written is want, (want, skew, a.writing_mm2)
 
 
 def test_pages_without_a_code_are_not_measured(model):
     annex = DrawnPage(codes=False, writing=True, dpi=200, seed=1)
-    data = jpeg_bytes(scan_like(draw_upright(annex, model), seed=1), 200)
+    data = encode_jpeg(scan_like(draw_upright(annex, model), seed=1), 200)
     a = process_page(page_of(data, 200), model, "U3").analysis
     assert a.copy_id is None and a.writing_mm2 is None and a.written is None
 

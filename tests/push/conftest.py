@@ -1,21 +1,14 @@
-"""Fixtures for the push tests (helpers in push_helpers.py): a seeded server process, proxies."""
+"""Fixtures for the push tests (helpers in testkit.push_helpers): a seeded server process, proxies."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-for folder in (HERE.parents[1], HERE):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from push_helpers import CENTRE_A, CENTRE_B, Site, TcpProxy  # noqa: E402
-
-from bench.push_setup import ServerProcess, seed_exam  # noqa: E402
+from testkit.push_helpers import CENTRE_A, CENTRE_B, Site, TcpProxy
+from testkit.push_setup import ServerProcess, seed_exam
 
 
 def _start_site(db_url: str, root: Path, env: dict[str, str] | None = None) -> Site:

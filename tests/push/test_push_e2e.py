@@ -12,7 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from push_helpers import (
+from sqlalchemy import create_engine, text
+
+from correction_server.pages.store import LocalStore
+from massicot_core.contract import IDENTITY_FILE
+from testkit.push_helpers import (
     CENTRE_A,
     CENTRE_B,
     Site,
@@ -22,11 +26,7 @@ from push_helpers import (
     start_push_stalled_midway,
     store_files,
 )
-from sqlalchemy import create_engine, text
-
-from bench.push_setup import make_sealed_lot, page_jpeg, reseal
-from correction_server.pages.store import LocalStore
-from massicot_core.contract import IDENTITY_FILE
+from testkit.push_setup import make_sealed_lot, page_jpeg, reseal
 
 pytestmark = pytest.mark.slow
 
@@ -379,7 +379,7 @@ def test_centre_token_command_issues_a_token_that_replaces_the_old(site: Site, t
 
 
 def test_without_a_server_the_push_gives_up_in_plain_words_and_keeps_the_lot(tmp_path: Path):
-    from bench.push_setup import free_port
+    from testkit.net import free_port
 
     lot = make_sealed_lot(tmp_path / "lot", CENTRE_A, "U3", ["U30000001"])
     result = run_push(

@@ -19,16 +19,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from push_helpers import CENTRE_A, REPO, Site, run_push, start_push_stalled_midway
 from sqlalchemy import create_engine, select, text, update
 
-from bench.push_setup import make_sealed_lot, page_jpeg
 from correction_server.audit.log import verify_chain
 from correction_server.db import make_engine, make_session_factory
 from correction_server.models.audit import AuditEntry
 from correction_server.models.pushes import PushUpload
 from correction_server.pages.store import LocalStore
 from massicot_core.contract import IDENTITY_FILE
+from testkit.push_helpers import CENTRE_A, REPO, Site, run_push, start_push_stalled_midway
+from testkit.push_setup import make_sealed_lot, page_jpeg
 
 pytestmark = pytest.mark.slow
 
@@ -311,10 +311,10 @@ def test_a_commit_whose_push_is_purged_after_its_image_check_is_refused_then_goe
 ):
     """The narrowest race, made exact in one process: the purge runs between the commit's check
     of the images and its transaction. The commit must not create a lot whose images are gone."""
-    from bench.push_setup import seed_exam
     from correction_server.auth.tokens import authenticate
     from correction_server.intake.ingest import PUSH_DROPPED, Conflict, IngestService
     from correction_server.intake.purge import purge_uploads
+    from testkit.push_setup import seed_exam
 
     exam = seed_exam(db_url, {CENTRE_A: 4})
     engine = make_engine(db_url)
@@ -374,8 +374,8 @@ def test_pushes_under_way_before_the_upgrade_count_as_active_since_they_started(
     """Revision 0008 gives existing rows their start time as their last activity."""
     from alembic import command
 
-    from bench.push_setup import seed_exam
     from correction_server.migrate import alembic_config, upgrade_database
+    from testkit.push_setup import seed_exam
 
     seed_exam(db_url, {CENTRE_A: 1})
     config = alembic_config(db_url)

@@ -13,17 +13,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from push_helpers import CENTRE_A, CENTRE_B, Site, run_push
 from sqlalchemy import select
 
-from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, scan_like
-from bench.push_setup import ServerProcess, make_sealed_lot, seed_exam
 from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
 from correction_server.models import Page, User
 from correction_server.pages.images import DEFAULT_WIDTH, PageLook, derivative_path, etag_of
 from correction_server.pages.rendering import derived_dir
 from paper.copy_model import load_model
+from testkit.drawn_pages import DrawnPage, draw_upright, scan_like
+from testkit.push_helpers import CENTRE_A, CENTRE_B, Site, run_push
+from testkit.push_setup import ServerProcess, make_sealed_lot, seed_exam
+from testkit.scan_files import encode_jpeg
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +46,7 @@ def site(db_url: str, tmp_path: Path) -> Iterator[Site]:
 def _scan(dpi: int) -> bytes:
     """One scanner-like booklet page; the lot's pages are this picture with a marker each."""
     page = DrawnPage(dpi=dpi, seed=3, number=2)
-    return jpeg_bytes(scan_like(draw_upright(page, load_model()), seed=3), dpi)
+    return encode_jpeg(scan_like(draw_upright(page, load_model()), seed=3), dpi)
 
 
 def _push_lot(site: Site, tmp_path: Path, copies: int, dpi: int):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from massicot_core.roll import RollLine
-from scanner.samples import DefectPlan, generate_session
+from testkit.samples.defects import DefectPlan
+from testkit.samples.session import generate_session
 
 ROLL = [
     RollLine(candidate=f"A{n:07d}", name=f"Nom{n} Prénom{n}", present=n not in (3, 8)) for n in range(1, 13)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scanner.samples import Truth
+from testkit.samples.truth import Truth
 
 MASSICOT = Path(sys.executable).parent / "massicot"
 
@@ -73,3 +73,20 @@ def test_scan_simulate_refuses_bad_input_in_one_line(tmp_path: Path):
         assert len(lines) == 1 and word in lines[0], (extra, result.stderr)
         assert not (tmp_path / "new").exists()
     assert [p.name for p in full.iterdir()] == ["old.jpg"]
+
+
+def test_without_the_test_kit_simulate_and_demo_say_how_to_get_it(tmp_path: Path):
+    roll = tmp_path / "roll.csv"
+    roll.write_text("candidate,name,present\nA1234567,Dupont Jeanne,yes\n")
+    # A station installed without the dev extra: the test kit cannot be imported.
+    hidden = "import sys; sys.modules['testkit'] = None; from massicot.cli import main; main()"
+    for args in (
+        ["scan", "simulate", "--paper", "U3", "--roll", str(roll), "--out", str(tmp_path / "scans")],
+        ["demo", "--dir", str(tmp_path / "demo"), "--no-serve"],
+    ):
+        result = subprocess.run(
+            [sys.executable, "-c", hidden, *args], capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 2, result.stderr
+        assert "pip install -e .[dev]" in result.stderr and "Traceback" not in result.stderr
+        assert not (tmp_path / "scans").exists() and not (tmp_path / "demo").exists()

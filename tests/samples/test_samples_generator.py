@@ -16,7 +16,10 @@ from massicot_core.errors import UserError
 from massicot_core.identifiers import CORNERS
 from paper.copy_model import load_model
 from scanner.codes import read_codes, read_label, read_page_codes
-from scanner.samples import DefectPlan, Truth, encode_jpeg, generate_session
+from testkit.samples.defects import DefectPlan
+from testkit.samples.session import generate_session
+from testkit.samples.truth import Truth
+from testkit.scan_files import encode_jpeg
 
 MODEL = load_model()
 

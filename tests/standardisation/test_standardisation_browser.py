@@ -6,18 +6,17 @@ corrector, who could only read his copies before, finds the comment in his bank 
 from __future__ import annotations
 
 import pytest
-from entente_world import build_entente_world
-from marking_world import page_jpeg
 from sqlalchemy import select
-
-# The marking browser test's server process and Chromium settings: imported, not copied.
-from test_marking_browser import CHROMIUM, PASSWORD, Server, _need, _shot, served_in_chromium
-from test_marking_browser import log_in as log_in_with_form
 
 from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
 from correction_server.models import AuditEntry, Comment, Paper
 from correction_server.pages.store import LocalStore
+from testkit.browser import CHROMIUM, PASSWORD, Server, served_in_chromium, shot
+from testkit.browser import log_in as log_in_with_form
+from testkit.missing import need
+from testkit.worlds.entente import build_entente_world
+from testkit.worlds.marking import page_jpeg
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,7 +25,7 @@ SHARED = "Justifiez chaque étape du calcul, même courte."
 
 @pytest.fixture
 def site(fresh_database, tmp_path):
-    _need(CHROMIUM)
+    need(CHROMIUM)
     url = fresh_database("sqlite")
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -60,14 +59,14 @@ def test_coordinator_locks_the_bareme_and_shares_a_comment_the_corrector_then_us
     page.locator("#lock-scheme").click()
     page.wait_for_url(f"**/coordination/papers/{world.paper_id}/scheme/lock")
     page.get_by_text("Une fois verrouillé, le barème ne peut plus changer").wait_for()
-    page.screenshot(path=str(_shot("coordination_scheme_confirm.png")), full_page=True)
+    page.screenshot(path=str(shot("coordination_scheme_confirm.png")), full_page=True)
     with factory() as session:
         assert session.get(Paper, world.paper_id).scheme_locked_at is None  # not before confirming
     page.get_by_role("button", name="Oui, verrouiller le barème définitivement").click()
     page.locator("#scheme-state[data-locked=yes]").wait_for()
     assert "Barème verrouillé depuis le" in page.locator("#scheme-state").inner_text()
     assert page.locator("#lock-scheme").count() == 0
-    page.locator("#scheme").screenshot(path=str(_shot("coordination_scheme_locked.png")))
+    page.locator("#scheme").screenshot(path=str(shot("coordination_scheme_locked.png")))
 
     page.locator("#shared-bank-link").click()
     page.wait_for_url(f"**/coordination/papers/{world.paper_id}/comments")
@@ -75,7 +74,7 @@ def test_coordinator_locks_the_bareme_and_shares_a_comment_the_corrector_then_us
     page.get_by_role("button", name="Ajouter à la banque partagée").click()
     page.locator("#shared-bank li").first.wait_for()
     assert page.locator("#shared-bank textarea").first.input_value() == SHARED
-    page.screenshot(path=str(_shot("coordination_shared_bank.png")), full_page=True)
+    page.screenshot(path=str(shot("coordination_shared_bank.png")), full_page=True)
     context.close()
 
     # The corrector reloads his copy: the comment is in his bank, marked shared, and marks open.
@@ -89,7 +88,7 @@ def test_coordinator_locks_the_bareme_and_shares_a_comment_the_corrector_then_us
     copy_page.wait_for_function(
         "() => document.querySelector('#save-status').dataset.state === 'saved'", timeout=10_000
     )
-    copy_page.screenshot(path=str(_shot("corrector_sees_shared_comment.png")), full_page=False)
+    copy_page.screenshot(path=str(shot("corrector_sees_shared_comment.png")), full_page=False)
     reader.close()
     with factory() as session:
         comment = session.scalars(select(Comment)).one()

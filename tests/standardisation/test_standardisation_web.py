@@ -8,7 +8,6 @@ import warnings
 
 import pytest
 from fastapi.testclient import TestClient
-from marking_world import login_cookie
 from sqlalchemy import select
 
 from correction_server.app import create_app
@@ -19,6 +18,7 @@ from correction_server.marking import service as marking
 from correction_server.marking.service import SaveRequest
 from correction_server.models import AuditEntry, Comment, Paper, User
 from correction_server.settings import Settings
+from testkit.worlds.marking import login_cookie
 
 SECRET = "test-secret-key-for-standardisation"
 HTML = {"accept": "text/html"}

@@ -9,25 +9,20 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # station_helpers, under --import-mode=importlib
-
-from station_helpers import ROLL, in_ci, write_roll  # noqa: E402
+from testkit.missing import missing
+from testkit.station import ROLL, write_roll
 
 
 @pytest.fixture(scope="session")
 def sane_test_device() -> str:
     """The name of SANE's test device, after checking scanimage sees it."""
     if shutil.which("scanimage") is None:
-        reason = "scanimage (sane-utils) is not installed"
-        if in_ci():
-            pytest.fail(f"{reason} (CI=true: this must not be skipped)")
-        pytest.skip(reason)
+        missing("scanimage (sane-utils) is not installed")
     listed = subprocess.run(["scanimage", "-L"], capture_output=True, text=True, timeout=60).stdout
     if "test:0" not in listed:
         pytest.fail(
@@ -41,13 +36,14 @@ class Pile:
     folder: Path  # the sample generator's output
     jpeg: Path  # its page images in scan order
     roll: Path
-    truth: object  # scanner.samples.Truth
+    truth: object  # testkit.samples.truth.Truth
 
 
 @pytest.fixture(scope="session")
 def sample_pile(tmp_path_factory) -> Pile:
     """One room's copies with every defect of a real evening, as the sample generator scans them."""
-    from scanner.samples import DefectPlan, generate_session
+    from testkit.samples.defects import DefectPlan
+    from testkit.samples.session import generate_session
 
     folder = tmp_path_factory.mktemp("pile")
     truth = generate_session(

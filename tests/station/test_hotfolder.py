@@ -12,9 +12,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from station_helpers import journal_entries, report_of, run_cli
 
 from scanner.hotfolder import DONE_DIR, HotFolder, is_scan_file, looks_whole, open_for_writing
+from testkit.station import journal_entries, report_of, run_cli
 
 pytestmark = pytest.mark.slow
 CHUNK = 16 * 1024
@@ -192,7 +192,7 @@ def test_watch_refuses_a_missing_folder_in_plain_words(sample_pile, tmp_path):
 
 
 def test_watch_folder_that_cannot_be_written_is_refused(sample_pile, tmp_path):
-    from station_helpers import tmpfs
+    from testkit.tmpfs import tmpfs
 
     with tmpfs(tmp_path / "ro", "1m", readonly=True) as folder:
         done = run_cli(
@@ -213,7 +213,7 @@ def test_watch_folder_that_cannot_be_written_is_refused(sample_pile, tmp_path):
 
 
 def test_watch_with_a_full_disk_keeps_what_was_taken_and_finishes_after(sample_pile, tmp_path):
-    from station_helpers import remount, tmpfs
+    from testkit.tmpfs import remount, tmpfs
 
     folder = tmp_path / "export"
     folder.mkdir()

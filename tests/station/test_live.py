@@ -8,8 +8,8 @@ from rich.console import Console
 
 from scanner.feeder import FeedEnd
 from scanner.live import LiveDisplay, page_state
-from scanner.replay_device import ReplayFault, ReplayFeeder
 from scanner.station import open_lot, scan_session
+from testkit.replay import ReplayFault, ReplayFeeder
 
 
 def test_live_panel_counts_pages_copies_and_lists_anomalies_as_they_come(sample_pile, tmp_path):

@@ -7,27 +7,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from station_helpers import in_ci, journal_entries, report_of, run_cli
+
+from testkit.browser import ARGS, CHROMIUM
+from testkit.missing import need
+from testkit.station import journal_entries, report_of, run_cli
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
 def review(sample_pile, tmp_path):
     """A lot imported from the sample pile, and its review page served by the real command."""
-    if not Path(CHROMIUM).exists():
-        if in_ci():
-            pytest.fail(f"{CHROMIUM} is missing (CI=true: this must not be skipped)")
-        pytest.skip(f"{CHROMIUM} is missing")
+    need(CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     lot = tmp_path / "lot"

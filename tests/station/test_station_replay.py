@@ -18,17 +18,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from replay_station_run import FAULTS, make_feeder, secretary_for
-from station_helpers import Secretary, journal_entries, report_of, run_cli
 
 from scanner.feeder import FeedEnd
 from scanner.lot import Lot
-from scanner.replay_device import ReplayFault, ReplayFeeder
 from scanner.report import build_view, report_json
 from scanner.station import open_lot, scan_session
+from testkit.replay import ReplayFault, ReplayFeeder
+from testkit.replay_station import FAULTS, make_feeder, secretary_for
+from testkit.station import Secretary, journal_entries, report_of, run_cli
 
 pytestmark = pytest.mark.slow
-RUNNER = Path(__file__).with_name("replay_station_run.py")
 KILL_POINTS = 24
 SEED = 20261125
 
@@ -169,10 +168,10 @@ def test_a_jam_that_ate_a_half_read_sheet_delivers_it_once_in_the_next_feed(samp
 
 def _run(pile, lot: Path, timeout: float = 300) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, str(RUNNER), str(pile.jpeg), str(pile.roll), str(lot)],
+        [sys.executable, "-m", "testkit.replay_station", str(pile.jpeg), str(pile.roll), str(lot)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(RUNNER.parent), "REPLAY_SECONDS_PER_PAGE": "0.08"},
+        env={**os.environ, "REPLAY_SECONDS_PER_PAGE": "0.08"},
     )
 
 

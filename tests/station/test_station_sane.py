@@ -8,7 +8,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from station_helpers import journal_entries, remount, report_of, run_cli, tmpfs, write_roll
 
 from scanner.sane_device import (
     choose_device,
@@ -19,6 +18,8 @@ from scanner.sane_device import (
     profile_names,
     settings_for,
 )
+from testkit.station import journal_entries, report_of, run_cli, write_roll
+from testkit.tmpfs import remount, tmpfs
 
 pytestmark = pytest.mark.slow
 

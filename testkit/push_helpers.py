@@ -19,11 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from testkit.push_setup import Exam, ServerProcess
 
-from bench.push_setup import Exam, ServerProcess  # noqa: E402, F401
+REPO = Path(__file__).resolve().parents[1]
 
 CENTRE_A = "0130040Y"
 CENTRE_B = "0130041Z"

@@ -7,21 +7,16 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.drawn_pages import DrawnPage, draw_upright, jpeg_bytes, pdf_of_jpegs, scan_like  # noqa: E402
-from massicot_core.identifiers import new_copy_id  # noqa: E402
-from paper.copy_model import load_model  # noqa: E402
-from scanner.grouping import ScannedPage  # noqa: E402
-from scanner.pages import PageAnalysis  # noqa: E402
+from massicot_core.identifiers import new_copy_id
+from paper.copy_model import load_model
+from scanner.grouping import ScannedPage
+from scanner.pages import PageAnalysis
+from testkit.drawn_pages import DrawnPage, draw_upright, scan_like
+from testkit.scan_files import encode_jpeg, pdf_of_jpegs
 
 MASSICOT = str(Path(sys.executable).with_name("massicot"))
 PAPER = "U3"
@@ -108,7 +103,7 @@ def sheet_jpeg(sheet: Sheet) -> bytes:
     gray = scan_like(
         draw_upright(spec, load_model()), rotation=sheet.rotation, skew=sheet.skew, seed=sheet.seed
     )
-    return jpeg_bytes(gray, DPI)
+    return encode_jpeg(gray, DPI)
 
 
 def write_pdf(path: Path, sheets: list[Sheet]) -> Path:
@@ -158,27 +153,6 @@ def analyse_or_die(task):
     if task.source.endswith("#2"):
         os.kill(os.getpid(), signal.SIGKILL)
     return analyse_task(task)
-
-
-@contextmanager
-def tmpfs(path: Path, size: str) -> Iterator[Path]:
-    """A small real file system mounted at `path` (root only): a disk that fills up."""
-    import pytest
-
-    path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        pytest.fail(f"cannot mount a tmpfs for this test (needs root): {done.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def remount(path: Path, size: str) -> None:
-    subprocess.run(["mount", "-o", f"remount,size={size}", str(path)], check=True)
 
 
 def journal(lot: Path, kind: str) -> list[dict]:

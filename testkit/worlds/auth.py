@@ -1,7 +1,5 @@
 """A small two-paper exam world with one account per role, for the authorisation tests.
 
-Imported as `auth_world` (tests/auth/conftest.py puts this folder on sys.path).
-
 Two papers (U3, U4), two centres, two établissements; candidates of both établissements sit
 both papers; copies are dispatched by the real dispatch service. For each role the world
 names an OWN and an OTHER object of every kind a route can take as a path parameter

@@ -1,6 +1,6 @@
 """A small exam world for the marking tests: one paper, its barème, copies in correctors' lots.
 
-Imported by the tests as `marking_world` (this folder is put on sys.path by conftest.py)."""
+The standardisation, coordination and browser tests build on it too."""
 
 from __future__ import annotations
 

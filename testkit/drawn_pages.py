@@ -3,13 +3,12 @@
 Pages are drawn straight into a grayscale array from the copy model (corner QR codes,
 title line, identity header, a stuck label, handwriting-like strokes, paper noise),
 then turned and skewed like a sheet through a document feeder. The sample-scan
-generator (scanner/samples.py) makes richer ones; these stay small and fast so a
-test can draw exactly the defect it checks.
+generator (testkit.samples) makes richer ones; these stay small and fast so a
+test can draw exactly the defect it checks. testkit.scan_files makes JPEG and PDF scans of them.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import cv2
@@ -224,49 +223,3 @@ def _noise_tile() -> np.ndarray:
         noise = rng.normal(_NOISE_OFFSET, 1.2, (1024, 1024)).round().clip(0, 2 * _NOISE_OFFSET)
         _tile_cache.append(noise.astype(np.uint8))
     return _tile_cache[0]
-
-
-def jpeg_bytes(gray: np.ndarray, dpi: int = 300, quality: int = 75) -> bytes:
-    """A scanner-like JPEG: baseline, JFIF header carrying the resolution."""
-    ok, buf = cv2.imencode(".jpg", gray, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    assert ok
-    data = bytearray(buf.tobytes())
-    if data[2:4] == b"\xff\xe0" and data[6:11] == b"JFIF\x00":
-        data[13] = 1  # density in dots per inch
-        data[14:16] = dpi.to_bytes(2, "big")
-        data[16:18] = dpi.to_bytes(2, "big")
-    return bytes(data)
-
-
-def pdf_of_jpegs(jpegs: list[bytes], dpi: int = 300) -> bytes:
-    """One page per JPEG, drawn full-page, the JPEG stream embedded untouched (DCTDecode)."""
-    import pikepdf
-
-    pdf = pikepdf.new()
-    for data in jpegs:
-        height, width = _jpeg_size(data)
-        w_pt, h_pt = width * 72 / dpi, height * 72 / dpi
-        image = pikepdf.Stream(pdf, data)
-        image.Type = pikepdf.Name.XObject
-        image.Subtype = pikepdf.Name.Image
-        image.Width, image.Height = width, height
-        image.ColorSpace = pikepdf.Name.DeviceGray
-        image.BitsPerComponent = 8
-        image.Filter = pikepdf.Name.DCTDecode
-        page = pdf.add_blank_page(page_size=(w_pt, h_pt))
-        page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
-        page.Contents = pdf.make_stream(f"q {w_pt:.3f} 0 0 {h_pt:.3f} 0 0 cm /Im0 Do Q".encode())
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int]:
-    i = 2
-    while i < len(data):
-        marker = data[i + 1]
-        length = int.from_bytes(data[i + 2 : i + 4], "big")
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            return int.from_bytes(data[i + 5 : i + 7], "big"), int.from_bytes(data[i + 7 : i + 9], "big")
-        i += 2 + length
-    raise ValueError("no frame header in JPEG")

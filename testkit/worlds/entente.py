@@ -1,6 +1,6 @@
-"""The standardisation tests' world: the marking tests' one (tests/marking/marking_world.py) with
-the barème not yet locked, plus the office, a second coordinator of the paper, and the coordinator
-of another paper. Imported as `entente_world` (conftest.py puts this folder on sys.path)."""
+"""The standardisation tests' world: the marking tests' one (testkit.worlds.marking) with the
+barème not yet locked, plus the office, a second coordinator of the paper, and the coordinator
+of another paper."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from marking_world import World, build_world
 from sqlalchemy.orm import Session, sessionmaker
 
 from correction_server.models import CorrectorPaper, Paper, Question, Role, User
+from testkit.worlds.marking import World, build_world
 
 
 @dataclass

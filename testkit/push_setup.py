@@ -1,4 +1,4 @@
-"""What the push tests and the ingest benchmark both need: a seeded server and sealed lots.
+"""What the push tests and the ingest and marking benchmarks need: a seeded server and sealed lots.
 
 - `seed_exam`: a session, a paper, centres with candidates on the roll, tokens.
 - `make_sealed_lot`: a lot folder built straight from the manifest schema
@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,14 +41,9 @@ from massicot_core.contract import (
     RollCounts,
 )
 from massicot_core.identifiers import new_copy_id
+from testkit.net import free_port
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- the server's data -------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Runs one scanning session with the replay test double, as `massicot scan sane` runs one with SANE.
 
-Used by the kill-at-random test as a subprocess: `python replay_station_run.py PILE ROLL LOT`.
+Used by the kill-at-random test as a subprocess: `python -m testkit.replay_station PILE ROLL LOT`.
 The secretary is scripted: after a fault she presses Enter; when the feeder is empty she loads
 the next sheets, or says "end" once the whole pile went through.
 """
@@ -16,8 +16,8 @@ from rich.console import Console
 from massicot_core.errors import UserError
 from scanner.feeder import FeedEnd
 from scanner.live import LiveDisplay
-from scanner.replay_device import ReplayFault, ReplayFeeder
 from scanner.station import open_lot, scan_session
+from testkit.replay import ReplayFault, ReplayFeeder
 
 # The faults every run of this pile meets: a jam that had read its sheet whole (so the sheet
 # comes twice), a jam that had not, an open cover.

@@ -1,7 +1,6 @@
 """Generated exam sessions for the coordination and closing tests.
 
-Imported as `coord_world` (tests/coordination/conftest.py and tests/closing/conftest.py put this
-folder on sys.path). A session is built with the product's own services where they exist:
+A session is built with the product's own services where they exist:
 the sample paper (massicot/samples/paper_u3.yaml) and a candidates file go through the office
 imports, copies are dispatched by the dispatch service, the barème is locked by lock_scheme,
 and marks go through the marking service (`marking.save`) — or, for the big statistical
@@ -25,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import massicot
 from correction_server.audit import log as audit
 from correction_server.dispatch.planning import dispatch_paper, find_paper
 from correction_server.marking import service as marking
@@ -47,10 +47,10 @@ from correction_server.models import (
     User,
 )
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
-from correction_server.office.importing import import_candidates, import_paper
+from correction_server.office.importing import CANDIDATE_COLUMNS, import_candidates, import_paper
 from massicot_core.identifiers import new_copy_id
 
-SAMPLES = Path(__file__).resolve().parents[2] / "massicot" / "samples"
+SAMPLES = Path(massicot.__file__).parent / "samples"
 CENTRES = [("0130040Y", "Lycée Thiers"), ("0130041Z", "Lycée Périer"), ("0830032W", "Lycée Dumont")]
 
 
@@ -77,19 +77,7 @@ def write_candidates(path: Path, n: int, rng: random.Random, schools: int = 6) -
     """A candidates file in the import's format: n candidates over CENTRES and `schools` établissements."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "registration",
-                "surname",
-                "given_names",
-                "birth_date",
-                "establishment_uai",
-                "establishment_name",
-                "centre_uai",
-                "centre_name",
-                "papers",
-            ]
-        )
+        writer.writerow(CANDIDATE_COLUMNS)
         for k in range(n):
             centre = CENTRES[k % len(CENTRES)]
             school = k % schools

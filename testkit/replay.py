@@ -2,7 +2,7 @@
 
 Not a scanner. It stands in for one where no real part can produce our booklets: SANE's
 `test` device scans test patterns, never a page with a Massicot code. The pages it plays
-come from the sample-scan generator (scanner/samples.py: `generate_session(...)` writes
+come from the sample-scan generator (testkit.samples.session: `generate_session(...)` writes
 `jpeg/0001.jpg`, `jpeg/0002.jpg`... in scan order), so the station's code path — the same
 `Station.receive` → `Importer` → analysis → grouping → report as with the SANE feeder —
 can be checked against the generator's truth.

@@ -1,25 +1,18 @@
-"""Helpers shared by the scan station's tests (imported by name: tests/station is put on sys.path)."""
+"""Helpers shared by the scan station's tests: the roll, a scripted secretary, the CLI, the lot's
+report and journal."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pytest
 
 from massicot_core.roll import RollLine
 
 MASSICOT = [str(Path(sys.executable).with_name("massicot"))]
 ROLL = [RollLine(f"C{1000 + i}", f"Candidate {i}", present=i != 3) for i in range(6)]
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
 
 
 def write_roll(path: Path, lines: list[RollLine] = ROLL) -> Path:
@@ -89,23 +82,3 @@ def journal_entries(lot: Path, kind: str) -> list[dict]:
 
     lines = (lot / "journal.jsonl").read_text(encoding="utf-8").splitlines()
     return [e for e in (json.loads(x) for x in lines if x.strip()) if e.get("t") == kind]
-
-
-@contextmanager
-def tmpfs(path: Path, size: str, readonly: bool = False) -> Iterator[Path]:
-    """A small real file system (root only): a disk that fills up, or one that cannot be written."""
-    path.mkdir(parents=True, exist_ok=True)
-    options = f"size={size}" + (",ro" if readonly else "")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        pytest.fail(f"cannot mount a tmpfs for this test (needs root): {done.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def remount(path: Path, size: str) -> None:
-    subprocess.run(["mount", "-o", f"remount,size={size}", str(path)], check=True)

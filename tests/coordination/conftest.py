@@ -1,9 +1,0 @@
-"""Fixtures of the coordination tests; the generated sessions live in coord_world.py."""
-
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-# --import-mode=importlib puts no test folder on sys.path; the tests import coord_world.
-sys.path.insert(0, str(Path(__file__).parent))
