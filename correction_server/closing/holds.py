@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from correction_server.audit import log as audit
 from correction_server.closing.candidates import find_candidate
+from correction_server.closing.records import keep_decision, who
 from correction_server.closing.refusals import ClosingRefused, clean_reason
 from correction_server.models import Candidate, Hold
 
@@ -27,19 +28,11 @@ def place_hold(session: Session, registration: str, reason: str, actor: audit.Ac
         candidate_id=candidate.id,
         reason=clean_reason(reason, "closing.err.reason_hold"),
         by_id=actor.user_id,
-        by_name=(by_name or "").strip() or "exam office",
+        by_name=who(by_name),
         at=datetime.now(UTC),
     )
-    session.add(hold)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "closing.hold",
-        "candidate",
-        candidate.registration,
-        {"reason": hold.reason, "by": hold.by_name},
-    )
+    details = {"reason": hold.reason, "by": hold.by_name}
+    keep_decision(session, actor, hold, "closing.hold", candidate.registration, details)
     return hold
 
 
@@ -50,17 +43,10 @@ def release_hold(session: Session, registration: str, reason: str, actor: audit.
         raise ClosingRefused("closing.err.not_held", registration=candidate.registration)
     hold.released_at = datetime.now(UTC)
     hold.released_by_id = actor.user_id
-    hold.released_by_name = (by_name or "").strip() or "exam office"
+    hold.released_by_name = who(by_name)
     hold.release_reason = clean_reason(reason, "closing.err.reason_release")
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "closing.hold_release",
-        "candidate",
-        candidate.registration,
-        {"reason": hold.release_reason, "by": hold.released_by_name},
-    )
+    details = {"reason": hold.release_reason, "by": hold.released_by_name}
+    keep_decision(session, actor, hold, "closing.hold_release", candidate.registration, details)
     return hold
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from correction_server.audit import log as audit
 from correction_server.closing.candidates import find_candidate
+from correction_server.closing.records import keep_decision, who
 from correction_server.closing.refusals import ClosingRefused, clean_reason
 from correction_server.models import (
     Copy,
@@ -55,18 +56,10 @@ def declare_missing(
         paper_id=paper_id,
         reason=clean_reason(reason, "closing.err.reason_missing"),
         by_id=actor.user_id,
-        by_name=(by_name or "").strip() or "exam office",
+        by_name=who(by_name),
         at=datetime.now(UTC),
     )
-    session.add(declared)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "closing.declare_missing",
-        "candidate",
-        candidate.registration,
-        {"paper_id": paper_id, "reason": declared.reason, "by": declared.by_name},
-    )
+    details = {"paper_id": paper_id, "reason": declared.reason, "by": declared.by_name}
+    keep_decision(session, actor, declared, "closing.declare_missing", candidate.registration, details)
     return declared
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from correction_server.audit import log as audit
 from correction_server.closing.holds import active_hold
+from correction_server.closing.records import who
 from correction_server.closing.refusals import ClosingRefused
 from correction_server.models import ResultsPublication
 
@@ -34,9 +35,7 @@ def publish_results(
     row = publication_of(session, paper_id)
     if row is not None:
         raise ClosingRefused("closing.err.already_published", published=row.published_at)
-    row = ResultsPublication(
-        paper_id=paper_id, published_at=when, by_name=(by_name or "").strip() or "exam office"
-    )
+    row = ResultsPublication(paper_id=paper_id, published_at=when, by_name=who(by_name))
     session.add(row)
     session.flush()
     audit.record(
