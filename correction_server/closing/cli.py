@@ -63,18 +63,19 @@ def progress_command(
         "all mark alike."
     )
 
+
 @app.command("reconcile")
 def reconcile_command(
     paper: str = typer.Option(..., "--paper", help="The paper's code, e.g. U3."),
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """Registered, present, absent, scanned, blank, marked, missing per centre; every difference."""
-    from correction_server.closing import service as closing
+    from correction_server.closing.reconcile import reconcile
     from correction_server.dispatch.planning import find_paper
 
     def work(factory):
         with factory() as session:
-            return closing.reconcile(session, find_paper(session, paper).id)
+            return reconcile(session, find_paper(session, paper).id)
 
     recon = with_database(db, work)
     typer.echo("centre\tregistered\tpresent\tabsent\tscanned\tblank\tABSENT copies\tmarked\tmissing")
@@ -92,6 +93,7 @@ def reconcile_command(
     else:
         typer.echo(f"Ready for the jury: `massicot office export --paper {recon.code} --out marks.csv`.")
 
+
 @app.command("export")
 def export_command(
     paper: str = typer.Option(..., "--paper", help="The paper's code, e.g. U3."),
@@ -100,7 +102,7 @@ def export_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """The de-anonymised marks for the jury (registration, name, paper, mark or AB/00)."""
-    from correction_server.closing import service as closing
+    from correction_server.closing.export import export_marks
     from correction_server.db import transaction
     from correction_server.dispatch.planning import find_paper
 
@@ -110,11 +112,12 @@ def export_command(
 
     def work(factory):
         with transaction(factory) as session:
-            return closing.export_marks(session, find_paper(session, paper).id, kind, SYSTEM, by)
+            return export_marks(session, find_paper(session, paper).id, kind, SYSTEM, by)
 
     export = with_database(db, work)
     write_atomically(out, export.data)
     typer.echo(f"{export.rows} candidates of {paper} written to {out} (the export is in the audit log).")
+
 
 @app.command("declare-missing")
 def declare_missing_command(
@@ -125,16 +128,17 @@ def declare_missing_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """State that a registered candidate's copy is missing, so the jury export can go ahead."""
-    from correction_server.closing import service as closing
+    from correction_server.closing.missing import declare_missing
     from correction_server.db import transaction
     from correction_server.dispatch.planning import find_paper
 
     def work(factory):
         with transaction(factory) as session:
-            closing.declare_missing(session, find_paper(session, paper).id, candidate, reason, SYSTEM, by)
+            declare_missing(session, find_paper(session, paper).id, candidate, reason, SYSTEM, by)
 
     with_database(db, work)
     typer.echo(f"Copy of {candidate.upper()} for {paper} declared missing.")
+
 
 @app.command("jury-mark")
 def jury_mark_command(
@@ -146,13 +150,13 @@ def jury_mark_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """Record a mark set by the jury beside the corrector's (which is kept)."""
-    from correction_server.closing import service as closing
+    from correction_server.closing.jury import record_jury_decision
     from correction_server.db import transaction
     from correction_server.dispatch.planning import find_paper
 
     def work(factory):
         with transaction(factory) as session:
-            d = closing.record_jury_decision(
+            d = record_jury_decision(
                 session, find_paper(session, paper).id, candidate, mark, reason, SYSTEM, by
             )
             return d.original, d.mark_20
@@ -162,6 +166,7 @@ def jury_mark_command(
         f"{candidate.upper()} {paper}: jury mark {new} recorded beside the corrector's {original}."
     )
 
+
 @app.command("hold")
 def hold_command(
     candidate: str = typer.Option(..., "--candidate", help="Registration number."),
@@ -170,15 +175,16 @@ def hold_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """Hold a candidate's results and copy access during a fraud procedure."""
-    from correction_server.closing import service as closing
+    from correction_server.closing.holds import place_hold
     from correction_server.db import transaction
 
     def work(factory):
         with transaction(factory) as session:
-            closing.place_hold(session, candidate, reason, SYSTEM, by)
+            place_hold(session, candidate, reason, SYSTEM, by)
 
     with_database(db, work)
     typer.echo(f"Results and copy access of {candidate.upper()} held.")
+
 
 @app.command("release")
 def release_command(
@@ -188,15 +194,16 @@ def release_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """Release a hold."""
-    from correction_server.closing import service as closing
+    from correction_server.closing.holds import release_hold
     from correction_server.db import transaction
 
     def work(factory):
         with transaction(factory) as session:
-            closing.release_hold(session, candidate, reason, SYSTEM, by)
+            release_hold(session, candidate, reason, SYSTEM, by)
 
     with_database(db, work)
     typer.echo(f"Hold on {candidate.upper()} released.")
+
 
 @app.command("publish")
 def publish_command(
@@ -206,7 +213,7 @@ def publish_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """Record when results were published: candidates may consult their copy for one year after."""
-    from correction_server.closing import service as closing
+    from correction_server.closing.publication import one_year_after, publish_results
     from correction_server.db import transaction
     from correction_server.dispatch.planning import find_paper
 
@@ -214,14 +221,15 @@ def publish_command(
 
     def work(factory):
         with transaction(factory) as session:
-            return closing.publish_results(session, find_paper(session, paper).id, when, SYSTEM, by)
+            return publish_results(session, find_paper(session, paper).id, when, SYSTEM, by)
 
     row = with_database(db, work)
-    until = closing.one_year_after(row.published_at)
+    until = one_year_after(row.published_at)
     typer.echo(
         f"Results of {paper} published on {row.published_at:%Y-%m-%d}; "
         f"consultation until {until:%Y-%m-%d}."
     )
+
 
 @app.command("consultation")
 def consultation_command(
@@ -233,7 +241,7 @@ def consultation_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """The candidate's marked copy as a PDF: pages with annotations, marks per question, appreciation."""
-    from correction_server.closing import service as closing
+    from correction_server.closing.consultation import consultation_pdf
     from correction_server.db import transaction
     from correction_server.dispatch.planning import find_paper
 
@@ -241,13 +249,14 @@ def consultation_command(
 
     def work(factory):
         with transaction(factory) as session:
-            return closing.consultation_pdf(
+            return consultation_pdf(
                 session, objects, derived, find_paper(session, paper).id, candidate, SYSTEM, by
             )
 
     data = with_database(db, work)
     write_atomically(out, data)
     typer.echo(f"Consultation copy of {candidate.upper()} ({paper}) written to {out}.")
+
 
 @app.command("payment")
 def payment_command(
@@ -257,19 +266,20 @@ def payment_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """Copies marked per corrector and paper (and second readings), for payment."""
-    from correction_server.closing import service as closing
+    from correction_server.closing.payment import payment_csv
     from correction_server.db import transaction
     from correction_server.dispatch.planning import find_paper
 
     def work(factory):
         with transaction(factory) as session:
             paper_id = find_paper(session, paper).id if paper else None
-            return closing.payment_csv(session, SYSTEM, by, paper_id)
+            return payment_csv(session, SYSTEM, by, paper_id)
 
     data = with_database(db, work)
     write_atomically(out, data)
     lines = data.count(b"\n") - 1
     typer.echo(f"{lines} lines written to {out}.")
+
 
 @app.command("purge")
 def purge_command(
@@ -281,13 +291,13 @@ def purge_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """Delete copies' page images past the legal year; marks and the audit log are kept."""
-    from correction_server.closing import service as closing
+    from correction_server.closing.retention import purge
 
     day = parse_day(before, "--before")
     objects, derived = open_page_store(db, store)
 
     def work(factory):
         with factory() as session:
-            return closing.purge(session, objects, derived, day, SYSTEM, by)
+            return purge(session, objects, derived, day, SYSTEM, by)
 
     typer.echo(str(with_database(db, work)))

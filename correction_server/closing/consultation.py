@@ -1,24 +1,32 @@
 """The candidate's consultation PDF: his scanned pages with the corrector's annotation layer drawn
 over them (as vectors, the same shapes as the copy view draws), then the marks per question
-and the appreciation.
+and the appreciation. Asked by the office within the year after results, never under a hold;
+each PDF handed over is in the audit log.
 
 The scan itself is never changed: the upright page image is the one the corrector saw
 (correction_server.page_images), placed on an A4 page, and the layer's items — stored as
-fractions of that image — are drawn on top with reportlab.
+fractions of that image — are drawn on top with reportlab. The PDF's words are the
+catalogue's (closing.pdf.*), in French unless asked otherwise.
 """
 
 from __future__ import annotations
 
 import io
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
+from PIL import Image
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from correction_server.audit import log as audit
+from correction_server.closing.candidates import copy_of, find_candidate
+from correction_server.closing.publication import consultation_open
+from correction_server.closing.refusals import ClosingRefused
 from correction_server.marking import service as marking
 from correction_server.models import (
     AnnotationLayer,
@@ -28,11 +36,16 @@ from correction_server.models import (
     Copy,
     JuryDecision,
     Marking,
+    MarkingStatus,
     Page,
     Paper,
+    PurgeRecord,
     QuestionMark,
 )
 from correction_server.pages import images as page_images
+from correction_server.pages.store import ObjectStore
+from massicot_core.files import sha256_bytes
+from massicot_core.words import translate
 
 # The copy view's colours (static/marking.js), so the PDF looks like what the corrector drew.
 COLOURS = {"red": "#c8102e", "green": "#17803d", "blue": "#1f4fbf", "black": "#111111", "yellow": "#ffd400"}
@@ -46,14 +59,52 @@ def _colour(item: dict) -> HexColor:
     return HexColor(COLOURS.get(name, COLOURS["red"]))
 
 
+def consultation_pdf(
+    session: Session,
+    store: ObjectStore,
+    cache_dir: Path,
+    paper_id: int,
+    registration: str,
+    actor: audit.Actor,
+    by_name: str,
+    now: datetime | None = None,
+    lang: str = "fr",
+) -> bytes:
+    """The candidate's marked copy: each page with the annotation layer drawn over it, then the
+    marks per question and the appreciation. Recorded in the audit log (who asked, which bytes)."""
+    now = now or datetime.now(UTC)
+    candidate = find_candidate(session, registration)
+    copy = copy_of(session, paper_id, candidate)
+    consultation_open(session, paper_id, candidate.id, now)
+    if session.scalar(select(PurgeRecord.id).where(PurgeRecord.copy_id == copy.id)) is not None:
+        raise ClosingRefused("closing.err.purged", copy=copy.id)
+    first = session.scalar(select(Marking).where(Marking.copy_id == copy.id))
+    if first is None or first.status != MarkingStatus.MARKED:
+        raise ClosingRefused("closing.err.consult_unmarked", copy=copy.id)
+    jury = session.scalar(
+        select(JuryDecision).where(JuryDecision.copy_id == copy.id).order_by(JuryDecision.id.desc()).limit(1)
+    )
+    data = render_consultation(session, store, cache_dir, copy, candidate, first, jury, lang)
+    audit.record(
+        session,
+        actor,
+        "closing.consultation",
+        "copy",
+        copy.id,
+        {"candidate": candidate.registration, "sha256": sha256_bytes(data), "by": by_name},
+    )
+    return data
+
+
 def render_consultation(
     session: Session,
-    store,
+    store: ObjectStore,
     cache_dir: Path,
     copy: Copy,
     candidate: Candidate,
     first: Marking,
     jury: JuryDecision | None,
+    lang: str = "fr",
 ) -> bytes:
     paper = session.get(Paper, copy.paper_id)
     pages = session.scalars(select(Page).where(Page.copy_id == copy.id).order_by(Page.position)).all()
@@ -70,15 +121,13 @@ def render_consultation(
     )
     out = io.BytesIO()
     pdf = Canvas(out, pagesize=A4, pageCompression=1)
-    pdf.setTitle(f"{paper.code} – copie {copy.id}")
+    pdf.setTitle(translate(lang, "closing.pdf.title", paper=paper.code, copy=copy.id))
     pdf.setAuthor("Massicot")
     width, height = A4
     for n, page in enumerate(pages, start=1):
         derived = page_images.display_image(
             store, cache_dir, page.image_sha256, page.rotation, page.skew_degrees, DISPLAY_WIDTH
         )
-        from PIL import Image
-
         with Image.open(derived.path) as image:
             img_w, img_h = image.size
         scale = min(width / img_w, (height - FOOTER) / img_h)
@@ -89,9 +138,10 @@ def render_consultation(
             _draw_item(pdf, item, left, bottom + box_h, box_w, box_h, comment_texts)
         pdf.setFillColor(HexColor("#333333"))
         pdf.setFont("Helvetica", 9)
-        pdf.drawString(36, 8, f"{paper.code} · copie {copy.id} · page {n}/{len(pages)}")
+        footer = translate(lang, "closing.pdf.footer", paper=paper.code, copy=copy.id, n=n, pages=len(pages))
+        pdf.drawString(36, 8, footer)
         pdf.showPage()
-    _summary_page(session, pdf, paper, copy, candidate, first, jury, comment_texts)
+    _summary_page(session, pdf, paper, copy, candidate, first, jury, comment_texts, lang)
     pdf.save()
     return out.getvalue()
 
@@ -164,8 +214,13 @@ def _summary_page(
     first: Marking,
     jury: JuryDecision | None,
     texts: dict[int, str],
+    lang: str,
 ) -> None:
     width, height = A4
+
+    def say(key: str, **values: object) -> str:
+        return translate(lang, f"closing.pdf.{key}", **values)
+
     y = height - 60
 
     def line(text: str, size: int = 11, bold: bool = False, gap: float = 16) -> None:
@@ -179,28 +234,29 @@ def _summary_page(
 
     pdf.setFillColor(HexColor("#111111"))
     line(f"{paper.code} – {paper.title}", 16, True, 24)
-    line(f"Candidat : {candidate.registration} {candidate.surname} {candidate.given_names}")
-    line(f"Copie : {copy.id}", gap=26)
+    name = f"{candidate.surname} {candidate.given_names}"
+    line(say("candidate", registration=candidate.registration, name=name))
+    line(say("copy", copy=copy.id), gap=26)
     scheme = marking.load_scheme(session, paper.id)
     points = {
         qm.question_id: qm.points
         for qm in session.scalars(select(QuestionMark).where(QuestionMark.marking_id == first.id))
     }
-    line("Notes par question", 13, True, 20)
+    line(say("per_question"), 13, True, 20)
     for q in scheme.questions:
         given = marking.fmt(points.get(q.id)) if q.id in points else "–"
-        line(f"{q.label} : {given} / {marking.fmt(q.max_points)}")
+        line(say("question", label=q.label, points=given, max=marking.fmt(q.max_points)))
     y -= 6
     if first.special is not None:
-        line(f"Note : {first.special.value}", 13, True, 20)
+        line(say("special", mark=first.special.value), 13, True, 20)
     else:
         if not scheme.out_of_20:
-            line(f"Total : {marking.fmt(first.total)} / {marking.fmt(scheme.total)}", 12, True)
-        line(f"Note du correcteur : {marking.fmt(first.mark_20)} / 20", 13, True, 20)
+            line(say("total", total=marking.fmt(first.total), max=marking.fmt(scheme.total)), 12, True)
+        line(say("corrector_mark", mark=marking.fmt(first.mark_20)), 13, True, 20)
     if jury is not None:
-        line(f"Note retenue par le jury : {marking.fmt(jury.mark_20)} / 20", 13, True, 20)
+        line(say("jury_mark", mark=marking.fmt(jury.mark_20)), 13, True, 20)
     y -= 6
-    line("Appréciation", 13, True, 20)
+    line(say("appreciation"), 13, True, 20)
     for paragraph in (first.appreciation or "").splitlines() or [""]:
         for part in textwrap.wrap(paragraph, 95) or [""]:
             line(part)

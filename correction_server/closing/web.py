@@ -20,16 +20,28 @@ from datetime import UTC, date, datetime, time
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from correction_server import i18n
 from correction_server.audit.log import Actor
-from correction_server.closing import service as closing
+from correction_server.closing.consultation import consultation_pdf
+from correction_server.closing.export import export_marks
+from correction_server.closing.holds import place_hold, release_hold
+from correction_server.closing.jury import record_jury_decision
+from correction_server.closing.missing import declare_missing as declare_copy_missing
+from correction_server.closing.payment import payment_csv
+from correction_server.closing.publication import publish_results
+from correction_server.closing.views import (
+    PaperClosingView,
+    as_context,
+    closing_home_view,
+    has_paper,
+    paper_closing_view,
+)
 from correction_server.deps import Db, OfficeUser, SettingsDep, Store
-from correction_server.models import Paper, ResultsPublication, User
+from correction_server.models import User
 from correction_server.web.rendering import render, request_language
-from massicot_core.errors import UserError
+from massicot_core.errors import Refused, UserError
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,71 +54,75 @@ def _name(user: User) -> str:
     return user.display_name or user.username
 
 
-def _paper(session: Session, paper_id: int) -> Paper:
-    paper = session.get(Paper, paper_id)
-    if paper is None:
+def _said(exc: UserError, lang: str) -> str:
+    """A refusal in the reader's language (an error without catalogue words as it is)."""
+    return exc.words(lang) if isinstance(exc, Refused) else str(exc)
+
+
+def _known_paper(session: Session, paper_id: int) -> None:
+    if not has_paper(session, paper_id):
         raise HTTPException(status_code=404, detail="Not found, or not yours.")
-    return paper
+
+
+def _paper_view(session: Session, paper_id: int) -> PaperClosingView:
+    view = paper_closing_view(session, paper_id)
+    if view is None:
+        raise HTTPException(status_code=404, detail="Not found, or not yours.")
+    return view
 
 
 @router.get("/office/closing", response_class=HTMLResponse)
 def closing_home(request: Request, _user: OfficeUser, session: Db):
-    return render(request, "office_closing.html", _home_context(session))
-
-
-def _paper_context(session: Session, paper_id: int) -> dict[str, object]:
-    recon = closing.reconcile(session, paper_id)
-    published = session.scalar(select(ResultsPublication).where(ResultsPublication.paper_id == paper_id))
-    return {
-        "recon": recon,
-        "published": published,
-        "until": closing.one_year_after(published.published_at) if published else None,
-        "today": date.today().isoformat(),
-    }
+    return render(request, "office_closing.html", as_context(closing_home_view(session)))
 
 
 @router.get("/office/closing/papers/{paper_id}", response_class=HTMLResponse)
-def paper_page(
-    request: Request, paper_id: int, _user: OfficeUser, session: Db
-):
-    _paper(session, paper_id)
-    return render(request, "office_paper.html", _paper_context(session, paper_id))
+def paper_page(request: Request, paper_id: int, _user: OfficeUser, session: Db):
+    return render(request, "office_paper.html", as_context(_paper_view(session, paper_id)))
+
+
+def _messages(lang: str, error: str | None) -> dict[str, object]:
+    text = error or i18n.translate(lang, "closing.done")
+    return {"messages": [{"kind": "error" if error else "ok", "text": text}]}
 
 
 def _after(request: Request, session: Session, paper_id: int, error: str | None) -> Response:
-    text = error or i18n.translate(request_language(request), "closing.done")
-    context = _paper_context(session, paper_id) | {
-        "messages": [{"kind": "error" if error else "ok", "text": text}]
-    }
+    context = as_context(_paper_view(session, paper_id)) | _messages(request_language(request), error)
     return render(request, "office_paper.html", context, status_code=409 if error else 200)
 
 
-def _export(session: Session, paper_id: int, kind: str, user: User) -> Response:
-    _paper(session, paper_id)
-    try:
-        export = closing.export_marks(session, paper_id, kind, _actor(user), _name(user))
-        session.commit()  # the export is in the audit log before the file leaves
-    except UserError as exc:
-        session.rollback()
-        return Response(str(exc), status_code=409, media_type="text/plain; charset=utf-8")
+def _download(data: bytes, media_type: str, filename: str) -> Response:
     return Response(
-        export.data,
-        media_type=export.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{export.filename}"',
-            "Cache-Control": "no-store",
-        },
+        data,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )
 
 
+def _refused_download(session: Session, request: Request, exc: UserError) -> Response:
+    session.rollback()
+    text = _said(exc, request_language(request))
+    return Response(text, status_code=409, media_type="text/plain; charset=utf-8")
+
+
+def _export(request: Request, session: Session, paper_id: int, kind: str, user: User) -> Response:
+    _known_paper(session, paper_id)
+    try:
+        export = export_marks(session, paper_id, kind, _actor(user), _name(user))
+        session.commit()  # the export is in the audit log before the file leaves
+    except UserError as exc:
+        return _refused_download(session, request, exc)
+    return _download(export.data, export.media_type, export.filename)
+
+
 @router.get("/office/closing/papers/{paper_id}/export.csv")
-def export_csv(paper_id: int, user: OfficeUser, session: Db):
-    return _export(session, paper_id, "csv", user)
+def export_csv(request: Request, paper_id: int, user: OfficeUser, session: Db):
+    return _export(request, session, paper_id, "csv", user)
 
 
 @router.get("/office/closing/papers/{paper_id}/export.xlsx")
-def export_xlsx(paper_id: int, user: OfficeUser, session: Db):
-    return _export(session, paper_id, "xlsx", user)
+def export_xlsx(request: Request, paper_id: int, user: OfficeUser, session: Db):
+    return _export(request, session, paper_id, "xlsx", user)
 
 
 @router.get("/office/closing/papers/{paper_id}/consultation.pdf")
@@ -120,29 +136,15 @@ def consultation(
     store: Store,
     settings: SettingsDep,
 ):
-    _paper(session, paper_id)
+    _known_paper(session, paper_id)
     try:
-        data = closing.consultation_pdf(
-            session,
-            store,
-            settings.derived_path,
-            paper_id,
-            registration,
-            _actor(user),
-            _name(user),
+        data = consultation_pdf(
+            session, store, settings.derived_path, paper_id, registration, _actor(user), _name(user)
         )
         session.commit()
     except UserError as exc:
-        session.rollback()
-        return Response(str(exc), status_code=409, media_type="text/plain; charset=utf-8")
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="copie-{registration.strip().upper()}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+        return _refused_download(session, request, exc)
+    return _download(data, "application/pdf", f"copie-{registration.strip().upper()}.pdf")
 
 
 @router.post("/office/closing/papers/{paper_id}/missing", response_class=HTMLResponse)
@@ -155,10 +157,11 @@ def declare_missing(
     user: OfficeUser,
     session: Db,
 ):
-    _paper(session, paper_id)
+    _known_paper(session, paper_id)
     refusal = _committed(
+        request,
         session,
-        lambda: closing.declare_missing(session, paper_id, registration, reason, _actor(user), _name(user)),
+        lambda: declare_copy_missing(session, paper_id, registration, reason, _actor(user), _name(user)),
     )
     return _after(request, session, paper_id, refusal)
 
@@ -175,10 +178,11 @@ def jury_mark(
     user: OfficeUser,
     session: Db,
 ):
-    _paper(session, paper_id)
+    _known_paper(session, paper_id)
     refusal = _committed(
+        request,
         session,
-        lambda: closing.record_jury_decision(
+        lambda: record_jury_decision(
             session, paper_id, registration, mark, reason, _actor(user), by or _name(user)
         ),
     )
@@ -194,31 +198,21 @@ def publish(
     user: OfficeUser,
     session: Db,
 ):
-    _paper(session, paper_id)
+    _known_paper(session, paper_id)
     try:
         day = date.fromisoformat(on.strip())
     except ValueError:
-        return _after(request, session, paper_id, "Give the publication date as YYYY-MM-DD.")
+        error = i18n.translate(request_language(request), "closing.err.publish_date")
+        return _after(request, session, paper_id, error)
     noon = datetime.combine(day, time(12, 0), tzinfo=UTC)
     refusal = _committed(
-        session, lambda: closing.publish_results(session, paper_id, noon, _actor(user), _name(user))
+        request, session, lambda: publish_results(session, paper_id, noon, _actor(user), _name(user))
     )
     return _after(request, session, paper_id, refusal)
 
 
-def _home_context(session: Session) -> dict[str, object]:
-    papers = list(session.scalars(select(Paper).order_by(Paper.code)))
-    return {
-        "papers": papers,
-        "recons": {p.id: closing.reconcile(session, p.id) for p in papers},
-        "holds": closing.open_holds(session),
-        "payment": closing.payment_lines(session),
-    }
-
-
 def _holds_page(request: Request, session: Session, error: str | None) -> Response:
-    text = error or i18n.translate(request_language(request), "closing.done")
-    context = _home_context(session) | {"messages": [{"kind": "error" if error else "ok", "text": text}]}
+    context = as_context(closing_home_view(session)) | _messages(request_language(request), error)
     return render(request, "office_closing.html", context, status_code=409 if error else 200)
 
 
@@ -232,7 +226,7 @@ def hold(
     session: Db,
 ):
     refusal = _committed(
-        session, lambda: closing.place_hold(session, registration, reason, _actor(user), _name(user))
+        request, session, lambda: place_hold(session, registration, reason, _actor(user), _name(user))
     )
     return _holds_page(request, session, refusal)
 
@@ -247,25 +241,26 @@ def release(
     session: Db,
 ):
     refusal = _committed(
-        session, lambda: closing.release_hold(session, registration, reason, _actor(user), _name(user))
+        request, session, lambda: release_hold(session, registration, reason, _actor(user), _name(user))
     )
     return _holds_page(request, session, refusal)
 
 
-def _committed(session: Session, change: Callable[[], object]) -> str | None:
-    """Run an office action in one transaction; its refusal, in plain words, or None once committed."""
+def _committed(request: Request, session: Session, change: Callable[[], object]) -> str | None:
+    """Run an office action in one transaction; its refusal in the reader's words, or None once
+    committed."""
     try:
         change()
         session.commit()
     except UserError as exc:
         session.rollback()
-        return str(exc)
+        return _said(exc, request_language(request))
     return None
 
 
 @router.get("/office/payment.csv")
 def payment(user: OfficeUser, session: Db):
-    data = closing.payment_csv(session, _actor(user), _name(user))
+    data = payment_csv(session, _actor(user), _name(user))
     session.commit()
     return Response(
         data,

@@ -18,7 +18,17 @@ from PIL import Image
 from sqlalchemy import select
 
 from correction_server.audit import log as audit
-from correction_server.closing import service as closing
+from correction_server.closing.candidates import find_candidate
+from correction_server.closing.consultation import consultation_pdf
+from correction_server.closing.export import EXPORT_COLUMNS, export_marks, export_rows
+from correction_server.closing.holds import open_holds, place_hold, release_hold
+from correction_server.closing.jury import record_jury_decision
+from correction_server.closing.missing import declare_missing
+from correction_server.closing.payment import payment_csv, payment_lines
+from correction_server.closing.publication import consultation_open, publish_results
+from correction_server.closing.reconcile import reconcile
+from correction_server.closing.refusals import ClosingRefused
+from correction_server.closing.retention import purge
 from correction_server.coordination import service as coordination
 from correction_server.marking import service as marking
 from correction_server.models import (
@@ -49,7 +59,7 @@ def test_reconciliation_lists_every_difference_and_the_export_waits_for_them(ses
         session_factory, tmp_path, absent_every=13, blank_every=17, missing_every=29, leave_unmarked=1
     )
     with session_factory() as session:
-        recon = closing.reconcile(session, world.paper_id)
+        recon = reconcile(session, world.paper_id)
         assert recon.total.registered == 60
         assert recon.total.scanned == len(world.copies) == 58
         assert recon.total.absent_copies == 4 and recon.total.blank == 3
@@ -58,8 +68,8 @@ def test_reconciliation_lists_every_difference_and_the_export_waits_for_them(ses
         assert len(blocking) == 3  # two copies never received, one not marked
         assert sum("no copy was received" in d.problem for d in blocking) == 2
         assert sum("not marked yet" in d.problem for d in blocking) == 1
-        with pytest.raises(closing.ClosingRefused, match="3 line"):
-            closing.export_marks(session, world.paper_id, "csv", OFFICE, "Office")
+        with pytest.raises(ClosingRefused, match="3 line"):
+            export_marks(session, world.paper_id, "csv", OFFICE, "Office")
         unmarked = min(world.lots)
         last = world.lots[unmarked][-1]
         marking.save(
@@ -73,14 +83,14 @@ def test_reconciliation_lists_every_difference_and_the_export_waits_for_them(ses
             ),
         )
         missing = [d.registration for d in blocking if "no copy" in d.problem]
-        closing.declare_missing(
+        declare_missing(
             session, world.paper_id, missing[0], "copie égarée au centre", OFFICE, "Office"
         )
-        with pytest.raises(closing.ClosingRefused, match="1 line"):
-            closing.export_marks(session, world.paper_id, "csv", OFFICE, "Office")
-        closing.declare_missing(session, world.paper_id, missing[1], "enveloppe non reçue", OFFICE, "Office")
+        with pytest.raises(ClosingRefused, match="1 line"):
+            export_marks(session, world.paper_id, "csv", OFFICE, "Office")
+        declare_missing(session, world.paper_id, missing[1], "enveloppe non reçue", OFFICE, "Office")
         session.commit()
-        export = closing.export_marks(session, world.paper_id, "csv", OFFICE, "Office")
+        export = export_marks(session, world.paper_id, "csv", OFFICE, "Office")
         session.commit()
         rows = list(csv.DictReader(io.StringIO(export.data.decode())))
         assert len(rows) == 60
@@ -92,15 +102,15 @@ def test_reconciliation_lists_every_difference_and_the_export_waits_for_them(ses
         ok_copy = next(c for c, s in sorted(world.status.items()) if s.value == "ok")
         stored = session.scalar(select(Marking.mark_20).where(Marking.copy_id == ok_copy))
         assert Decimal(by_reg[world.copies[ok_copy]]["mark"]) == stored
-        candidate = closing.find_candidate(session, world.copies[ok_copy])
+        candidate = find_candidate(session, world.copies[ok_copy])
         assert by_reg[candidate.registration]["surname"] == candidate.surname
         assert by_reg[candidate.registration]["given_names"] == candidate.given_names
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "closing.export")).all()[-1]
         assert entry.details["rows"] == 60 and len(entry.details["sha256"]) == 64
-        xlsx = closing.export_marks(session, world.paper_id, "xlsx", OFFICE, "Office")
+        xlsx = export_marks(session, world.paper_id, "xlsx", OFFICE, "Office")
         sheet = load_workbook(io.BytesIO(xlsx.data)).active
         values = list(sheet.iter_rows(values_only=True))
-        assert list(values[0]) == closing.EXPORT_COLUMNS and len(values) == 61
+        assert list(values[0]) == EXPORT_COLUMNS and len(values) == 61
         marks = {row[0]: row[6] for row in values[1:]}
         assert marks[absent_reg] == "AB" and float(marks[world.copies[ok_copy]]) == float(stored)
 
@@ -111,26 +121,26 @@ def test_the_jury_mark_is_kept_beside_the_original_with_who_and_why(session_fact
     registration = world.copies[ok_copy]
     with session_factory() as session:
         original = session.scalar(select(Marking.mark_20).where(Marking.copy_id == ok_copy))
-        with pytest.raises(closing.ClosingRefused, match="reason"):
-            closing.record_jury_decision(
+        with pytest.raises(ClosingRefused, match="reason"):
+            record_jury_decision(
                 session, world.paper_id, registration, "15", " ", OFFICE, "Président"
             )
         _absent_copy, absent_reg = _reg_of_status(world, "absent")
-        with pytest.raises(closing.ClosingRefused, match="not a mark the jury can change"):
-            closing.record_jury_decision(session, world.paper_id, absent_reg, "10", "x", OFFICE, "Président")
+        with pytest.raises(ClosingRefused, match="not a mark the jury can change"):
+            record_jury_decision(session, world.paper_id, absent_reg, "10", "x", OFFICE, "Président")
         with pytest.raises(coordination.CoordinationRefused, match="half points"):
-            closing.record_jury_decision(
+            record_jury_decision(
                 session, world.paper_id, registration, "20,25", "x", OFFICE, "Président"
             )
-        closing.record_jury_decision(
+        record_jury_decision(
             session, world.paper_id, registration, "15,5", "harmonisation du jury", OFFICE, "M. Président"
         )
         session.commit()
         assert session.scalar(select(Marking.mark_20).where(Marking.copy_id == ok_copy)) == original
         decision = session.scalar(select(JuryDecision))
         assert decision.original == f"{original.normalize():f}" and decision.mark_20 == Decimal("15.5")
-        rows = {r[0]: r for r in closing.export_rows(session, world.paper_id)}
-        row = dict(zip(closing.EXPORT_COLUMNS, rows[registration], strict=True))
+        rows = {r[0]: r for r in export_rows(session, world.paper_id)}
+        row = dict(zip(EXPORT_COLUMNS, rows[registration], strict=True))
         assert row["mark"] == "15.5" and row["status"] == "jury"
         assert Decimal(row["corrector_mark"]) == original
         assert row["jury_by"] == "M. Président" and row["jury_reason"] == "harmonisation du jury"
@@ -145,36 +155,36 @@ def test_a_hold_withholds_results_and_consultation_and_the_corrector_sees_nothin
     corrector = world.corrector_of(ok_copy)
     with session_factory() as session:
         before = marking.state_for(session, corrector, ok_copy).to_json()
-        closing.place_hold(session, registration, "procédure disciplinaire", OFFICE, "Office")
+        place_hold(session, registration, "procédure disciplinaire", OFFICE, "Office")
         session.commit()
-        with pytest.raises(closing.ClosingRefused, match="already held"):
-            closing.place_hold(session, registration, "encore", OFFICE, "Office")
+        with pytest.raises(ClosingRefused, match="already held"):
+            place_hold(session, registration, "encore", OFFICE, "Office")
         assert marking.state_for(session, corrector, ok_copy).to_json() == before
         rows = {
-            r[0]: dict(zip(closing.EXPORT_COLUMNS, r, strict=True))
-            for r in closing.export_rows(session, world.paper_id)
+            r[0]: dict(zip(EXPORT_COLUMNS, r, strict=True))
+            for r in export_rows(session, world.paper_id)
         }
         assert rows[registration]["status"] == "held" and rows[registration]["mark"] == ""
         assert rows[registration]["corrector_mark"] == ""
-        closing.publish_results(
+        publish_results(
             session, world.paper_id, datetime.now(UTC) - timedelta(days=3), OFFICE, "Office"
         )
-        with pytest.raises(closing.ClosingRefused, match="held"):
-            closing.consultation_open(
+        with pytest.raises(ClosingRefused, match="held"):
+            consultation_open(
                 session, world.paper_id, _candidate_id(session, registration), datetime.now(UTC)
             )
-        closing.release_hold(session, registration, "classement sans suite", OFFICE, "Office")
+        release_hold(session, registration, "classement sans suite", OFFICE, "Office")
         session.commit()
-        closing.consultation_open(
+        consultation_open(
             session, world.paper_id, _candidate_id(session, registration), datetime.now(UTC)
         )
-        assert closing.open_holds(session) == []
+        assert open_holds(session) == []
         actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))]
         assert "closing.hold" in actions and "closing.hold_release" in actions
 
 
 def _candidate_id(session, registration: str) -> int:
-    return closing.find_candidate(session, registration).id
+    return find_candidate(session, registration).id
 
 
 def _white_page(width: int = 1240, height: int = 1754) -> bytes:
@@ -223,20 +233,20 @@ def test_consultation_pdf_draws_the_annotation_layer_over_the_scan(session_facto
             ),
         )
         registration = world.copies[ok_copy]
-        with pytest.raises(closing.ClosingRefused, match="not published"):
-            closing.consultation_pdf(
+        with pytest.raises(ClosingRefused, match="not published"):
+            consultation_pdf(
                 session, store, tmp_path / "derived", world.paper_id, registration, OFFICE, "O"
             )
         published = datetime.now(UTC) - timedelta(days=30)
-        closing.publish_results(session, world.paper_id, published, OFFICE, "Office")
+        publish_results(session, world.paper_id, published, OFFICE, "Office")
         session.commit()
-        pdf = closing.consultation_pdf(
+        pdf = consultation_pdf(
             session, store, tmp_path / "derived", world.paper_id, registration, OFFICE, "O"
         )
         session.commit()
         late = published + timedelta(days=366)
-        with pytest.raises(closing.ClosingRefused, match="consultation year ended"):
-            closing.consultation_pdf(
+        with pytest.raises(ClosingRefused, match="consultation year ended"):
+            consultation_pdf(
                 session, store, tmp_path / "derived", world.paper_id, registration, OFFICE, "O", now=late
             )
     path = tmp_path / "copy.pdf"
@@ -273,8 +283,8 @@ def test_consultation_pdf_draws_the_annotation_layer_over_the_scan(session_facto
 def test_payment_counts_who_marked_each_copy(session_factory, tmp_path):
     world = build_world(session_factory, tmp_path, absent_every=13)
     with session_factory() as session:
-        lines = closing.payment_lines(session, world.paper_id)
-        data = closing.payment_csv(session, OFFICE, "Office", world.paper_id)
+        lines = payment_lines(session, world.paper_id)
+        data = payment_csv(session, OFFICE, "Office", world.paper_id)
         session.commit()
     assert sum(x.copies_marked for x in lines) == len(world.copies)
     by_email = {x.email: x for x in lines}
@@ -296,19 +306,19 @@ def test_purge_deletes_pages_after_the_legal_year_and_keeps_marks_and_audit(sess
         corrector = world.corrector_of(held_copy)
         page = world.page_ids[held_copy][0]
         state = marking.state_for(session, corrector, held_copy)
-        closing.place_hold(session, world.copies[held_copy], "procédure", OFFICE, "Office")
+        place_hold(session, world.copies[held_copy], "procédure", OFFICE, "Office")
         session.commit()
         marks_before = len(session.scalars(select(QuestionMark)).all())
         now = datetime.now(UTC)
         # Results published 10 months ago: within the legal year, nothing goes.
-        closing.publish_results(session, world.paper_id, now - timedelta(days=300), OFFICE, "Office")
+        publish_results(session, world.paper_id, now - timedelta(days=300), OFFICE, "Office")
         session.commit()
-        report = closing.purge(session, store, tmp_path / "derived", date.today(), OFFICE, "Office")
+        report = purge(session, store, tmp_path / "derived", date.today(), OFFICE, "Office")
         assert report.copies == 0 and "consultation year is not over" in str(report)
         assert all(store.has(s) for s in shas)
         # Thirteen months later it does, except the held candidate's copy.
         later = now + timedelta(days=100)
-        report = closing.purge(
+        report = purge(
             session, store, tmp_path / "derived", date.today(), OFFICE, "Office", now=later
         )
     assert report.copies == len(world.copies) - 1 and report.kept_held == [held_copy]
@@ -322,17 +332,17 @@ def test_purge_deletes_pages_after_the_legal_year_and_keeps_marks_and_audit(sess
         assert len(session.scalars(select(PurgeRecord)).all()) == len(world.copies) - 1
         assert audit.verify_chain(session).intact
         assert session.scalars(select(AuditEntry).where(AuditEntry.action == "closing.purge")).one()
-        closing.release_hold(session, world.copies[held_copy], "fin de procédure", OFFICE, "Office")
+        release_hold(session, world.copies[held_copy], "fin de procédure", OFFICE, "Office")
         session.commit()
-        report = closing.purge(
+        report = purge(
             session, store, tmp_path / "derived", date.today(), OFFICE, "Office", now=later
         )
         assert report.copies == 1 and report.images_deleted == 2
         assert not any(store.has(s) for s in shas)
         assert session.scalar(select(AnnotationLayer.id)) is None
         assert state.version >= 1
-        with pytest.raises(closing.ClosingRefused, match="consultation year ended"):
-            closing.consultation_pdf(
+        with pytest.raises(ClosingRefused, match="consultation year ended"):
+            consultation_pdf(
                 session,
                 store,
                 tmp_path / "derived",
@@ -351,7 +361,7 @@ def test_purge_keeps_an_image_a_push_in_progress_lists(session_factory, tmp_path
     world = build_world(session_factory, tmp_path, image_shas=shas)
     with session_factory() as session:
         now = datetime.now(UTC)
-        closing.publish_results(session, world.paper_id, now - timedelta(days=400), OFFICE, "Office")
+        publish_results(session, world.paper_id, now - timedelta(days=400), OFFICE, "Office")
         manifest = {"copies": [{"pages": [{"sha256": shas[0]}]}]}
         centre_id = session.scalar(select(Copy.centre_id).where(Copy.paper_id == world.paper_id).limit(1))
         session.add(
@@ -364,6 +374,6 @@ def test_purge_keeps_an_image_a_push_in_progress_lists(session_factory, tmp_path
             )
         )
         session.commit()
-        report = closing.purge(session, store, tmp_path / "derived", date.today(), OFFICE, "Office")
+        report = purge(session, store, tmp_path / "derived", date.today(), OFFICE, "Office")
     assert report.copies == len(world.copies) and report.images_deleted == 1
     assert store.has(shas[0]) and not store.has(shas[1])

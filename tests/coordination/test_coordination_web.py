@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from correction_server.app import create_app
 from correction_server.audit import log as audit
 from correction_server.auth import sessions as auth
-from correction_server.closing import service as closing
+from correction_server.closing.holds import place_hold
+from correction_server.closing.refusals import ClosingRefused
 from correction_server.coordination import service as coordination
 from correction_server.models import Marking, SecondReading, User
 from correction_server.settings import Settings
@@ -100,7 +101,7 @@ def test_a_hold_changes_nothing_on_the_correctors_pages(db_url, session_factory,
         ]
         api_before = client.get(f"/api/marking/copies/{copy_id}").json()
         with session_factory() as session:
-            closing.place_hold(
+            place_hold(
                 session, world.copies[copy_id], "procédure", audit.Actor(world.office_id, "office"), "O"
             )
             session.commit()
@@ -130,7 +131,7 @@ def test_office_commands_reconcile_export_jury_and_purge(fresh_database, tmp_pat
     assert result.exit_code == 0, result.output
     assert "BLOCKS EXPORT" in result.output and "no copy was received" in result.output
     result = run("office", "export", "--paper", "U3", "--out", str(tmp_path / "marks.csv"))
-    assert result.exit_code != 0 and isinstance(result.exception, closing.ClosingRefused)
+    assert result.exit_code != 0 and isinstance(result.exception, ClosingRefused)
     missing = [
         line.split("\t")[2].split()[0]
         for line in run("office", "reconcile", "--paper", "U3").output.splitlines()

@@ -1,0 +1,146 @@
+"""A paper's lines: each registered candidate (or copy nobody is registered for) with his copy,
+its marking, the coordinator's and the jury's marks, a declared absence of copy, a hold.
+
+Reconciliation and the jury export read the same lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from correction_server.models import (
+    Candidate,
+    Centre,
+    Copy,
+    Hold,
+    IdentityLink,
+    JuryDecision,
+    Marking,
+    MarkingStatus,
+    MissingDeclaration,
+    ReadingStatus,
+    RollEntry,
+    SecondReading,
+)
+
+
+@dataclass
+class Line:
+    """One registered candidate (or one copy nobody is registered for) of a paper."""
+
+    candidate_id: int | None
+    registration: str
+    surname: str
+    given_names: str
+    centre_uai: str
+    attendance: str | None  # roll: registered / present / absent; None: not on the roll
+    copy_ids: list[str] = field(default_factory=list)
+    copy_status: str | None = None  # ok / blank / absent / incomplete
+    copy_centre_uai: str | None = None
+    marking_status: str | None = None  # None (no marking), draft, marked
+    corrector_mark: str = ""  # "12.5", "AB", "00" or ""
+    corrector_mark_20: Decimal | None = None
+    coordinator_mark_20: Decimal | None = None
+    jury: JuryDecision | None = None
+    missing_reason: str | None = None
+    held: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.surname} {self.given_names}".strip()
+
+    @property
+    def marked(self) -> bool:
+        return self.marking_status == MarkingStatus.MARKED.value
+
+    @property
+    def final_mark(self) -> str:
+        """What the jury sees: its own mark, else the coordinator's decision, else the corrector's."""
+        if self.jury is not None:
+            return plain(self.jury.mark_20)
+        if self.coordinator_mark_20 is not None:
+            return plain(self.coordinator_mark_20)
+        return self.corrector_mark
+
+
+def plain(value: Decimal | None) -> str:
+    """A mark as the jury reads it: 12.5, 15 (no trailing zeros); "" when there is none."""
+    if value is None:
+        return ""
+    return f"{value.normalize():f}"
+
+
+def paper_lines(session: Session, paper_id: int) -> list[Line]:
+    """The registered candidates by centre and registration, then the copies of nobody."""
+    centres = {c.id: c.uai for c in session.scalars(select(Centre))}
+    lines: dict[int, Line] = {}
+    for entry, cand in session.execute(
+        select(RollEntry, Candidate)
+        .join(Candidate, Candidate.id == RollEntry.candidate_id)
+        .where(RollEntry.paper_id == paper_id)
+    ):
+        lines[cand.id] = Line(
+            cand.id,
+            cand.registration,
+            cand.surname,
+            cand.given_names,
+            centres[cand.centre_id],
+            entry.attendance.value,
+        )
+    strangers: list[Line] = []
+    rows = session.execute(
+        select(Copy, IdentityLink.candidate_id, Marking)
+        .outerjoin(IdentityLink, IdentityLink.copy_id == Copy.id)
+        .outerjoin(Marking, Marking.copy_id == Copy.id)
+        .where(Copy.paper_id == paper_id)
+        .order_by(Copy.id)
+    ).all()
+    unknown_ids = {cid for _c, cid, _m in rows if cid is not None and cid not in lines}
+    for cand in session.scalars(select(Candidate).where(Candidate.id.in_(unknown_ids or {-1}))):
+        lines[cand.id] = Line(
+            cand.id, cand.registration, cand.surname, cand.given_names, centres[cand.centre_id], None
+        )
+    decided = {
+        r.copy_id: r.decided_mark_20
+        for r in session.scalars(
+            select(SecondReading)
+            .where(SecondReading.paper_id == paper_id, SecondReading.status == ReadingStatus.DECIDED)
+            .order_by(SecondReading.decided_at)
+        )
+    }
+    jury = {
+        j.copy_id: j
+        for j in session.scalars(
+            select(JuryDecision).where(JuryDecision.paper_id == paper_id).order_by(JuryDecision.id)
+        )
+    }
+    for copy, candidate_id, mark in rows:
+        if candidate_id is None:
+            line = Line(None, "", "", "", centres[copy.centre_id], None)
+            strangers.append(line)
+        else:
+            line = lines[candidate_id]
+        line.copy_ids.append(copy.id)
+        line.copy_status = copy.status.value
+        line.copy_centre_uai = centres[copy.centre_id]
+        if mark is not None:
+            line.marking_status = mark.status.value
+            if mark.status == MarkingStatus.MARKED:
+                line.corrector_mark = mark.special.value if mark.special else plain(mark.mark_20)
+                line.corrector_mark_20 = mark.mark_20 if not mark.special else None
+        line.coordinator_mark_20 = decided.get(copy.id)
+        line.jury = jury.get(copy.id)
+    for declared in session.scalars(
+        select(MissingDeclaration).where(MissingDeclaration.paper_id == paper_id)
+    ):
+        if declared.candidate_id in lines:
+            lines[declared.candidate_id].missing_reason = declared.reason
+    held = set(session.scalars(select(Hold.candidate_id).where(Hold.released_at.is_(None))))
+    for line in lines.values():
+        line.held = line.candidate_id in held
+    return sorted(lines.values(), key=lambda x: (x.centre_uai, x.registration)) + strangers
+
