@@ -19,7 +19,8 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from correction_server.marking import service as marking
+from correction_server.marking.reading import load_scheme
+from correction_server.marking.rules import fmt
 from correction_server.models import (
     AnnotationLayer,
     Candidate,
@@ -181,24 +182,24 @@ def _summary_page(
     line(f"{paper.code} – {paper.title}", 16, True, 24)
     line(f"Candidat : {candidate.registration} {candidate.surname} {candidate.given_names}")
     line(f"Copie : {copy.id}", gap=26)
-    scheme = marking.load_scheme(session, paper.id)
+    scheme = load_scheme(session, paper.id)
     points = {
         qm.question_id: qm.points
         for qm in session.scalars(select(QuestionMark).where(QuestionMark.marking_id == first.id))
     }
     line("Notes par question", 13, True, 20)
     for q in scheme.questions:
-        given = marking.fmt(points.get(q.id)) if q.id in points else "–"
-        line(f"{q.label} : {given} / {marking.fmt(q.max_points)}")
+        given = fmt(points.get(q.id)) if q.id in points else "–"
+        line(f"{q.label} : {given} / {fmt(q.max_points)}")
     y -= 6
     if first.special is not None:
         line(f"Note : {first.special.value}", 13, True, 20)
     else:
         if not scheme.out_of_20:
-            line(f"Total : {marking.fmt(first.total)} / {marking.fmt(scheme.total)}", 12, True)
-        line(f"Note du correcteur : {marking.fmt(first.mark_20)} / 20", 13, True, 20)
+            line(f"Total : {fmt(first.total)} / {fmt(scheme.total)}", 12, True)
+        line(f"Note du correcteur : {fmt(first.mark_20)} / 20", 13, True, 20)
     if jury is not None:
-        line(f"Note retenue par le jury : {marking.fmt(jury.mark_20)} / 20", 13, True, 20)
+        line(f"Note retenue par le jury : {fmt(jury.mark_20)} / 20", 13, True, 20)
     y -= 6
     line("Appréciation", 13, True, 20)
     for paragraph in (first.appreciation or "").splitlines() or [""]:

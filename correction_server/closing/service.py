@@ -496,7 +496,7 @@ def record_jury_decision(
     by_name: str,
 ) -> JuryDecision:
     """A mark set by the jury, kept beside the corrector's mark, never over it."""
-    from correction_server.coordination.service import parse_mark_20
+    from correction_server.coordination.second_reading import parse_mark_20
 
     candidate = find_candidate(session, registration)
     copy = _copy_of(session, paper_id, candidate)
