@@ -1,6 +1,6 @@
 """The demo's correctors at work: every dispatched copy marked through the marking service.
 
-The same service the browser's autosave calls (`correction_server.marking.save`), with its
+The same service the browser's autosave calls (`correction_server.marking.saving.save`), with its
 rules: marks in the barème's step, AB/00 only where the centre recorded them, an appreciation
 for every copy. Only the typing is simulated.
 """
@@ -13,7 +13,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from correction_server.db import make_engine, make_session_factory
-from correction_server.marking.service import SaveRequest, load_scheme, save
+from correction_server.marking.reading import load_scheme
+from correction_server.marking.saving import SaveRequest, save
 from correction_server.models import Copy, CopyStatus, CorrectionLot, LotCopy
 
 APPRECIATIONS = (

@@ -32,13 +32,14 @@ def progress_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """Marking progress per corrector and centre, and correctors whose marks stand out."""
-    from correction_server.coordination import service as coordination
+    from correction_server.coordination.harmonisation import distributions, flag_sentence
+    from correction_server.coordination.progress import paper_progress
     from correction_server.dispatch.planning import find_paper
 
     def work(factory):
         with factory() as session:
             p = find_paper(session, paper)
-            return coordination.paper_progress(session, p.id), coordination.distributions(session, p.id)
+            return paper_progress(session, p.id), distributions(session, p.id)
 
     progress, dist = with_database(db, work)
     t = progress.total
@@ -56,7 +57,7 @@ def progress_command(
         typer.echo(f"Pool: {r.pool_n} marked copies, average {r.pool_mean:.2f}, sd {r.pool_sd:.2f}.")
     for c in dist.correctors:
         mark = "FLAG " if c.test.flagged else "     "
-        typer.echo(f"  {mark}{c.name}\t{coordination.flag_sentence(c, r.pool_mean)}")
+        typer.echo(f"  {mark}{c.name}\t{flag_sentence(c, r.pool_mean)}")
     typer.echo(
         f"Flag: permutation test of each corrector's average against the pool ({r.permutations} "
         f"random deals), Holm-corrected: at most {r.alpha:.0%} chance that anyone is flagged when "

@@ -27,7 +27,8 @@ from correction_server.audit import log as audit
 from correction_server.closing.candidates import copy_of, find_candidate
 from correction_server.closing.publication import consultation_open
 from correction_server.closing.refusals import ClosingRefused
-from correction_server.marking import service as marking
+from correction_server.marking.reading import load_scheme
+from correction_server.marking.rules import fmt
 from correction_server.models import (
     AnnotationLayer,
     Candidate,
@@ -237,24 +238,24 @@ def _summary_page(
     name = f"{candidate.surname} {candidate.given_names}"
     line(say("candidate", registration=candidate.registration, name=name))
     line(say("copy", copy=copy.id), gap=26)
-    scheme = marking.load_scheme(session, paper.id)
+    scheme = load_scheme(session, paper.id)
     points = {
         qm.question_id: qm.points
         for qm in session.scalars(select(QuestionMark).where(QuestionMark.marking_id == first.id))
     }
     line(say("per_question"), 13, True, 20)
     for q in scheme.questions:
-        given = marking.fmt(points.get(q.id)) if q.id in points else "–"
-        line(say("question", label=q.label, points=given, max=marking.fmt(q.max_points)))
+        given = fmt(points.get(q.id)) if q.id in points else "–"
+        line(say("question", label=q.label, points=given, max=fmt(q.max_points)))
     y -= 6
     if first.special is not None:
         line(say("special", mark=first.special.value), 13, True, 20)
     else:
         if not scheme.out_of_20:
-            line(say("total", total=marking.fmt(first.total), max=marking.fmt(scheme.total)), 12, True)
-        line(say("corrector_mark", mark=marking.fmt(first.mark_20)), 13, True, 20)
+            line(say("total", total=fmt(first.total), max=fmt(scheme.total)), 12, True)
+        line(say("corrector_mark", mark=fmt(first.mark_20)), 13, True, 20)
     if jury is not None:
-        line(say("jury_mark", mark=marking.fmt(jury.mark_20)), 13, True, 20)
+        line(say("jury_mark", mark=fmt(jury.mark_20)), 13, True, 20)
     y -= 6
     line(say("appreciation"), 13, True, 20)
     for paragraph in (first.appreciation or "").splitlines() or [""]:

@@ -12,7 +12,7 @@ from correction_server.audit import log as audit
 from correction_server.closing.candidates import copy_of, find_candidate
 from correction_server.closing.lines import plain
 from correction_server.closing.refusals import ClosingRefused, clean_reason
-from correction_server.coordination.service import parse_mark_20
+from correction_server.coordination.second_reading import parse_mark_20
 from correction_server.models import JuryDecision, Marking, MarkingStatus
 
 

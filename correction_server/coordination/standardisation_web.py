@@ -1,5 +1,6 @@
 """What the standardisation meeting (réunion d'entente) settles, in the browser: thin routes over
-correction_server.scheme (the lock) and correction_server.comments (the shared bank).
+correction_server.marking.scheme (the lock) and correction_server.marking.comments (the shared
+bank); what the pages show from correction_server.coordination.views.
 
     GET  /coordination/papers/{paper_id}/scheme/lock          the barème and plain words: confirm the lock
     POST /coordination/papers/{paper_id}/scheme/lock          lock it (confirm=yes), audited by the service
@@ -21,12 +22,12 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from correction_server.auth.access import ensure_paper_visible
-from correction_server.coordination.service import actor_of
-from correction_server.coordination.web import paper_context
+from correction_server.coordination import views
+from correction_server.coordination.people import actor_of
+from correction_server.coordination.refusals import in_words
 from correction_server.deps import Db, SupervisorUser
 from correction_server.i18n import translate
 from correction_server.marking import comments, scheme
-from correction_server.marking import service as marking
 from correction_server.models import Paper, User
 from correction_server.web.rendering import render, request_language
 from massicot_core.errors import UserError
@@ -47,9 +48,8 @@ def _when(value) -> str:
 
 
 def _confirm_page(request: Request, session: Session, paper_id: int, messages=(), status: int = 200):
-    state = scheme.scheme_state(session, paper_id)
-    context = {"state": state, "paper": session.get(Paper, paper_id), "fmt": marking.fmt, "when": _when}
-    return render(request, "coord_scheme_lock.html", context | {"messages": list(messages)}, status)
+    context = views.lock_page(session, paper_id) | {"when": _when, "messages": list(messages)}
+    return render(request, "coord_scheme_lock.html", context, status)
 
 
 @router.get("/coordination/papers/{paper_id}/scheme/lock", response_class=HTMLResponse)
@@ -80,9 +80,10 @@ def _lock(request: Request, session: Session, user: User, paper_id: int, confirm
         session.commit()
     except UserError as exc:
         session.rollback()
-        return _confirm_page(request, session, paper_id, [{"kind": "error", "text": str(exc)}], 409)
+        error = [{"kind": "error", "text": in_words(exc, lang)}]
+        return _confirm_page(request, session, paper_id, error, 409)
     text = translate(lang, "entente.locked_now", paper=paper.code, at=_when(locked_at))
-    context = paper_context(session, paper_id, lang) | {"messages": [{"kind": "ok", "text": text}]}
+    context = views.paper_context(session, paper_id, lang) | {"messages": [{"kind": "ok", "text": text}]}
     return render(request, "coord_paper.html", context)
 
 
@@ -98,10 +99,7 @@ def _bank_page(
     status: int = 200,
     typed: dict[str, str] | None = None,
 ) -> Response:
-    context = {
-        "paper": session.get(Paper, paper_id),
-        "entries": comments.shared_bank(session, user, paper_id),
-        "max_comment": comments.MAX_COMMENT,
+    context = views.shared_bank_page(session, user, paper_id) | {
         "typed": typed or {},
         "messages": list(messages),
     }
@@ -110,7 +108,7 @@ def _bank_page(
 
 def _refused(request, session, user, paper_id, exc: comments.CommentRefused, typed=None) -> Response:
     session.rollback()
-    error = [{"kind": "error", "text": str(exc)}]
+    error = [{"kind": "error", "text": exc.words(request_language(request))}]
     return _bank_page(request, session, user, paper_id, error, exc.status, typed)
 
 

@@ -1,4 +1,5 @@
-"""The coordinator's pages (and the second reader's): thin routes over correction_server.coordination.
+"""The coordinator's pages (and the second reader's): thin routes over the coordination's services
+(what the pages show from correction_server.coordination.views).
 
     GET  /coordination                                   papers he coordinates
     GET  /coordination/papers/{paper_id}                 progress, harmonisation, reassign, second reading
@@ -16,22 +17,28 @@ The coordinator sees correctors, copy ids and centres; never who wrote a copy.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from correction_server.auth.access import ensure_paper_visible, papers_of
-from correction_server.coordination import plots
-from correction_server.coordination import service as coordination
+from correction_server.auth.access import ensure_paper_visible
+from correction_server.coordination import views
+from correction_server.coordination.people import actor_of
+from correction_server.coordination.progress import paper_progress
+from correction_server.coordination.reassignment import reassign as reassign_copies
+from correction_server.coordination.refusals import CoordinationRefused, in_words
+from correction_server.coordination.second_reading import (
+    copy_of_paper,
+    decide_second_reading,
+    reading_for_reader,
+    readings_of_reader,
+    request_second_reading,
+    save_second_reading,
+)
 from correction_server.deps import CorrectorUser, Db, SettingsDep, Store, SupervisorUser
-from correction_server.marking import comments
-from correction_server.marking import service as marking
-from correction_server.marking.scheme import scheme_state
-from correction_server.models import Copy, Page, Paper, ReadingStatus, Role, User
-from correction_server.models.dispatch import CorrectionLot
+from correction_server.i18n import translate
+from correction_server.marking.rules import fmt
+from correction_server.models import SecondReading, User
 from correction_server.pages import images as page_images
 from correction_server.pages.serving import page_image_response
 from correction_server.web.rendering import render, request_language
@@ -40,79 +47,11 @@ from massicot_core.errors import UserError
 router = APIRouter(include_in_schema=False)
 
 
-def _papers_for(session: Session, user: User) -> list[Paper]:
-    query = select(Paper).order_by(Paper.code)
-    if user.role != Role.OFFICE:
-        query = query.where(Paper.id.in_(papers_of(session, user) or {-1}))
-    return list(session.scalars(query))
-
-
 @router.get("/coordination", response_class=HTMLResponse)
 def index(request: Request, user: SupervisorUser, session: Db):
-    papers = _papers_for(session, user)
-    progress = {p.id: coordination.paper_progress(session, p.id) for p in papers}
+    papers = views.papers_for(session, user)
+    progress = {p.id: paper_progress(session, p.id) for p in papers}
     return render(request, "coord_index.html", {"papers": papers, "progress": progress})
-
-
-def paper_context(session: Session, paper_id: int, lang: str) -> dict[str, object]:
-    progress = coordination.paper_progress(session, paper_id)
-    dist = coordination.distributions(session, paper_id)
-    result = dist.result
-    rows = [
-        plots.MeanRow(c.name, c.test.n, c.test.mean, c.test.band_low, c.test.band_high, c.test.flagged)
-        for c in dist.correctors
-    ]
-    title = "Moyenne de chaque correcteur" if lang == "fr" else "Each corrector's average"
-    desc = (
-        "Point : moyenne du correcteur ; bande grise : où tombe par hasard la moyenne d'un lot "
-        "de cette taille ; ligne pointillée : moyenne de l'ensemble."
-        if lang == "fr"
-        else "Dot: the corrector's average; grey band: where a lot of that size averages by chance; "
-        "dashed line: the pool's average."
-    )
-    chart = plots.means_chart(rows, result.pool_mean, title, desc) if rows else ""
-    sparks = {
-        c.corrector_id: plots.histogram(c.marks, dist.pool_marks, f"{c.name}: {len(c.marks)}", c.test.flagged)
-        for c in dist.correctors
-    }
-    sentences = {
-        c.corrector_id: coordination.flag_sentence(c, result.pool_mean, lang) for c in dist.correctors
-    }
-    lots = session.execute(
-        select(CorrectionLot.id, CorrectionLot.number, CorrectionLot.corrector_id)
-        .where(CorrectionLot.paper_id == paper_id)
-        .order_by(CorrectionLot.number)
-    ).all()
-    names = {c.corrector_id: c.name for c in progress.correctors}
-    return {
-        "paper": progress,
-        "progress": progress,
-        "dist": dist,
-        "chart": chart,
-        "chart_caption": desc,
-        "sparks": sparks,
-        "sentences": sentences,
-        "lots": [(lot_id, number, names.get(cid, "?")) for lot_id, number, cid in lots],
-        "correctors": coordination.correctors_of_paper(session, paper_id),
-        "readings": coordination.readings_of_paper(session, paper_id),
-        "fmt": marking.fmt,
-        "fmt_num": number_formatter(lang),
-        # The barème and its lock, and the shared bank's size (correction_server.web.standardisation).
-        "scheme_state": scheme_state(session, paper_id),
-        "shared_comments": comments.count_shared(session, paper_id),
-    }
-
-
-def number_formatter(lang: str):
-    """One decimal, with the French decimal comma on French pages; a dash for no value."""
-
-    def fmt_num(value: float | None) -> str:
-        if value is None or value != value:  # None or NaN
-            return "–"
-        text = f"{value:.1f}"
-        return text.replace(".", ",") if lang == "fr" else text
-
-    return fmt_num
 
 
 @router.get("/coordination/papers/{paper_id}", response_class=HTMLResponse)
@@ -120,7 +59,8 @@ def paper_page(
     request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     ensure_paper_visible(session, user, paper_id)
-    return render(request, "coord_paper.html", paper_context(session, paper_id, request_language(request)))
+    context = views.paper_context(session, paper_id, request_language(request))
+    return render(request, "coord_paper.html", context)
 
 
 @router.get("/coordination/papers/{paper_id}/progress", response_class=HTMLResponse)
@@ -128,13 +68,17 @@ def progress_block(
     request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     ensure_paper_visible(session, user, paper_id)
-    progress = coordination.paper_progress(session, paper_id)
+    progress = paper_progress(session, paper_id)
     return render(request, "coord_progress.html", {"progress": progress})
 
 
 def _after(request: Request, session: Session, paper_id: int, messages: list[dict], status: int) -> Response:
-    context = paper_context(session, paper_id, request_language(request)) | {"messages": messages}
+    context = views.paper_context(session, paper_id, request_language(request)) | {"messages": messages}
     return render(request, "coord_paper.html", context, status_code=status)
+
+
+def _error(request: Request, exc: UserError | ValueError) -> list[dict]:
+    return [{"kind": "error", "text": in_words(exc, request_language(request))}]
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
@@ -165,11 +109,11 @@ def _reassign(request: Request, session: Session, user: User, paper_id: int, for
         targets = [int(v) for v in form.get("to", []) if v.strip()]
         lot = _one(form, "lot_id")
         copies = [c for c in _one(form, "copy_ids").replace(",", " ").split() if c]
-        outcome = coordination.reassign(
+        outcome = reassign_copies(
             session,
             paper_id,
             to_corrector_ids=targets,
-            actor=coordination.actor_of(user),
+            actor=actor_of(user),
             by_name=user.display_name or user.username,
             lot_id=int(lot) if lot else None,
             copy_ids=copies if not lot else None,
@@ -182,14 +126,12 @@ def _reassign(request: Request, session: Session, user: User, paper_id: int, for
             request,
             session,
             paper_id,
-            [{"kind": "error", "text": "Choose the correctors and the lot from the lists."}],
+            [{"kind": "error", "text": translate(lang, "coordination.err.pick_from_lists")}],
             400,
         )
     except UserError as exc:
         session.rollback()
-        return _after(request, session, paper_id, [{"kind": "error", "text": str(exc)}], 409)
-    from correction_server.i18n import translate
-
+        return _after(request, session, paper_id, _error(request, exc), 409)
     text = translate(lang, "coord.reassigned", moved=outcome.moved_count, kept=len(outcome.kept_marked))
     return _after(request, session, paper_id, [{"kind": "ok", "text": text}], 200)
 
@@ -200,25 +142,19 @@ async def ask_second_reading(
 ):
     form = await _form(request)
     ensure_paper_visible(session, user, paper_id)
-    from correction_server.i18n import translate
-
     try:
-        copy = session.get(Copy, _one(form, "copy_id").upper())
-        if copy is None or copy.paper_id != paper_id:
-            raise coordination.CoordinationRefused(
-                f"Copy {_one(form, 'copy_id')!r} is not a copy of this paper."
-            )
-        reading = coordination.request_second_reading(
+        copy = copy_of_paper(session, _one(form, "copy_id"), paper_id)
+        reading = request_second_reading(
             session,
             copy.id,
             int(_one(form, "reader_id") or 0),
-            coordination.actor_of(user),
+            actor_of(user),
             _one(form, "reason"),
         )
         session.commit()
     except (UserError, ValueError) as exc:
         session.rollback()
-        return _after(request, session, paper_id, [{"kind": "error", "text": str(exc)}], 409)
+        return _after(request, session, paper_id, _error(request, exc), 409)
     text = translate(request_language(request), "coord.reading_asked", copy=reading.copy_id)
     return _after(request, session, paper_id, [{"kind": "ok", "text": text}], 200)
 
@@ -229,14 +165,12 @@ async def decide(
 ):
     form = await _form(request)
     ensure_paper_visible(session, user, paper_id)
-    from correction_server.i18n import translate
-
     try:
-        reading = coordination.decide_second_reading(
+        reading = decide_second_reading(
             session,
             int(_one(form, "reading_id") or 0),
             paper_id,
-            coordination.actor_of(user),
+            actor_of(user),
             _one(form, "choice"),
             _one(form, "mark"),
             _one(form, "reason"),
@@ -244,12 +178,12 @@ async def decide(
         session.commit()
     except (UserError, ValueError) as exc:
         session.rollback()
-        return _after(request, session, paper_id, [{"kind": "error", "text": str(exc)}], 409)
+        return _after(request, session, paper_id, _error(request, exc), 409)
     text = translate(
         request_language(request),
         "coord.decided",
         copy=reading.copy_id,
-        mark=marking.fmt(reading.decided_mark_20),
+        mark=fmt(reading.decided_mark_20),
     )
     return _after(request, session, paper_id, [{"kind": "ok", "text": text}], 200)
 
@@ -259,44 +193,28 @@ async def decide(
 
 @router.get("/second-readings", response_class=HTMLResponse)
 def my_readings(request: Request, user: CorrectorUser, session: Db):
-    readings = coordination.readings_of_reader(session, user)
-    codes = {p.id: p.code for p in session.scalars(select(Paper))}
+    readings = readings_of_reader(session, user)
+    codes = views.paper_codes(session)
     return render(request, "second_readings.html", {"readings": readings, "codes": codes})
 
 
-def _reading_or_404(session: Session, reading_id: int, user: User):
+def _reading_or_404(session: Session, reading_id: int, user: User) -> SecondReading:
     try:
-        return coordination.reading_for_reader(session, reading_id, user)
-    except coordination.CoordinationRefused:
+        return reading_for_reader(session, reading_id, user)
+    except CoordinationRefused:
         raise HTTPException(status_code=404, detail="Not found, or not yours.") from None
 
 
 def _reading_page(
-    request: Request, session: Session, reading, messages=(), status=200, typed=None
+    request: Request,
+    session: Session,
+    reading: SecondReading,
+    messages=(),
+    status: int = 200,
+    typed: dict[int, str] | None = None,
 ) -> Response:
-    scheme = marking.load_scheme(session, reading.paper_id)
-    pages = session.scalars(select(Page).where(Page.copy_id == reading.copy_id).order_by(Page.position)).all()
-    paper = session.get(Paper, reading.paper_id)
-    values = (
-        typed
-        if typed is not None
-        else {int(k): marking.fmt(Decimal(v)) for k, v in (reading.marks or {}).items()}
-    )
-    return render(
-        request,
-        "second_reading.html",
-        {
-            "reading": reading,
-            "paper": paper,
-            "scheme": scheme,
-            "pages": pages,
-            "values": values,
-            "fmt": marking.fmt,
-            "messages": list(messages),
-            "open": reading.status != ReadingStatus.DECIDED,
-        },
-        status_code=status,
-    )
+    context = views.reading_page(session, reading, typed) | {"messages": list(messages)}
+    return render(request, "second_reading.html", context, status_code=status)
 
 
 @router.get("/second-readings/{reading_id}", response_class=HTMLResponse)
@@ -313,15 +231,13 @@ async def save_reading(
     form = await _form(request)
     reading = _reading_or_404(session, reading_id, user)
     marks = {int(k[2:]): v[0] for k, v in form.items() if k.startswith("q-") and k[2:].isdigit()}
-    from correction_server.i18n import translate
-
     try:
-        coordination.save_second_reading(session, reading.id, user, marks, _one(form, "appreciation"))
+        save_second_reading(session, reading.id, user, marks, _one(form, "appreciation"))
         session.commit()
     except UserError as exc:
         session.rollback()
         reading = _reading_or_404(session, reading_id, user)
-        return _reading_page(request, session, reading, [{"kind": "error", "text": str(exc)}], 422, marks)
+        return _reading_page(request, session, reading, _error(request, exc), 422, marks)
     message = translate(request_language(request), "reading.saved")
     return _reading_page(request, session, reading, [{"kind": "ok", "text": message}])
 
@@ -338,13 +254,7 @@ def reading_image(
     settings: SettingsDep,
 ):
     reading = _reading_or_404(session, reading_id, user)
-    row = session.scalar(
-        select(Page)
-        .where(Page.copy_id == reading.copy_id)
-        .order_by(Page.position)
-        .offset(max(page - 1, 0))
-        .limit(1)
-    )
+    row = views.reading_page_image(session, reading, page)
     if row is None:
         raise HTTPException(status_code=404, detail="This copy has no such page.")
     look = page_images.PageLook(row.image_sha256, row.rotation, row.skew_degrees)

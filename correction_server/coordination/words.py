@@ -1,5 +1,6 @@
 # ruff: noqa: E501  (sentences of the pages read better unbroken)
-"""The words of the coordination pages, in French and English."""
+"""The words of the coordination pages, of the coordination's refusals and of its flag, in French
+and English."""
 
 from __future__ import annotations
 
@@ -100,6 +101,63 @@ FR = {
     "home.coordinator.link": "Suivi et harmonisation des correcteurs",
     "home.corrector.readings": "Doubles corrections demandées",
     "home.office.coordination": "Suivi des corrections",
+    # What the coordination's rules refuse (correction_server.coordination.refusals).
+    "coordination.err.pick_from_lists": "Choisissez les correcteurs et le lot dans les listes.",
+    "coordination.err.which_copies": "Indiquez les copies à déplacer : un lot entier, ou une liste de numéros de copie.",
+    "coordination.err.not_a_target": "Un correcteur choisi pour recevoir des copies ne corrige pas cette épreuve (ou son compte est désactivé).",
+    "coordination.err.no_target": "Choisissez au moins un correcteur pour recevoir les copies.",
+    "coordination.err.not_a_lot": "Le lot n° {lot} n'est pas un lot de cette épreuve.",
+    "coordination.err.not_in_lots": "Dans aucun lot de cette épreuve : {copies}. Vérifiez les numéros de copie.",
+    "coordination.err.nowhere_to_go": (
+        "{impossible} des {movable} copies ne peuvent aller à aucun des correcteurs choisis "
+        "(l'un les a déjà, ou les règles de répartition l'interdisent : un correcteur ne corrige jamais "
+        "les candidats de l'établissement où il enseigne). Ajoutez un autre correcteur au choix. "
+        "Rien n'a été déplacé."
+    ),
+    "coordination.err.no_copy": "Il n'y a pas de copie {copy}.",
+    "coordination.err.not_of_paper": "La copie « {typed} » n'est pas une copie de cette épreuve.",
+    "coordination.err.recorded_absent": (
+        "La copie {copy} a été enregistrée absente au centre : sa note ne dépend d'aucun correcteur, "
+        "une double correction n'apporterait rien."
+    ),
+    "coordination.err.recorded_blank": (
+        "La copie {copy} a été enregistrée blanche au centre : sa note ne dépend d'aucun correcteur, "
+        "une double correction n'apporterait rien."
+    ),
+    "coordination.err.reader_not_corrector": "Le second correcteur doit être un correcteur actif de cette épreuve.",
+    "coordination.err.reader_marks_it": "{reader} corrige déjà cette copie : une double correction demande un autre correcteur.",
+    "coordination.err.reader_forbidden": "Les règles de répartition interdisent de confier cette copie à {reader} ; choisissez un autre correcteur.",
+    "coordination.err.under_way": "La copie {copy} a déjà une double correction en cours.",
+    "coordination.err.not_found": "Introuvable, ou pas à vous.",
+    "coordination.err.reading_closed": "Le coordonnateur a déjà décidé pour cette copie ; la seconde note est close.",
+    "coordination.err.mark_missing": "{question} : donnez une note (0 est une note) avant d'enregistrer.",
+    "coordination.err.appreciation_missing": "Écrivez une appréciation d'ensemble : elle explique la note.",
+    "coordination.err.not_read_yet": "Le second correcteur n'a pas encore saisi sa note.",
+    "coordination.err.already_decided": "Cette double correction est déjà décidée.",
+    "coordination.err.choose": "Choisissez : garder la première note, prendre la seconde, ou fixer une autre note.",
+    "coordination.err.no_first_mark": "Le premier correcteur n'a pas terminé cette copie : il n'y a pas encore de première note.",
+    "coordination.err.reason_missing": "Dites pourquoi vous fixez une autre note : le motif est conservé avec elle.",
+    "coordination.err.not_a_mark_20": "« {typed} » n'est pas une note : donnez de 0 à 20 en points entiers ou demi-points (par ex. 12,5).",
+    # The flag of the harmonisation, one sentence per corrector (correction_server.coordination.harmonisation).
+    "coordination.flag.too_few": "Trop peu de copies notées ({n}) pour juger.",
+    "coordination.flag.off_below": (
+        "Moyenne {mean}, soit {gap} point(s) en dessous de l'ensemble ({pool}) : "
+        "un tirage au hasard ne donne un tel écart que {chance}. À regarder."
+    ),
+    "coordination.flag.off_above": (
+        "Moyenne {mean}, soit {gap} point(s) au-dessus de l'ensemble ({pool}) : "
+        "un tirage au hasard ne donne un tel écart que {chance}. À regarder."
+    ),
+    "coordination.flag.within_below": "Moyenne {mean} (en dessous de {gap}) : écart compatible avec le hasard des lots.",
+    "coordination.flag.within_above": "Moyenne {mean} (au-dessus de {gap}) : écart compatible avec le hasard des lots.",
+    "coordination.flag.chance": "dans environ {p} des cas",
+    "coordination.flag.chance_rare": "moins d'une fois sur mille",
+    # The chart of the correctors' averages.
+    "coordination.chart.title": "Moyenne de chaque correcteur",
+    "coordination.chart.desc": (
+        "Point : moyenne du correcteur ; bande grise : où tombe par hasard la moyenne d'un lot "
+        "de cette taille ; ligne pointillée : moyenne de l'ensemble."
+    ),
 }
 
 EN = {
@@ -197,4 +255,58 @@ EN = {
     "home.coordinator.link": "Follow-up and harmonisation of correctors",
     "home.corrector.readings": "Second readings asked of you",
     "home.office.coordination": "Marking follow-up",
+    "coordination.err.pick_from_lists": "Choose the correctors and the lot from the lists.",
+    "coordination.err.which_copies": "Say which copies to move: a whole lot, or a list of copy ids.",
+    "coordination.err.not_a_target": "A corrector chosen to receive copies does not mark this paper (or his account is disabled).",
+    "coordination.err.no_target": "Choose at least one corrector to receive the copies.",
+    "coordination.err.not_a_lot": "Lot #{lot} is not a lot of this paper.",
+    "coordination.err.not_in_lots": "Not in any lot of this paper: {copies}. Check the copy numbers.",
+    "coordination.err.nowhere_to_go": (
+        "{impossible} of the {movable} copies cannot go to any of the chosen correctors "
+        "(one already holds them, or the dispatch rules forbid it: a corrector never marks "
+        "candidates of the établissement where he teaches). Add another corrector to the choice. "
+        "Nothing was moved."
+    ),
+    "coordination.err.no_copy": "There is no copy {copy}.",
+    "coordination.err.not_of_paper": "Copy {typed!r} is not a copy of this paper.",
+    "coordination.err.recorded_absent": (
+        "Copy {copy} was recorded absent at the centre: its mark does not depend "
+        "on a corrector, a second reading would add nothing."
+    ),
+    "coordination.err.recorded_blank": (
+        "Copy {copy} was recorded blank at the centre: its mark does not depend "
+        "on a corrector, a second reading would add nothing."
+    ),
+    "coordination.err.reader_not_corrector": "The second reader must be an active corrector of this paper.",
+    "coordination.err.reader_marks_it": "{reader} marks this copy already: a second reading needs another corrector.",
+    "coordination.err.reader_forbidden": "The dispatch rules forbid giving this copy to {reader}; choose another corrector.",
+    "coordination.err.under_way": "Copy {copy} already has a second reading under way.",
+    "coordination.err.not_found": "Not found, or not yours.",
+    "coordination.err.reading_closed": "The coordinator has already decided on this copy; the second mark is closed.",
+    "coordination.err.mark_missing": "{question}: give a mark (0 is a mark) before saving.",
+    "coordination.err.appreciation_missing": "Write an overall appreciation: it explains the mark.",
+    "coordination.err.not_read_yet": "The second corrector has not entered his mark yet.",
+    "coordination.err.already_decided": "This second reading is already decided.",
+    "coordination.err.choose": "Choose: keep the first mark, take the second, or set another mark.",
+    "coordination.err.no_first_mark": "The first corrector has not finished this copy: there is no first mark yet.",
+    "coordination.err.reason_missing": "Say why you set another mark: the reason is kept with it.",
+    "coordination.err.not_a_mark_20": "{typed!r} is not a mark: give 0 to 20 in whole or half points (e.g. 12,5).",
+    "coordination.flag.too_few": "Too few marked copies ({n}) to judge.",
+    "coordination.flag.off_below": (
+        "Average {mean}, {gap} point(s) below the pool ({pool}): a random lot "
+        "is this far off {chance}. Worth a look."
+    ),
+    "coordination.flag.off_above": (
+        "Average {mean}, {gap} point(s) above the pool ({pool}): a random lot "
+        "is this far off {chance}. Worth a look."
+    ),
+    "coordination.flag.within_below": "Average {mean} ({gap} below): within what the random make-up of lots explains.",
+    "coordination.flag.within_above": "Average {mean} ({gap} above): within what the random make-up of lots explains.",
+    "coordination.flag.chance": "about {p} of the time",
+    "coordination.flag.chance_rare": "less than once in a thousand deals",
+    "coordination.chart.title": "Each corrector's average",
+    "coordination.chart.desc": (
+        "Dot: the corrector's average; grey band: where a lot of that size averages by chance; "
+        "dashed line: the pool's average."
+    ),
 }

@@ -143,6 +143,13 @@ FR = {
         "00 est réservé aux copies enregistrées blanches au centre ; la copie {copy} ne l'est pas. "
         "Notez ses questions (0 est une note valable)."
     ),
+    "marking.err.not_in_scheme": "La question {question} n'est pas dans le barème de l'épreuve {paper}.",
+    "marking.err.no_paper": "L'épreuve {paper} n'existe pas.",
+    "marking.err.not_a_page": "La page {page} n'est pas une page de la copie {copy}.",
+    "marking.err.not_in_bank": (
+        "Le commentaire {comment} n'est pas dans votre banque de commentaires pour cette épreuve ; "
+        "rechargez la page."
+    ),
 }
 
 EN = {
@@ -278,5 +285,11 @@ EN = {
     "marking.err.blank_not_blank": (
         "00 is only for a copy recorded blank at the centre; copy {copy} was not. Mark its questions "
         "(0 is a valid mark)."
+    ),
+    "marking.err.not_in_scheme": "Question {question} is not in the barème of paper {paper}.",
+    "marking.err.no_paper": "Paper {paper} does not exist.",
+    "marking.err.not_a_page": "Page {page} is not a page of copy {copy}.",
+    "marking.err.not_in_bank": (
+        "Comment {comment} is not in your comment bank for this paper; reload the page."
     ),
 }

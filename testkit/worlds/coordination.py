@@ -3,7 +3,7 @@
 A session is built with the product's own services where they exist:
 the sample paper (massicot/samples/paper_u3.yaml) and a candidates file go through the office
 imports, copies are dispatched by the dispatch service, the barème is locked by lock_scheme,
-and marks go through the marking service (`marking.save`) — or, for the big statistical
+and marks go through the marking service (`saving.save`) — or, for the big statistical
 sessions, straight into the marking tables (thousands of saves would only test the disk).
 
 How marks are generated: each candidate has a level (normal, mean 11, sd 3.5 out of 20); a
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import massicot
 from correction_server.audit import log as audit
 from correction_server.dispatch.planning import dispatch_paper, find_paper
-from correction_server.marking import service as marking
+from correction_server.marking.saving import SaveRequest, save
 from correction_server.marking.scheme import lock_scheme
 from correction_server.models import (
     Attendance,
@@ -44,6 +44,7 @@ from correction_server.models import (
     QuestionMark,
     Role,
     RollEntry,
+    SpecialMark,
     User,
 )
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
@@ -256,17 +257,17 @@ def mark_with_service(factory, world: CoordWorld, rng: random.Random, skip: set[
             with factory() as session:
                 state = world.status[copy_id]
                 if state in (CopyStatus.ABSENT, CopyStatus.BLANK):
-                    request = marking.SaveRequest(
+                    request = SaveRequest(
                         version=0, special="AB" if state == CopyStatus.ABSENT else "00"
                     )
                 else:
                     points = generated_points(world, levels[copy_id], world.bias.get(corrector_id, 0.0), rng)
-                    request = marking.SaveRequest(
+                    request = SaveRequest(
                         version=0,
                         marks={q: str(v) for q, v in points.items()},
                         appreciation="Copie correcte, raisonnements à justifier davantage.",
                     )
-                marking.save(session, corrector_id, copy_id, request)
+                save(session, corrector_id, copy_id, request)
 
 
 def mark_directly(factory, world: CoordWorld, rng: random.Random, skip: set[str]) -> None:
@@ -288,9 +289,9 @@ def mark_directly(factory, world: CoordWorld, rng: random.Random, skip: set[str]
                     marked_at=now,
                 )
                 if state == CopyStatus.ABSENT:
-                    row.special = marking.SpecialMark.ABSENT
+                    row.special = SpecialMark.ABSENT
                 elif state == CopyStatus.BLANK:
-                    row.special, row.total, row.mark_20 = marking.SpecialMark.BLANK, Decimal(0), Decimal(0)
+                    row.special, row.total, row.mark_20 = SpecialMark.BLANK, Decimal(0), Decimal(0)
                 session.add(row)
                 session.flush()
                 if row.special is None:

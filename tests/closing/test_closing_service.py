@@ -29,8 +29,9 @@ from correction_server.closing.publication import consultation_open, publish_res
 from correction_server.closing.reconcile import reconcile
 from correction_server.closing.refusals import ClosingRefused
 from correction_server.closing.retention import purge
-from correction_server.coordination import service as coordination
-from correction_server.marking import service as marking
+from correction_server.coordination.refusals import CoordinationRefused
+from correction_server.marking.reading import state_for
+from correction_server.marking.saving import SaveRequest, save
 from correction_server.models import (
     AnnotationLayer,
     AuditEntry,
@@ -72,13 +73,13 @@ def test_reconciliation_lists_every_difference_and_the_export_waits_for_them(ses
             export_marks(session, world.paper_id, "csv", OFFICE, "Office")
         unmarked = min(world.lots)
         last = world.lots[unmarked][-1]
-        marking.save(
+        save(
             session,
             unmarked,
             last,
-            marking.SaveRequest(version=0, marks={q: "1" for q in world.question_ids}, appreciation="Faible.")
+            SaveRequest(version=0, marks={q: "1" for q in world.question_ids}, appreciation="Faible.")
             if world.status[last].value == "ok"
-            else marking.SaveRequest(
+            else SaveRequest(
                 version=0, special="AB" if world.status[last].value == "absent" else "00"
             ),
         )
@@ -128,7 +129,7 @@ def test_the_jury_mark_is_kept_beside_the_original_with_who_and_why(session_fact
         _absent_copy, absent_reg = _reg_of_status(world, "absent")
         with pytest.raises(ClosingRefused, match="not a mark the jury can change"):
             record_jury_decision(session, world.paper_id, absent_reg, "10", "x", OFFICE, "Président")
-        with pytest.raises(coordination.CoordinationRefused, match="half points"):
+        with pytest.raises(CoordinationRefused, match="half points"):
             record_jury_decision(
                 session, world.paper_id, registration, "20,25", "x", OFFICE, "Président"
             )
@@ -154,12 +155,12 @@ def test_a_hold_withholds_results_and_consultation_and_the_corrector_sees_nothin
     registration = world.copies[ok_copy]
     corrector = world.corrector_of(ok_copy)
     with session_factory() as session:
-        before = marking.state_for(session, corrector, ok_copy).to_json()
+        before = state_for(session, corrector, ok_copy).to_json()
         place_hold(session, registration, "procédure disciplinaire", OFFICE, "Office")
         session.commit()
         with pytest.raises(ClosingRefused, match="already held"):
             place_hold(session, registration, "encore", OFFICE, "Office")
-        assert marking.state_for(session, corrector, ok_copy).to_json() == before
+        assert state_for(session, corrector, ok_copy).to_json() == before
         rows = {
             r[0]: dict(zip(EXPORT_COLUMNS, r, strict=True))
             for r in export_rows(session, world.paper_id)
@@ -208,11 +209,11 @@ def test_consultation_pdf_draws_the_annotation_layer_over_the_scan(session_facto
     corrector = world.corrector_of(ok_copy)
     first_page = world.page_ids[ok_copy][0]
     with session_factory() as session:
-        marking.save(
+        save(
             session,
             corrector,
             ok_copy,
-            marking.SaveRequest(
+            SaveRequest(
                 version=0,
                 marks={q: "2" for q in world.question_ids},
                 appreciation="Raisonnement clair, conclusion à justifier.",
@@ -305,7 +306,7 @@ def test_purge_deletes_pages_after_the_legal_year_and_keeps_marks_and_audit(sess
     with session_factory() as session:
         corrector = world.corrector_of(held_copy)
         page = world.page_ids[held_copy][0]
-        state = marking.state_for(session, corrector, held_copy)
+        state = state_for(session, corrector, held_copy)
         place_hold(session, world.copies[held_copy], "procédure", OFFICE, "Office")
         session.commit()
         marks_before = len(session.scalars(select(QuestionMark)).all())

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
-from correction_server.marking import service as marking
+from correction_server.marking.saving import SaveRequest, save
 from correction_server.models import Marking
 from correction_server.pages.store import LocalStore
 from testkit.browser import CHROMIUM, SCREENSHOT_DIR, Server, log_in, served_in_chromium
@@ -90,13 +90,13 @@ def test_the_coordinator_follows_harmonises_and_acts_without_seeing_identities(s
     todo = world.lots[first][-1]
     with factory() as session:
         request = (
-            marking.SaveRequest(version=0, special="AB")
+            SaveRequest(version=0, special="AB")
             if world.status[todo].value == "absent"
-            else marking.SaveRequest(
+            else SaveRequest(
                 version=0, marks={q: "1" for q in world.question_ids}, appreciation="Ok."
             )
         )
-        marking.save(session, first, todo, request)
+        save(session, first, todo, request)
     page.evaluate("document.getElementById('progress').dispatchEvent(new Event('massicot:refresh'))")
     page.wait_for_function(
         f"() => document.querySelector(\"#progress-correctors tr[data-corrector='{first}'] .marked\")"
@@ -145,13 +145,13 @@ def test_the_office_exports_for_the_jury_and_the_payment(site):
             if session.scalar(select(Marking.id).where(Marking.copy_id == copy_id)):
                 continue
             request = (
-                marking.SaveRequest(version=0, special="AB")
+                SaveRequest(version=0, special="AB")
                 if world.status[copy_id].value == "absent"
-                else marking.SaveRequest(
+                else SaveRequest(
                     version=0, marks={q: "2" for q in world.question_ids}, appreciation="Ok."
                 )
             )
-            marking.save(session, first, copy_id, request)
+            save(session, first, copy_id, request)
     page.reload()
     assert page.locator("#export-blocked").count() == 0
     with page.expect_download() as download:

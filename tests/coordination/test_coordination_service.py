@@ -6,8 +6,19 @@ import pytest
 from sqlalchemy import select
 
 from correction_server.audit import log as audit
-from correction_server.coordination import service as coordination
-from correction_server.marking import service as marking
+from correction_server.coordination.progress import paper_progress
+from correction_server.coordination.reassignment import reassign
+from correction_server.coordination.refusals import CoordinationRefused
+from correction_server.coordination.second_reading import (
+    decide_second_reading,
+    reading_for_reader,
+    readings_of_paper,
+    request_second_reading,
+    save_second_reading,
+)
+from correction_server.marking.reading import NotYourCopy, state_for
+from correction_server.marking.rules import MarkingRefused
+from correction_server.marking.saving import SaveRequest, save
 from correction_server.models import (
     AuditEntry,
     Marking,
@@ -31,9 +42,9 @@ def test_progress_counts_marked_in_progress_and_not_started(session_factory, tmp
     first = min(world.lots)
     in_progress = world.lots[first][-1]
     with session_factory() as session:
-        marking.save(session, first, in_progress, marking.SaveRequest(version=0, appreciation="Début."))
+        save(session, first, in_progress, SaveRequest(version=0, appreciation="Début."))
     with session_factory() as session:
-        progress = coordination.paper_progress(session, world.paper_id)
+        progress = paper_progress(session, world.paper_id)
     assert progress.total.copies == len(world.copies)
     assert progress.total.marked == len(world.copies) - 4
     assert progress.total.draft == 1 and progress.total.not_started == 3
@@ -54,12 +65,12 @@ def test_reassigning_a_lot_keeps_marked_copies_and_moves_the_rest_with_their_wor
     todo = world.lots[ill][-5:]
     draft = todo[0]
     with session_factory() as session:
-        marking.save(session, ill, draft, marking.SaveRequest(version=0, marks={world.question_ids[0]: "3"}))
+        save(session, ill, draft, SaveRequest(version=0, marks={world.question_ids[0]: "3"}))
     others = [cid for cid in world.correctors.values() if cid != ill]
     with session_factory() as session:
         lot_id = session.scalar(select(CorrectionLot.id).where(CorrectionLot.corrector_id == ill))
         # A corrector teaching where candidates of the lot studied cannot take all of them alone.
-        outcome = coordination.reassign(
+        outcome = reassign(
             session,
             world.paper_id,
             to_corrector_ids=others,
@@ -85,13 +96,13 @@ def test_reassigning_a_lot_keeps_marked_copies_and_moves_the_rest_with_their_wor
         assert moves[draft].state_when_moved == "draft" and moves[draft].from_corrector_id == ill
         assert moves[draft].reason == "malade"
         # The one who falls ill no longer reaches the copies moved; the new corrector continues the draft.
-        with pytest.raises(marking.NotYourCopy):
-            marking.state_for(session, ill, draft)
+        with pytest.raises(NotYourCopy):
+            state_for(session, ill, draft)
         new_holder = holders[draft]
-        state = marking.state_for(session, new_holder, draft)
+        state = state_for(session, new_holder, draft)
         assert state.marks == {world.question_ids[0]: 3}
-        marking.save(
-            session, new_holder, draft, marking.SaveRequest(version=state.version, appreciation="Suite.")
+        save(
+            session, new_holder, draft, SaveRequest(version=state.version, appreciation="Suite.")
         )
         entries = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "coordination.reassign")
@@ -126,8 +137,8 @@ def test_reassignment_respects_the_etablissement_rule_and_changes_nothing_when_i
         session.get(User, target).establishment_id = next(iter(schools))
         session.commit()
         before = session.scalar(select(LotCopy.lot_id).where(LotCopy.copy_id == world.lots[ill][-1]))
-        with pytest.raises(coordination.CoordinationRefused) as refused:
-            coordination.reassign(
+        with pytest.raises(CoordinationRefused) as refused:
+            reassign(
                 session,
                 world.paper_id,
                 to_corrector_ids=[target],
@@ -146,42 +157,42 @@ def test_second_reading_is_blind_and_the_coordinator_decides_beside_the_first_ma
     first_corrector = min(world.lots)
     copy_id = next(c for c in world.lots[first_corrector] if world.status[c].value == "ok")
     with session_factory() as session:
-        with pytest.raises(coordination.CoordinationRefused, match="another corrector"):
-            coordination.request_second_reading(session, copy_id, first_corrector, _actor(world))
+        with pytest.raises(CoordinationRefused, match="another corrector"):
+            request_second_reading(session, copy_id, first_corrector, _actor(world))
         refusals = []
         for reader_id in sorted(world.correctors.values()):
             if reader_id == first_corrector:
                 continue
             try:
-                reading = coordination.request_second_reading(
+                reading = request_second_reading(
                     session, copy_id, reader_id, _actor(world), "écart"
                 )
                 break
-            except coordination.CoordinationRefused as exc:  # the reader teaches where the candidate studied
+            except CoordinationRefused as exc:  # the reader teaches where the candidate studied
                 refusals.append(str(exc))
         assert all("dispatch rules" in r for r in refusals)
         session.commit()
-        with pytest.raises(coordination.CoordinationRefused, match="under way"):
-            coordination.request_second_reading(session, copy_id, reader_id, _actor(world))
+        with pytest.raises(CoordinationRefused, match="under way"):
+            request_second_reading(session, copy_id, reader_id, _actor(world))
         reader = session.get(User, reader_id)
         marks = {q: "1" for q in world.question_ids}
-        with pytest.raises(coordination.CoordinationRefused, match="appreciation"):
-            coordination.save_second_reading(session, reading.id, reader, marks, "  ")
+        with pytest.raises(CoordinationRefused, match="appreciation"):
+            save_second_reading(session, reading.id, reader, marks, "  ")
         session.rollback()
         stranger = session.get(User, first_corrector)
-        with pytest.raises(coordination.CoordinationRefused):
-            coordination.reading_for_reader(session, reading.id, stranger)
-        coordination.save_second_reading(session, reading.id, reader, marks, "Copie faible.")
+        with pytest.raises(CoordinationRefused):
+            reading_for_reader(session, reading.id, stranger)
+        save_second_reading(session, reading.id, reader, marks, "Copie faible.")
         session.commit()
-        view = next(r for r in coordination.readings_of_paper(session, world.paper_id) if r.id == reading.id)
+        view = next(r for r in readings_of_paper(session, world.paper_id) if r.id == reading.id)
         first = session.scalar(select(Marking).where(Marking.copy_id == copy_id))
         assert view.second_mark == "5" and view.gap == 5 - first.mark_20
         assert view.status == "done"
-        with pytest.raises(coordination.CoordinationRefused, match="why"):
-            coordination.decide_second_reading(
+        with pytest.raises(CoordinationRefused, match="why"):
+            decide_second_reading(
                 session, reading.id, world.paper_id, _actor(world), "other", "9"
             )
-        decided = coordination.decide_second_reading(
+        decided = decide_second_reading(
             session, reading.id, world.paper_id, _actor(world), "other", "9,5", "moyenne des deux lectures"
         )
         session.commit()
@@ -204,21 +215,21 @@ def test_every_marking_save_is_in_the_audit_log_and_a_refused_save_leaves_no_tra
     copy_id = next(c for c in world.lots[corrector] if world.status[c].value == "ok")
     with session_factory() as session:
         count = len(session.scalars(select(AuditEntry)).all())
-        state = marking.save(
-            session, corrector, copy_id, marking.SaveRequest(version=0, marks={world.question_ids[0]: "2,5"})
+        state = save(
+            session, corrector, copy_id, SaveRequest(version=0, marks={world.question_ids[0]: "2,5"})
         )
-        with pytest.raises(marking.MarkingRefused):
-            marking.save(
+        with pytest.raises(MarkingRefused):
+            save(
                 session,
                 corrector,
                 copy_id,
-                marking.SaveRequest(version=state.version, marks={world.question_ids[0]: "99"}),
+                SaveRequest(version=state.version, marks={world.question_ids[0]: "99"}),
             )
-        marking.save(
+        save(
             session,
             corrector,
             copy_id,
-            marking.SaveRequest(
+            SaveRequest(
                 version=state.version,
                 appreciation="Bien.",
                 layers={world.page_ids[copy_id][0]: [{"id": "t1", "kind": "tick", "x": 0.5, "y": 0.5}]},

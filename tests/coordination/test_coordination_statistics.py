@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import random
 
-from correction_server.coordination import service as coordination
 from correction_server.coordination import statistics
+from correction_server.coordination.harmonisation import distributions, flag_sentence
 from testkit.worlds.coordination import build_world
 
 CORRECTORS = 30
@@ -88,7 +88,7 @@ def test_the_service_flags_the_harsh_corrector_of_a_generated_30_corrector_sessi
     )
     harsh_id = sorted(world.correctors.values())[12]
     with session_factory() as session:
-        dist = coordination.distributions(session, world.paper_id, permutations=3000)
+        dist = distributions(session, world.paper_id, permutations=3000)
     flagged = {c.corrector_id for c in dist.flagged}
     assert harsh_id in flagged, [
         (c.name, round(c.test.difference, 2), c.test.adjusted_p) for c in dist.correctors
@@ -97,5 +97,5 @@ def test_the_service_flags_the_harsh_corrector_of_a_generated_30_corrector_sessi
     assert len(flagged - {harsh_id}) <= 1
     harsh = next(c for c in dist.correctors if c.corrector_id == harsh_id)
     assert harsh.test.difference < -1.0
-    assert "below" in coordination.flag_sentence(harsh, dist.result.pool_mean)
+    assert "below" in flag_sentence(harsh, dist.result.pool_mean)
     assert set(harsh.question_means) == set(world.question_ids)

@@ -18,7 +18,8 @@ from correction_server.audit import log as audit
 from correction_server.auth import sessions as auth
 from correction_server.closing.holds import place_hold
 from correction_server.closing.refusals import ClosingRefused
-from correction_server.coordination import service as coordination
+from correction_server.coordination.refusals import CoordinationRefused
+from correction_server.coordination.second_reading import request_second_reading
 from correction_server.models import Marking, SecondReading, User
 from correction_server.settings import Settings
 from massicot.cli import app as massicot_app
@@ -58,11 +59,11 @@ def test_the_second_reader_never_sees_the_first_mark(db_url, session_factory, tm
             if reader_id == first:
                 continue
             try:
-                reading = coordination.request_second_reading(
+                reading = request_second_reading(
                     session, copy_id, reader_id, audit.Actor(world.coordinator_id, "coordinator")
                 )
                 break
-            except coordination.CoordinationRefused:
+            except CoordinationRefused:
                 continue
         session.commit()
         reading_id, reader = reading.id, reading.reader_id

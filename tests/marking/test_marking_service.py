@@ -9,16 +9,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from correction_server.marking import comments
-from correction_server.marking import service as marking
-from correction_server.marking.service import SaveRequest
+from correction_server.marking import comments, reading, rules, saving
+from correction_server.marking.saving import SaveRequest
 from correction_server.models import CommentUse, Marking, QuestionMark, User
 from testkit.worlds.marking import NOW, World, build_world
 
 
 def save(factory, world: World, copy_id: str, user_id: int | None = None, now=NOW, **fields):
     with factory() as session:
-        return marking.save(session, user_id or world.corrector_id, copy_id, SaveRequest(**fields), now=now)
+        return saving.save(session, user_id or world.corrector_id, copy_id, SaveRequest(**fields), now=now)
 
 
 # ---------------------------------------------------------------- pure rules
@@ -37,18 +36,18 @@ def save(factory, world: World, copy_id: str, user_id: int | None = None, now=NO
     ],
 )
 def test_points_in_range_and_step(maximum, step, typed, ok):
-    question = marking.SchemeQuestion(1, 0, "Q1", Decimal(maximum), Decimal(step))
+    question = rules.SchemeQuestion(1, 0, "Q1", Decimal(maximum), Decimal(step))
     if ok:
-        assert marking.check_points(question, marking.parse_points(typed)) == Decimal(typed.replace(",", "."))
+        assert rules.check_points(question, rules.parse_points(typed)) == Decimal(typed.replace(",", "."))
     else:
-        with pytest.raises(marking.MarkingRefused, match="Q1"):
-            marking.check_points(question, marking.parse_points(typed))
+        with pytest.raises(rules.MarkingRefused, match="Q1"):
+            rules.check_points(question, rules.parse_points(typed))
 
 
 @pytest.mark.parametrize("typed", ["AB", "abc", "nan", "inf", "1e400x", ""])
 def test_letters_are_never_a_mark(typed):
-    with pytest.raises(marking.MarkingRefused, match="not a mark"):
-        marking.parse_points(typed)
+    with pytest.raises(rules.MarkingRefused, match="not a mark"):
+        rules.parse_points(typed)
 
 
 @pytest.mark.parametrize(
@@ -63,12 +62,12 @@ def test_letters_are_never_a_mark(typed):
 )
 def test_conversion_to_20_in_half_points(total, out_of, expected):
     # 30.5/60*20 = 10.1666 -> nearest half 10; 31/60*20 = 10.333 -> 10.5; 7/40*20 = 3.5
-    assert marking.convert_to_20(Decimal(total), Decimal(out_of)) == Decimal(expected)
+    assert rules.convert_to_20(Decimal(total), Decimal(out_of)) == Decimal(expected)
 
 
 def test_conversion_tie_goes_to_candidate():
     # 45/40*... : 11.25/... choose a total landing exactly on a quarter: 9/40*20 = 4.5; 9.5/40*20 = 4.75
-    assert marking.convert_to_20(Decimal("9.5"), Decimal(40)) == Decimal("5")
+    assert rules.convert_to_20(Decimal("9.5"), Decimal(40)) == Decimal("5")
 
 
 # ---------------------------------------------------------------- saves
@@ -121,7 +120,7 @@ def test_clearing_a_mark_makes_the_copy_unmarked_again(session_factory, world):
 
 def test_out_of_range_mark_is_refused_and_nothing_saved(session_factory, world):
     q1, q2, _ = world.question_ids
-    with pytest.raises(marking.MarkingRefused, match="outside 0 to 4"):
+    with pytest.raises(rules.MarkingRefused, match="outside 0 to 4"):
         save(session_factory, world, world.copies[0], version=0, marks={q2: "2", q1: "4.5"})
     with session_factory() as session:
         assert session.scalars(select(QuestionMark)).all() == []
@@ -129,21 +128,21 @@ def test_out_of_range_mark_is_refused_and_nothing_saved(session_factory, world):
 
 
 def test_unknown_question_is_refused(session_factory, world):
-    with pytest.raises(marking.MarkingRefused, match="not in the barème"):
+    with pytest.raises(rules.MarkingRefused, match="not in the barème"):
         save(session_factory, world, world.copies[0], version=0, marks={999999: "1"})
 
 
 def test_ab_only_for_absent_copy_and_00_only_for_blank(session_factory, world):
     ok, blank, absent = world.copies[0], world.copies[3], world.copies[4]
-    with pytest.raises(marking.MarkingRefused, match="AB is only for a copy recorded absent"):
+    with pytest.raises(rules.MarkingRefused, match="AB is only for a copy recorded absent"):
         save(session_factory, world, ok, version=0, special="AB")
-    with pytest.raises(marking.MarkingRefused, match="00 is only for a copy recorded blank"):
+    with pytest.raises(rules.MarkingRefused, match="00 is only for a copy recorded blank"):
         save(session_factory, world, ok, version=0, special="00")
-    with pytest.raises(marking.MarkingRefused, match="00 is only"):
+    with pytest.raises(rules.MarkingRefused, match="00 is only"):
         save(session_factory, world, absent, version=0, special="00")
-    with pytest.raises(marking.MarkingRefused, match="recorded absent at the centre"):
+    with pytest.raises(rules.MarkingRefused, match="recorded absent at the centre"):
         save(session_factory, world, absent, version=0, marks={world.question_ids[0]: "0"})
-    with pytest.raises(marking.MarkingRefused, match="recorded blank at the centre"):
+    with pytest.raises(rules.MarkingRefused, match="recorded blank at the centre"):
         save(session_factory, world, blank, version=0, marks={world.question_ids[0]: "0"})
     state = save(session_factory, world, absent, version=0, special="AB")
     assert state.status == "marked" and state.special == "AB" and state.total is None
@@ -155,9 +154,9 @@ def test_ab_only_for_absent_copy_and_00_only_for_blank(session_factory, world):
 
 
 def test_a_copy_of_another_lot_is_refused_as_if_it_did_not_exist(session_factory, world):
-    with pytest.raises(marking.NotYourCopy) as mine:
+    with pytest.raises(reading.NotYourCopy) as mine:
         save(session_factory, world, world.other_copy, version=0, marks={world.question_ids[0]: "1"})
-    with pytest.raises(marking.NotYourCopy) as missing:
+    with pytest.raises(reading.NotYourCopy) as missing:
         save(session_factory, world, "NOSUCHCOPY", version=0, marks={world.question_ids[0]: "1"})
     assert str(mine.value).replace(world.other_copy, "X") == str(missing.value).replace("NOSUCHCOPY", "X")
 
@@ -167,22 +166,22 @@ def test_a_copy_of_another_lot_is_refused_as_if_it_did_not_exist(session_factory
 
 def test_marks_refused_before_the_barème_is_locked(session_factory):
     world = build_world(session_factory, locked=False)
-    with pytest.raises(marking.MarkingClosed, match="réunion d'entente"):
+    with pytest.raises(rules.MarkingClosed, match="réunion d'entente"):
         save(session_factory, world, world.copies[0], version=0, marks={world.question_ids[0]: "1"})
 
 
 def test_marks_refused_outside_the_window(session_factory, world):
     q1 = world.question_ids[0]
-    with pytest.raises(marking.MarkingClosed, match="opens on"):
+    with pytest.raises(rules.MarkingClosed, match="opens on"):
         save(session_factory, world, world.copies[0], now=NOW - timedelta(days=5), version=0, marks={q1: 1})
-    with pytest.raises(marking.MarkingClosed, match="closed on"):
+    with pytest.raises(rules.MarkingClosed, match="closed on"):
         save(session_factory, world, world.copies[0], now=NOW + timedelta(days=11), version=0, marks={q1: 1})
     assert save(session_factory, world, world.copies[0], version=0, marks={q1: 1}).version == 1
 
 
 def test_marks_refused_without_a_window(session_factory):
     world = build_world(session_factory, window=None)
-    with pytest.raises(marking.MarkingClosed, match="has not set the correction window"):
+    with pytest.raises(rules.MarkingClosed, match="has not set the correction window"):
         save(session_factory, world, world.copies[0], version=0, marks={world.question_ids[0]: "1"})
 
 
@@ -193,7 +192,7 @@ def test_stale_save_is_refused_with_the_current_state(session_factory, world):
     q1, q2, _ = world.question_ids
     copy = world.copies[0]
     save(session_factory, world, copy, version=0, marks={q1: "2"})  # tab A
-    with pytest.raises(marking.VersionConflict) as conflict:
+    with pytest.raises(saving.VersionConflict) as conflict:
         save(session_factory, world, copy, version=0, marks={q1: "3", q2: "1"})  # tab B, stale
     assert conflict.value.current.version == 1
     assert conflict.value.current.marks == {q1: Decimal(2)}
@@ -214,7 +213,7 @@ def test_concurrent_saves_of_one_version_one_wins(session_factory, world):
         try:
             save(session_factory, world, copy, version=1, marks={q1: str(i * 0.5)})
             results.append(f"ok{i}")
-        except marking.VersionConflict:
+        except saving.VersionConflict:
             results.append("conflict")
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
@@ -242,7 +241,7 @@ def test_concurrent_first_saves(session_factory, world):
         try:
             save(session_factory, world, copy, version=0, marks={q1: "1"})
             outcomes.append("ok")
-        except marking.VersionConflict:
+        except saving.VersionConflict:
             outcomes.append("conflict")
 
     threads = [threading.Thread(target=attempt) for _ in range(4)]
@@ -285,12 +284,12 @@ def test_annotations_stored_as_data_and_replaced_per_page(session_factory, world
 )
 def test_bad_annotation_is_refused(session_factory, world, item, words):
     copy = world.copies[0]
-    with pytest.raises(marking.MarkingRefused, match=words):
+    with pytest.raises(rules.MarkingRefused, match=words):
         save(session_factory, world, copy, version=0, layers={world.pages[copy][0]: [item]})
 
 
 def test_annotation_on_a_page_of_another_copy_is_refused(session_factory, world):
-    with pytest.raises(marking.MarkingRefused, match="not a page of copy"):
+    with pytest.raises(rules.MarkingRefused, match="not a page of copy"):
         save(
             session_factory,
             world,
@@ -338,7 +337,7 @@ def test_someone_elses_private_comment_cannot_be_placed(session_factory, world):
     with session_factory() as session, session.begin():
         other = session.get(User, world.other_corrector_id)
         private = comments.add(session, other, world.paper_id, "Mine only.")
-    with pytest.raises(marking.MarkingRefused, match="not in your comment bank"):
+    with pytest.raises(rules.MarkingRefused, match="not in your comment bank"):
         save(session_factory, world, world.copies[0], version=0, comments=[private.id])
 
 
@@ -355,5 +354,5 @@ def test_retiring_a_used_comment_keeps_it_on_copies(session_factory, world):
         assert [e.id for e in comments.bank(session, corrector, world.paper_id)] == []
         assert comments.texts(session, corrector.id, world.paper_id) == {used.id: "Used once."}
     with session_factory() as session:
-        state = marking.state_for(session, world.corrector_id, world.copies[0])
+        state = reading.state_for(session, world.corrector_id, world.copies[0])
     assert state.comments == [used.id]

@@ -153,6 +153,17 @@ def test_closed_window_answers_423_with_plain_words(site):
     assert "est close depuis" in client.get(f"/marking/copies/{world.copies[0]}").text
 
 
+def test_the_home_says_why_marks_are_closed_in_the_readers_language(site):
+    world, client, factory = site
+    logged_in(client, factory, world.corrector_id)
+    with factory() as session, session.begin():
+        session.execute(update(Paper).values(window_closes=datetime.now(UTC) - timedelta(hours=1)))
+    assert "est close depuis" in client.get("/marking").text
+    client.cookies.set("massicot_lang", "en")
+    home = client.get("/marking").text
+    assert "closed on" in home and "est close depuis" not in home
+
+
 def test_comment_bank_routes(site):
     world, client, factory = site
     csrf = logged_in(client, factory, world.corrector_id)

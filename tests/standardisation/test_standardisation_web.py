@@ -14,8 +14,8 @@ from correction_server.app import create_app
 from correction_server.auth import access
 from correction_server.auth import sessions as auth
 from correction_server.marking import comments
-from correction_server.marking import service as marking
-from correction_server.marking.service import SaveRequest
+from correction_server.marking.rules import utcnow
+from correction_server.marking.saving import SaveRequest, save
 from correction_server.models import AuditEntry, Comment, Paper, User
 from correction_server.settings import Settings
 from testkit.worlds.marking import login_cookie
@@ -87,7 +87,7 @@ def test_the_coordinator_sees_the_bareme_confirms_and_locks_it(site):
     assert locked_at(factory, world.paper_id) == when
     # The corrector may now save marks.
     with factory() as session:
-        state = marking.save(
+        state = save(
             session,
             world.base.corrector_id,
             world.base.copies[0],
@@ -138,7 +138,7 @@ def test_the_office_locks_too(site):
 def test_shared_bank_add_edit_retire_and_what_correctors_see(site):
     world, client, factory = site
     with factory() as session, session.begin():
-        session.get(Paper, world.paper_id).scheme_locked_at = marking.utcnow()
+        session.get(Paper, world.paper_id).scheme_locked_at = utcnow()
     base = f"/coordination/papers/{world.paper_id}/comments"
     csrf = as_user(client, factory, world.base.coordinator_id)
     page = client.get(base, headers=HTML)

@@ -1,0 +1,128 @@
+"""A paper's marking progress: copies marked, in progress and not started, in all, per
+corrector (his lots now) and per centre."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from correction_server.coordination.people import display_name
+from correction_server.models import (
+    Centre,
+    Copy,
+    CorrectorPaper,
+    Marking,
+    MarkingStatus,
+    Paper,
+    Role,
+    User,
+)
+from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
+from massicot_core.errors import UserError
+
+
+@dataclass
+class Counts:
+    copies: int = 0
+    marked: int = 0
+    draft: int = 0
+
+    @property
+    def not_started(self) -> int:
+        return self.copies - self.marked - self.draft
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.marked / self.copies) if self.copies else 0
+
+    def add(self, status: MarkingStatus | None) -> None:
+        self.copies += 1
+        if status == MarkingStatus.MARKED:
+            self.marked += 1
+        elif status == MarkingStatus.DRAFT:
+            self.draft += 1
+
+
+@dataclass
+class CorrectorProgress:
+    corrector_id: int
+    name: str
+    capacity: int
+    counts: Counts
+    lots: list[tuple[int, int]]  # (lot id, lot number)
+
+
+@dataclass
+class CentreProgress:
+    uai: str
+    name: str
+    counts: Counts
+    undispatched: int
+
+
+@dataclass
+class Progress:
+    paper_id: int
+    code: str
+    title: str
+    total: Counts
+    undispatched: int
+    correctors: list[CorrectorProgress]
+    centres: list[CentreProgress]
+    at: datetime
+
+
+def paper_progress(session: Session, paper_id: int) -> Progress:
+    """Copies marked / in progress / not started, per corrector (his lots now) and per centre."""
+    paper = session.get(Paper, paper_id)
+    if paper is None:
+        raise UserError(f"There is no paper #{paper_id}.")
+    rows = session.execute(
+        select(Copy.id, Copy.centre_id, CorrectionLot.corrector_id, Marking.status)
+        .outerjoin(LotCopy, (LotCopy.copy_id == Copy.id) & (LotCopy.state == AssignmentState.ASSIGNED))
+        .outerjoin(CorrectionLot, CorrectionLot.id == LotCopy.lot_id)
+        .outerjoin(Marking, Marking.copy_id == Copy.id)
+        .where(Copy.paper_id == paper_id)
+    ).all()
+    seats = session.execute(
+        select(User, CorrectorPaper.capacity)
+        .join(CorrectorPaper, CorrectorPaper.user_id == User.id)
+        .where(CorrectorPaper.paper_id == paper_id, User.role == Role.CORRECTOR)
+    ).all()
+    by_corrector = {u.id: CorrectorProgress(u.id, display_name(u), cap, Counts(), []) for u, cap in seats}
+    for lot_id, number, corrector_id in session.execute(
+        select(CorrectionLot.id, CorrectionLot.number, CorrectionLot.corrector_id)
+        .where(CorrectionLot.paper_id == paper_id)
+        .order_by(CorrectionLot.number)
+    ):
+        if corrector_id not in by_corrector:  # a former corrector of the paper still holding a lot
+            user = session.get(User, corrector_id)
+            by_corrector[corrector_id] = CorrectorProgress(corrector_id, display_name(user), 0, Counts(), [])
+        by_corrector[corrector_id].lots.append((lot_id, number))
+    centres = {c.id: c for c in session.scalars(select(Centre))}
+    by_centre: dict[int, CentreProgress] = {}
+    total, undispatched = Counts(), 0
+    for _copy_id, centre_id, corrector_id, status in rows:
+        centre = by_centre.setdefault(
+            centre_id, CentreProgress(centres[centre_id].uai, centres[centre_id].name, Counts(), 0)
+        )
+        centre.counts.add(status)
+        total.add(status)
+        if corrector_id is None:
+            centre.undispatched += 1
+            undispatched += 1
+        else:
+            by_corrector[corrector_id].counts.add(status)
+    return Progress(
+        paper_id=paper.id,
+        code=paper.code,
+        title=paper.title,
+        total=total,
+        undispatched=undispatched,
+        correctors=sorted(by_corrector.values(), key=lambda c: c.name.lower()),
+        centres=sorted(by_centre.values(), key=lambda c: c.uai),
+        at=datetime.now(UTC),
+    )
