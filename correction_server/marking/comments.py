@@ -30,8 +30,8 @@ class CommentRefused(Refused):
 
     status = 422
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message=message)
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(None, f"marking.err.comment_{key}", **values)
 
     def answer(self, lang: str | None = None) -> dict[str, Any]:
         return {"error": "comment", "message": self.words(lang)}
@@ -76,7 +76,7 @@ def ensure_on_paper(session: Session, user: User, paper_id: int) -> None:
         )
     )
     if on_paper is None:
-        raise CommentForbidden("You do not mark or coordinate this paper, so it has no comment bank for you.")
+        raise CommentForbidden("no_bank")
 
 
 def may_share(session: Session, user: User, paper_id: int) -> bool:
@@ -97,9 +97,7 @@ def may_share(session: Session, user: User, paper_id: int) -> bool:
 
 def ensure_may_share(session: Session, user: User, paper_id: int) -> None:
     if not may_share(session, user, paper_id):
-        raise CommentForbidden(
-            "Only the coordinator of the paper (or the exam office) shares comments with every corrector."
-        )
+        raise CommentForbidden("share_forbidden")
 
 
 def shared_bank(session: Session, user: User, paper_id: int) -> list[BankEntry]:
@@ -132,7 +130,7 @@ def ensure_shared_entry(session: Session, paper_id: int, comment_id: int) -> Non
     """The entry is a shared comment of this paper (a corrector's own entries are never reached here)."""
     found = session.scalar(select(Comment.id).where(Comment.id == comment_id, _shared_of(paper_id)))
     if found is None:
-        raise CommentNotFound(f"There is no shared comment number {comment_id} for this paper.")
+        raise CommentNotFound("no_shared", number=comment_id)
 
 
 def _shared_of(paper_id: int):
@@ -178,9 +176,9 @@ def usable_comment_ids(session: Session, user_id: int, paper_id: int, wanted: se
 def _clean(text: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise CommentRefused("A comment needs some text.")
+        raise CommentRefused("empty")
     if len(text) > MAX_COMMENT:
-        raise CommentRefused(f"A comment is at most {MAX_COMMENT} characters; this one has {len(text)}.")
+        raise CommentRefused("too_long", maximum=MAX_COMMENT, length=len(text))
     return text
 
 
@@ -209,9 +207,7 @@ def _own(session: Session, user: User, comment_id: int) -> Comment:
     if comment is not None and comment.shared and may_share(session, user, comment.paper_id):
         return comment
     if comment is None or comment.owner_id != user.id:
-        raise CommentForbidden(
-            "Only the author of a comment can change it; add your own wording to your bank instead."
-        )
+        raise CommentForbidden("not_author")
     return comment
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from correction_server.audit.log import Actor, record
 from correction_server.models import Paper, Question
-from massicot_core.errors import UserError
+from massicot_core.errors import Refused
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,19 @@ class SchemeState:
         return self.locked_at is None and bool(self.lines)
 
 
+class SchemeRefused(Refused):
+    """The barème cannot be shown or locked (no paper, no barème yet, locked already)."""
+
+    status = 409
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(None, f"marking.err.{key}", **values)
+
+
 def scheme_state(session: Session, paper_id: int) -> SchemeState:
     paper = session.get(Paper, paper_id)
     if paper is None:
-        raise UserError(f"paper {paper_id} does not exist")
+        raise SchemeRefused("scheme_no_paper", paper=paper_id)
     rows = session.execute(
         select(Question.label, Question.max_points, Question.step)
         .where(Question.paper_id == paper_id)
@@ -61,15 +70,15 @@ def scheme_state(session: Session, paper_id: int) -> SchemeState:
     )
 
 
+def _locked_already(paper: Paper) -> SchemeRefused:
+    return SchemeRefused("scheme_locked", paper=paper.code, since=f"{paper.scheme_locked_at:%Y-%m-%d %H:%M}")
+
+
 def lock_scheme(session: Session, paper: Paper, actor: Actor) -> datetime:
     if paper.scheme_locked_at is not None:
-        raise UserError(
-            f"the barème of {paper.code} is already locked since {paper.scheme_locked_at:%Y-%m-%d %H:%M} UTC"
-        )
+        raise _locked_already(paper)
     if not paper.questions:
-        raise UserError(
-            f"paper {paper.code} has no barème yet: import it with `massicot office import paper`"
-        )
+        raise SchemeRefused("no_scheme", paper=paper.code)
     now = datetime.now(UTC)
     # Conditional on "not locked yet" in the database itself: of two people locking at the same
     # moment (coordinator on the page, office on the command line), only one lock is recorded.
@@ -81,9 +90,7 @@ def lock_scheme(session: Session, paper: Paper, actor: Actor) -> datetime:
     ).rowcount
     if not done:
         session.refresh(paper)
-        raise UserError(
-            f"the barème of {paper.code} is already locked since {paper.scheme_locked_at:%Y-%m-%d %H:%M} UTC"
-        )
+        raise _locked_already(paper)
     paper.scheme_locked_at = now
     record(
         session,

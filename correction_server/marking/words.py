@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (sentences read better unbroken)
 """The words of the marking pages, French first, English beside."""
 
 from __future__ import annotations
@@ -105,6 +106,15 @@ FR = {
     "marking.kind.comment": "Commentaire",
     "marking.copy.selected": "Sélection : {what}, page {n}. Flèches pour déplacer.",
     "marking.copy.text_entry": "Texte de l'annotation",
+    "marking.err.comment_no_bank": "Vous ne corrigez ni ne coordonnez cette épreuve : vous n'y avez pas de banque de commentaires.",
+    "marking.err.comment_share_forbidden": "Seul le coordonnateur de l'épreuve (ou le service des examens) partage des commentaires avec tous les correcteurs.",
+    "marking.err.comment_no_shared": "Il n'y a pas de commentaire partagé numéro {number} pour cette épreuve.",
+    "marking.err.comment_empty": "Un commentaire doit avoir un texte.",
+    "marking.err.comment_too_long": "Un commentaire a au plus {maximum} caractères ; celui-ci en a {length}.",
+    "marking.err.comment_not_author": "Seul l'auteur d'un commentaire peut le modifier ; ajoutez plutôt votre propre formulation à votre banque.",
+    "marking.err.scheme_no_paper": "l'épreuve {paper} n'existe pas",
+    "marking.err.scheme_locked": "le barème de {paper} est déjà verrouillé depuis le {since} UTC",
+    "marking.err.no_scheme": "l'épreuve {paper} n'a pas encore de barème : importez-le avec `massicot office import paper`",
     "marking.err.not_a_mark": "« {typed} » n'est pas une note : tapez un nombre comme 3 ou 2,5.",
     "marking.err.out_of_range": "{question} : {value} est hors de 0 à {maximum} (le maximum du barème).",
     "marking.err.step_half": "{question} : {value} n'est pas permis ; les notes vont par demi-points.",
@@ -250,6 +260,15 @@ EN = {
     "marking.kind.comment": "Comment",
     "marking.copy.selected": "Selected: {what}, page {n}. Arrow keys move it.",
     "marking.copy.text_entry": "Annotation text",
+    "marking.err.comment_no_bank": "You do not mark or coordinate this paper, so it has no comment bank for you.",
+    "marking.err.comment_share_forbidden": "Only the coordinator of the paper (or the exam office) shares comments with every corrector.",
+    "marking.err.comment_no_shared": "There is no shared comment number {number} for this paper.",
+    "marking.err.comment_empty": "A comment needs some text.",
+    "marking.err.comment_too_long": "A comment is at most {maximum} characters; this one has {length}.",
+    "marking.err.comment_not_author": "Only the author of a comment can change it; add your own wording to your bank instead.",
+    "marking.err.scheme_no_paper": "paper {paper} does not exist",
+    "marking.err.scheme_locked": "the barème of {paper} is already locked since {since} UTC",
+    "marking.err.no_scheme": "paper {paper} has no barème yet: import it with `massicot office import paper`",
     "marking.err.not_a_mark": "“{typed}” is not a mark: type a number such as 3 or 2.5.",
     "marking.err.out_of_range": "{question}: {value} is outside 0 to {maximum} (the barème's maximum).",
     "marking.err.step_half": "{question}: {value} is not allowed; marks go in half points.",

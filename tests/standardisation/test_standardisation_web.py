@@ -83,7 +83,7 @@ def test_the_coordinator_sees_the_bareme_confirms_and_locks_it(site):
         assert (entry.actor_id, entry.actor_role) == (world.base.coordinator_id, "coordinator")
     # Twice: refused in plain words, the first lock kept.
     again = client.post(f"{base}/scheme/lock", data={"csrf_token": csrf, "confirm": "yes"}, headers=HTML)
-    assert again.status_code == 409 and "already locked" in words(again)
+    assert again.status_code == 409 and "déjà verrouillé" in words(again)
     assert locked_at(factory, world.paper_id) == when
     # The corrector may now save marks.
     with factory() as session:
@@ -148,9 +148,9 @@ def test_shared_bank_add_edit_retire_and_what_correctors_see(site):
     assert added.status_code == 200 and "Justifiez chaque étape." in words(added)
     with factory() as session:
         shared = session.scalars(select(Comment).where(Comment.shared.is_(True))).one()
-    # An empty wording is refused in plain words.
+    # An empty wording is refused in plain words, in the page's language.
     empty = client.post(base, data={"csrf_token": csrf, "text": "  "}, headers=HTML)
-    assert empty.status_code == 422 and "A comment needs some text." in words(empty)
+    assert empty.status_code == 422 and "Un commentaire doit avoir un texte." in words(empty)
     # The corrector finds it in his bank, marked shared, and uses it on two copies.
     csrf_corrector = as_user(client, factory, world.base.corrector_id)
     entries = client.get(f"/api/marking/papers/{world.paper_id}/comments").json()["entries"]
@@ -205,7 +205,7 @@ def test_the_shared_bank_pages_never_reach_a_correctors_own_entry(site):
         answer = client.post(
             f"{base}/{private.id}", data={"csrf_token": csrf, "text": "Changed"}, headers=HTML
         )
-        assert answer.status_code == 404 and "no shared comment number" in words(answer)
+        assert answer.status_code == 404 and "pas de commentaire partagé numéro" in words(answer)
         answer = client.post(f"{base}/{private.id}/retire", data={"csrf_token": csrf}, headers=HTML)
         assert answer.status_code == 404
     with factory() as session:
