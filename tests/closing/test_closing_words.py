@@ -11,7 +11,6 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from coord_world import build_world
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -28,6 +27,7 @@ from correction_server.models import User
 from correction_server.settings import Settings
 from massicot.cli import app as massicot_app
 from massicot_core.words import DEFAULT_LANGUAGE
+from testkit.worlds.coordination import build_world
 
 OFFICE = audit.Actor(None, "office")
 SECRET = "closing-words-secret"

@@ -3,7 +3,6 @@ page by default, English when asked for; the command line keeps its English sent
 
 from __future__ import annotations
 
-from coord_world import build_world
 from markupsafe import escape
 from test_coordination_web import client_for, log_in
 
@@ -14,6 +13,7 @@ from correction_server.coordination.refusals import CoordinationRefused
 from correction_server.coordination.statistics import CorrectorTest
 from correction_server.i18n import LANGUAGE_COOKIE
 from correction_server.marking import words as marking_words
+from testkit.worlds.coordination import build_world
 
 
 def test_every_french_word_of_marking_and_coordination_has_its_english():
