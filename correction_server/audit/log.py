@@ -84,8 +84,19 @@ def record(
             select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
         ).first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-    fields = {
-        "seq": seq,
+    own = _entry_fields(actor, action, object_type, object_id, details)
+    fields = {"seq": seq, **own, "prev_hash": prev_hash}
+    entry = AuditEntry(**fields, hash=entry_hash(**fields))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _entry_fields(
+    actor: Actor, action: str, object_type: str, object_id: str | int, details: dict | None
+) -> dict:
+    """An entry's own fields, without its place in the chain (seq, prev_hash)."""
+    return {
         "at": datetime.now(UTC).isoformat(timespec="microseconds"),
         "actor_id": actor.user_id,
         "actor_role": actor.role,
@@ -93,12 +104,7 @@ def record(
         "object_type": object_type,
         "object_id": str(object_id),
         "details": _plain(details or {}),
-        "prev_hash": prev_hash,
     }
-    entry = AuditEntry(**fields, hash=entry_hash(**fields))
-    session.add(entry)
-    session.flush()
-    return entry
 
 
 def record_and_commit(
@@ -125,15 +131,7 @@ def record_and_commit(
         return
     from psycopg import sql
 
-    fields = {
-        "at": datetime.now(UTC).isoformat(timespec="microseconds"),
-        "actor_id": actor.user_id,
-        "actor_role": actor.role,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "details": _plain(details or {}),
-    }
+    fields = _entry_fields(actor, action, object_type, object_id, details)
     head = canonical_json(fields).decode()[:-1] + ","  # '{...,' : the chain fields follow
     table = AuditEntry.__tablename__
     statement = sql.SQL(
