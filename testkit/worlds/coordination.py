@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import csv
 import random
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import massicot
+from correction_server.app import create_app
 from correction_server.audit import log as audit
+from correction_server.auth import sessions as auth
 from correction_server.dispatch.planning import dispatch_paper, find_paper
 from correction_server.marking.saving import SaveRequest, save
 from correction_server.marking.scheme import lock_scheme
@@ -49,6 +53,7 @@ from correction_server.models import (
 )
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from correction_server.office.importing import CANDIDATE_COLUMNS, import_candidates, import_paper
+from correction_server.settings import Settings
 from massicot_core.identifiers import new_copy_id
 
 SAMPLES = Path(massicot.__file__).parent / "samples"
@@ -301,3 +306,23 @@ def mark_directly(factory, world: CoordWorld, rng: random.Random, skip: set[str]
                         insert(QuestionMark),
                         [{"marking_id": row.id, "question_id": q, "points": v} for q, v in points.items()],
                     )
+
+
+# The coordination pages on a real application, for the web tests.
+SECRET = "coordination-web-secret"
+
+
+def client_for(db_url: str, store: Path) -> TestClient:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        app = create_app(Settings(database_url=db_url, store_path=store, secret_key=SECRET))
+    return TestClient(app, base_url="http://testserver")
+
+
+def log_in(client: TestClient, factory, user_id: int) -> str:
+    with factory() as session:
+        opened = auth.open_session(session, session.get(User, user_id), SECRET)
+        session.commit()
+    client.cookies.clear()
+    client.cookies.set(auth.SESSION_COOKIE, opened.cookie_value)
+    return opened.csrf_token

@@ -6,42 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-import warnings
-from pathlib import Path
 
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from correction_server.app import create_app
 from correction_server.audit import log as audit
-from correction_server.auth import sessions as auth
 from correction_server.closing.holds import place_hold
 from correction_server.closing.refusals import ClosingRefused
 from correction_server.coordination.refusals import CoordinationRefused
 from correction_server.coordination.second_reading import request_second_reading
-from correction_server.models import Marking, SecondReading, User
-from correction_server.settings import Settings
+from correction_server.models import Marking, SecondReading
 from massicot.cli import app as massicot_app
-from testkit.worlds.coordination import build_world
-
-SECRET = "coordination-web-secret"
-
-
-def client_for(db_url: str, store: Path) -> TestClient:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        app = create_app(Settings(database_url=db_url, store_path=store, secret_key=SECRET))
-    return TestClient(app, base_url="http://testserver")
-
-
-def log_in(client: TestClient, factory, user_id: int) -> str:
-    with factory() as session:
-        opened = auth.open_session(session, session.get(User, user_id), SECRET)
-        session.commit()
-    client.cookies.clear()
-    client.cookies.set(auth.SESSION_COOKIE, opened.cookie_value)
-    return opened.csrf_token
+from testkit.worlds.coordination import build_world, client_for, log_in
 
 
 def _csrf_free(html: str) -> str:

@@ -4,7 +4,6 @@ page by default, English when asked for; the command line keeps its English sent
 from __future__ import annotations
 
 from markupsafe import escape
-from test_coordination_web import client_for, log_in
 
 from correction_server.coordination import standardisation_words
 from correction_server.coordination import words as coordination_words
@@ -13,7 +12,7 @@ from correction_server.coordination.refusals import CoordinationRefused
 from correction_server.coordination.statistics import CorrectorTest
 from correction_server.i18n import LANGUAGE_COOKIE
 from correction_server.marking import words as marking_words
-from testkit.worlds.coordination import build_world
+from testkit.worlds.coordination import build_world, client_for, log_in
 
 
 def test_every_french_word_of_marking_and_coordination_has_its_english():
