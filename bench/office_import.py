@@ -32,7 +32,9 @@ from sqlalchemy import select  # noqa: E402
 from correction_server.db import make_engine, make_session_factory, transaction  # noqa: E402
 from correction_server.migrate import upgrade_database  # noqa: E402
 from correction_server.models import Candidate, Centre, Establishment, Paper, RollEntry  # noqa: E402
-from correction_server.office.importing import import_candidates, import_paper, parse_candidates, read_table  # noqa: E402
+from correction_server.office.candidates import import_candidates, parse_candidates  # noqa: E402
+from correction_server.office.papers import import_paper  # noqa: E402
+from correction_server.office.tables import read_table  # noqa: E402
 
 SAMPLE_PAPER = ROOT / "massicot" / "samples" / "paper_u3.yaml"
 HEADER = [

@@ -47,7 +47,8 @@ from correction_server.models import (
     User,
 )
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
-from correction_server.office.importing import import_candidates, import_paper
+from correction_server.office.candidates import import_candidates
+from correction_server.office.papers import import_paper
 from massicot_core.identifiers import new_copy_id
 
 SAMPLES = Path(__file__).resolve().parents[2] / "massicot" / "samples"
