@@ -313,8 +313,9 @@ def test_a_commit_whose_push_is_purged_after_its_image_check_is_refused_then_goe
     of the images and its transaction. The commit must not create a lot whose images are gone."""
     from bench.push_setup import seed_exam
     from correction_server.auth.tokens import authenticate
-    from correction_server.intake.ingest import PUSH_DROPPED, Conflict, IngestService
+    from correction_server.intake.ingest import IngestService
     from correction_server.intake.purge import purge_uploads
+    from correction_server.intake.refusals import PUSH_DROPPED, Conflict
 
     exam = seed_exam(db_url, {CENTRE_A: 4})
     engine = make_engine(db_url)
