@@ -64,6 +64,16 @@ def build_print_app(known_paper: Callable[[str], bool] | None = None) -> typer.T
         booklet_pdf(paper, copy_ids, pages, out, model=load_model(model))
         typer.echo(f"{count} booklets of {pages} pages for paper {paper} written to {out}")
 
+    def print_for_roll(paper: str, roll: Path, out: Path, model: str, draw: Callable[..., None]) -> int:
+        """Check the paper, read the roll and draw one document of it; how many lines it has."""
+        from massicot_core.roll import read_roll
+        from paper.printing import check_paper
+
+        check_paper(paper, known_paper)
+        lines = read_roll(roll)
+        draw(paper, lines, out, model=load_model(model))
+        return len(lines)
+
     @print_app.command("labels")
     def print_labels(
         paper: str = typer.Option(..., "--paper", help="Paper code, e.g. U3."),
@@ -72,13 +82,10 @@ def build_print_app(known_paper: Callable[[str], bool] | None = None) -> typer.T
         model: str = typer.Option(DEFAULT_MODEL, help="Copy model name."),
     ) -> None:
         """One anonymity label per candidate of the roll, in roll order."""
-        from massicot_core.roll import read_roll
-        from paper.printing import check_paper, labels_pdf
+        from paper.printing import labels_pdf
 
-        check_paper(paper, known_paper)
-        lines = read_roll(roll)
-        labels_pdf(paper, lines, out, model=load_model(model))
-        typer.echo(f"{len(lines)} labels for paper {paper} written to {out}")
+        count = print_for_roll(paper, roll, out, model, labels_pdf)
+        typer.echo(f"{count} labels for paper {paper} written to {out}")
 
     @print_app.command("roll")
     def print_roll(
@@ -88,12 +95,9 @@ def build_print_app(known_paper: Callable[[str], bool] | None = None) -> typer.T
         model: str = typer.Option(DEFAULT_MODEL, help="Copy model name."),
     ) -> None:
         """The signing sheet (émargement) of the room."""
-        from massicot_core.roll import read_roll
-        from paper.printing import check_paper, roll_pdf
+        from paper.printing import roll_pdf
 
-        check_paper(paper, known_paper)
-        lines = read_roll(roll)
-        roll_pdf(paper, lines, out, model=load_model(model))
-        typer.echo(f"Signing sheet for {len(lines)} candidates of paper {paper} written to {out}")
+        count = print_for_roll(paper, roll, out, model, roll_pdf)
+        typer.echo(f"Signing sheet for {count} candidates of paper {paper} written to {out}")
 
     return print_app

@@ -54,25 +54,16 @@ def test_check_paper_asks_the_lookup_it_is_given() -> None:
         check_paper("u 4", lambda code: True)
 
 
-def test_the_configured_lookup_reads_massicot_db_only(tmp_path: Path, monkeypatch) -> None:
+def test_the_configured_lookup_reads_massicot_db_only(
+    tmp_path: Path, monkeypatch, database_with_paper: str
+) -> None:
     from correction_server.cli_support import configured_paper_known
-    from correction_server.db import Base, make_engine, make_session_factory, transaction
-    from correction_server.models.exam import ExamSession, Paper
 
     monkeypatch.delenv("MASSICOT_DB", raising=False)
     assert configured_paper_known("U4")  # no database named: any code prints
-    empty = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-    monkeypatch.setenv("MASSICOT_DB", empty)
+    monkeypatch.setenv("MASSICOT_DB", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     assert configured_paper_known("U4")  # no paper imported anywhere yet
-    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    with transaction(make_session_factory(engine)) as session:
-        exam = ExamSession(name="BTS 2024 normale")
-        session.add(exam)
-        session.add(Paper(session=exam, code="U3"))
-    engine.dispose()
-    monkeypatch.setenv("MASSICOT_DB", url)
+    monkeypatch.setenv("MASSICOT_DB", database_with_paper)
     assert configured_paper_known("U3")
     assert not configured_paper_known("U4")
     monkeypatch.setenv("MASSICOT_DB", f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}")
