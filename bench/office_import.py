@@ -27,7 +27,9 @@ from sqlalchemy import select
 from correction_server.db import make_engine, make_session_factory, transaction
 from correction_server.migrate import upgrade_database
 from correction_server.models import Candidate, Centre, Establishment, Paper, RollEntry
-from correction_server.office.importing import import_candidates, import_paper, parse_candidates, read_table
+from correction_server.office.candidates import import_candidates, parse_candidates
+from correction_server.office.papers import import_paper
+from correction_server.office.tables import read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,6 +6,7 @@ Command modules (each area's `cli.py`) import this; it imports no command module
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +31,29 @@ def with_database(db: str | None, work):
     engine = make_engine(url)
     try:
         return work(make_session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def configured_paper_known(paper: str) -> bool:
+    """Whether the database MASSICOT_DB names holds a paper of this code: the print commands'
+    check. Only MASSICOT_DB is consulted (never the implicit local default), and a database
+    without papers yet knows every code, so blank booklets print before any import."""
+    url = os.environ.get("MASSICOT_DB")
+    if not url:
+        return True
+    from sqlalchemy import inspect, text
+
+    from correction_server.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table("paper"):
+            return True  # no papers imported anywhere yet: nothing to check against
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM paper WHERE code = :c"), {"c": paper}).first() is not None
+    except Exception as exc:  # noqa: BLE001 — any driver error becomes a plain sentence
+        raise UserError(f"the database in MASSICOT_DB cannot be read: {exc.__class__.__name__}") from None
     finally:
         engine.dispose()
 

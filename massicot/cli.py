@@ -9,10 +9,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from correction_server.cli import audit_app, office_app, register_server_commands
+from correction_server.cli_support import configured_paper_known
 from correction_server.i18n import register_words
 from massicot.demo import register_demo_command
 from massicot_core.errors import UserError
-from paper.cli import print_app, template_app
+from paper.cli import build_print_app, template_app
 from scanner.cli import register_push_command, scan_app
 
 app = typer.Typer(
@@ -28,7 +29,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(template_app, name="template")
-app.add_typer(print_app, name="print")
+# The copy model prints; the server says which papers exist (MASSICOT_DB).
+app.add_typer(build_print_app(configured_paper_known), name="print")
 app.add_typer(scan_app, name="scan")
 app.add_typer(office_app, name="office")
 app.add_typer(audit_app, name="audit")

@@ -18,8 +18,13 @@ COPY_ID_RANDOM_LENGTH = 8
 PAGE_CODE_VERSION = "MC1"
 LABEL_CODE_VERSION = "ML1"
 CORNERS = ("TL", "TR", "BL", "BR")
-PAPER_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,11}$")
+# A paper's code, as every page code carries it. Patterns that hold a paper code among other
+# things (an accounts file's "U3:40") are built on PAPER_CODE, so the rule stays one.
+PAPER_CODE = r"[A-Z0-9][A-Z0-9-]{0,11}"
+PAPER_CODE_RE = re.compile(rf"^{PAPER_CODE}$")
 REGISTRATION_RE = re.compile(r"^[A-Z0-9]{4,16}$")
+# An establishment's or centre's UAI: 7 ASCII digits, then its check letter.
+UAI_RE = re.compile(r"^[0-9]{7}[A-Z]$")
 
 
 class CodeError(ValueError):

@@ -10,8 +10,7 @@ an error never leaves a half-written file behind.
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import segno
@@ -41,15 +40,15 @@ FONT_BOLD = "Helvetica-Bold"
 # ---------------------------------------------------------------- checks
 
 
-def check_paper(paper: str) -> str:
-    """The paper code must be well formed; when a database is configured, it must exist there.
+def check_paper(paper: str, known: Callable[[str], bool] | None = None) -> str:
+    """The paper code must be well formed; `known`, when given, must know the paper.
 
-    Only MASSICOT_DB is consulted (never the implicit local default), so printing blank
-    booklets before any import still works on a fresh machine.
+    The copy model knows no database: the command that prints hands in the lookup (the server's,
+    which consults MASSICOT_DB only, so printing blank booklets before any import still works on
+    a fresh machine).
     """
     check_paper_format(paper)
-    url = os.environ.get("MASSICOT_DB")
-    if url and not _paper_in_database(url, paper):
+    if known is not None and not known(paper):
         raise UserError(
             f"paper {paper} is not known in the database: import it first (massicot office import paper)"
         )
@@ -61,23 +60,6 @@ def check_paper_format(paper: str) -> str:
         return validate_paper_code(paper)
     except CodeError as exc:
         raise UserError(str(exc)) from None
-
-
-def _paper_in_database(url: str, paper: str) -> bool:
-    from sqlalchemy import inspect, text
-
-    from correction_server.db import make_engine
-
-    engine = make_engine(url)
-    try:
-        if not inspect(engine).has_table("paper"):
-            return True  # no papers imported anywhere yet: nothing to check against
-        with engine.connect() as conn:
-            return conn.execute(text("SELECT 1 FROM paper WHERE code = :c"), {"c": paper}).first() is not None
-    except Exception as exc:  # noqa: BLE001 — any driver error becomes a plain sentence
-        raise UserError(f"the database in MASSICOT_DB cannot be read: {exc.__class__.__name__}") from None
-    finally:
-        engine.dispose()
 
 
 def check_counts(count: int, pages: int) -> None:

@@ -34,7 +34,6 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -44,6 +43,7 @@ from pathlib import Path
 from massicot_core.contract import IDENTITY_FILE, MANIFEST_FILE
 from massicot_core.errors import UserError
 from massicot_core.files import fsync_dir, sha256_bytes, write_atomic
+from massicot_core.identifiers import UAI_RE
 from massicot_core.roll import RollLine
 from scanner.pages import PageAnalysis
 from scanner.sources import SourcePage
@@ -54,7 +54,6 @@ ORIGINALS_DIR = "originals"
 IMAGES_DIR = "images"
 LOCK_FILE = ".lock"
 LOT_FORMAT = "massicot-scan-lot/1"
-UAI_RE = re.compile(r"^[0-9]{7}[A-Z]$")
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/tiff": "tif", "image/webp": "webp"}
 

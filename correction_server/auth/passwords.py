@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from correction_server.audit import log as audit
 from correction_server.audit.actors import SYSTEM, Actor
 from correction_server.auth import sessions as auth
+from correction_server.auth.login_limit import LoginRateLimiter
 from correction_server.models.accounts import User
 from massicot_core.errors import UserError
 
@@ -83,6 +84,51 @@ def change_own_password(
         {"username": user.username, "replaced_one_time": replaced_one_time, "sessions_ended": ended},
     )
     return user
+
+
+@dataclass(frozen=True)
+class ChangeRefused:
+    """Why a person's own change was not made: `key` under account.password.err.*, the HTTP
+    status, and for a refused attempt (429) the seconds to wait."""
+
+    key: str
+    status: int
+    retry_after: int = 0
+
+
+def change_own_password_limited(
+    session: Session,
+    limiter: LoginRateLimiter,
+    user: User,
+    client_ip: str,
+    passwords: tuple[str, str, str],
+    keep_login_id: str,
+) -> ChangeRefused | None:
+    """`change_own_password` under the login rate limit, committed; None when it was made.
+
+    `passwords`: the current one, the new one and its confirmation. A wrong current password
+    counts as a failed login, so a borrowed session cannot be used to guess the password; a new
+    password refused after the right current one is not a guess, and is not counted.
+    """
+    attempt = limiter.begin(session, user.username, client_ip)
+    if attempt.refused:
+        key = "too_many_here" if attempt.per_address else "too_many"
+        return ChangeRefused(key, 429, attempt.retry_after)
+    current, new, confirm = passwords
+    try:
+        change_own_password(session, user.id, current, new, confirm, keep_login_id)
+    except PasswordRefused as exc:
+        session.rollback()
+        if exc.key != "wrong_current":
+            limiter.withdraw(session, attempt)
+            session.commit()
+        return ChangeRefused(exc.key, 400)
+    limiter.succeeded(session, attempt)
+    session.commit()
+    # Forget this account's cached logins again, now that the change is committed: a request
+    # read between the change and the commit may have cached the old account.
+    auth.known_logins.forget(lambda known: known.user.id == user.id)
+    return None
 
 
 def set_password_by_link(session: Session, user: User, new: str, confirm: str) -> None:

@@ -3,7 +3,7 @@
     GET  /account/password   the form (current password, the new one twice, the rule in words)
     POST /account/password   the change; CSRF-checked like every form; other sessions end
 
-Rules in correction_server.passwords. A wrong current password counts as a failed login in the
+Rules in correction_server.auth.passwords. A wrong current password counts as a failed login in the
 login rate limiter: a borrowed session cannot be used to guess the password.
 """
 
@@ -55,38 +55,24 @@ def change_password(
     session: Db,
     limiter: Limiter,
 ) -> Response:
-    lang = request_language(request)
-
-    def refused(key: str, status: int, **values: object) -> Response:
-        text = i18n.translate(
-            lang,
-            f"account.password.err.{key}",
-            n=auth.MIN_PASSWORD_LENGTH,
-            distinct=passwords.MIN_DISTINCT,
-            **values,
-        )
-        return _page(request, user, [{"kind": "error", "text": text}], status)
-
-    attempt = limiter.begin(session, user.username, client_ip(request))
-    if attempt.refused:
-        key = "too_many_here" if attempt.per_address else "too_many"
-        response = refused(key, 429, minutes=(attempt.retry_after + 59) // 60)
-        response.headers["Retry-After"] = str(attempt.retry_after)
-        return response
-    try:
-        passwords.change_own_password(
-            session, user.id, current_password, new_password, confirm, request.state.login_session_id
-        )
-    except passwords.PasswordRefused as exc:
-        session.rollback()
-        if exc.key != "wrong_current":
-            # The current password was right; the new one was refused: not a guess.
-            limiter.withdraw(session, attempt)
-            session.commit()
-        return refused(exc.key, 400)
-    limiter.succeeded(session, attempt)
-    session.commit()
-    # Forget this account's cached logins again, now that the change is committed: a request
-    # read between the change and the commit may have cached the old account.
-    auth.known_logins.forget(lambda known: known.user.id == user.id)
-    return RedirectResponse(PASSWORD_CHANGE_PAGE + "?done=1", status_code=303)
+    refused = passwords.change_own_password_limited(
+        session,
+        limiter,
+        user,
+        client_ip(request),
+        (current_password, new_password, confirm),
+        request.state.login_session_id,
+    )
+    if refused is None:
+        return RedirectResponse(PASSWORD_CHANGE_PAGE + "?done=1", status_code=303)
+    text = i18n.translate(
+        request_language(request),
+        f"account.password.err.{refused.key}",
+        n=auth.MIN_PASSWORD_LENGTH,
+        distinct=passwords.MIN_DISTINCT,
+        minutes=(refused.retry_after + 59) // 60,
+    )
+    response = _page(request, user, [{"kind": "error", "text": text}], refused.status)
+    if refused.retry_after:
+        response.headers["Retry-After"] = str(refused.retry_after)
+    return response

@@ -29,8 +29,6 @@ constraint) and is a b-matching solved as a max-flow:
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import secrets
 from collections import Counter, defaultdict, deque
@@ -44,8 +42,9 @@ from correction_server.audit import log as audit
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from correction_server.models.exam import Candidate, Centre, Establishment, ExamSession, Paper
-from correction_server.models.scans import Copy, IdentityLink, Page
-from massicot_core.errors import UserError
+from correction_server.models.scans import Copy, IdentityLink
+from massicot_core.errors import Refused, UserError
+from massicot_core.words import command_line_language, translate
 
 MAX_SEED = 2**31 - 1
 
@@ -76,12 +75,48 @@ class DispatchPlan:
     notes: list[str] = field(default_factory=list)
 
 
-class DispatchImpossible(UserError):
-    """The constraints cannot be met; `reasons` are plain sentences, one per problem."""
+@dataclass(frozen=True)
+class Reason:
+    """One sentence of the words catalogue (dispatch/words.py), said in the reader's language.
 
-    def __init__(self, reasons: list[str]):
-        self.reasons = reasons
-        super().__init__("Dispatch is not possible: " + " ".join(reasons) + " Nothing was changed.")
+    A value that is itself a Reason is said in the same language; a tuple of them is a list.
+    """
+
+    key: str
+    values: dict[str, object] = field(default_factory=dict)
+
+    def words(self, lang: str) -> str:
+        return translate(lang, self.key, **{name: _said(value, lang) for name, value in self.values.items()})
+
+
+def _said(value: object, lang: str) -> object:
+    if isinstance(value, Reason):
+        return value.words(lang)
+    if isinstance(value, tuple):
+        return ", ".join(str(_said(item, lang)) for item in value)
+    return value
+
+
+class DispatchImpossible(Refused):
+    """The constraints cannot be met: one reason per problem, each a sentence of the catalogue."""
+
+    status = 409
+
+    def __init__(self, reasons: list[Reason]) -> None:
+        self.reason_words = list(reasons)
+        super().__init__(key="dispatch.impossible")
+
+    @property
+    def reasons(self) -> list[str]:
+        """The reasons in the command line's language."""
+        return self.reasons_in(command_line_language())
+
+    def reasons_in(self, lang: str) -> list[str]:
+        return [reason.words(lang) for reason in self.reason_words]
+
+    def words(self, lang: str | None = None) -> str:
+        lang = lang or command_line_language()
+        return translate(lang, self.key, reasons=" ".join(self.reasons_in(lang)))
 
 
 # --- the algorithm ---------------------------------------------------------------------------
@@ -156,19 +191,11 @@ def _gkey(group: int | None) -> int:
 
 def _check_totals(copies: list[CopyToPlace], seats: list[CorrectorSeat]) -> None:
     if not seats:
-        raise DispatchImpossible(
-            [
-                f"{len(copies)} copies are waiting but no corrector with a capacity above 0 is assigned "
-                "to this paper: import correctors for it (massicot office users import) first."
-            ]
-        )
+        raise DispatchImpossible([Reason("dispatch.impossible.no_corrector", {"copies": len(copies)})])
     free = sum(s.capacity - s.already for s in seats)
     if free < len(copies):
         raise DispatchImpossible(
-            [
-                f"{len(copies)} copies are waiting but the correctors' remaining declared capacity is "
-                f"{max(free, 0)} copies: raise their capacities or add correctors."
-            ]
+            [Reason("dispatch.impossible.capacity", {"copies": len(copies), "free": max(free, 0)})]
         )
 
 
@@ -271,7 +298,7 @@ class _Flow:
     def by_seat(self) -> dict[int, list[str]]:
         return {i: [c for ids in by_group.values() for c in ids] for i, by_group in enumerate(self.held)}
 
-    def explain(self, copies: list[CopyToPlace], names: dict[int, str]) -> list[str]:
+    def explain(self, copies: list[CopyToPlace], names: dict[int, str]) -> list[Reason]:
         """Why the copies left cannot be placed: per group, its eligible correctors are full."""
         self._find_path()  # fills self._reached with the residual graph's source side
         centre_of = {c.copy_id: c.centre for c in copies}
@@ -279,26 +306,30 @@ class _Flow:
         for g, ids in sorted(self.unplaced.items(), key=lambda kv: _gkey(kv[0])):
             if not ids:
                 continue
-            group_name = names.get(g, f"établissement #{g}") if g is not None else "no known établissement"
+            group: object = Reason("dispatch.group.unknown")
+            if g is not None:
+                group = names[g] if g in names else Reason("dispatch.group.number", {"id": g})
             centres = Counter(centre_of[c] for c in ids)
-            where = ", ".join(f"{n} from centre {centre}" for centre, n in sorted(centres.items()))
+            where = tuple(
+                Reason("dispatch.from_centre", {"n": n, "centre": centre})
+                for centre, n in sorted(centres.items())
+            )
             sample = ", ".join(sorted(ids)[:5]) + (" …" if len(ids) > 5 else "")
+            said = {"count": len(ids), "group": group, "where": where, "sample": sample}
             if not self.eligible[g]:
                 teachers = ", ".join(s.name for s in self.seats)
                 reasons.append(
-                    f"{len(ids)} copies of candidates from {group_name} ({where}; e.g. {sample}) have no "
-                    f"possible corrector: every corrector of this paper ({teachers}) teaches at "
-                    f"{group_name}. Add a corrector from another établissement."
+                    Reason("dispatch.impossible.no_possible_corrector", said | {"teachers": teachers})
                 )
                 continue
             reached = [i for (kind, i) in self._reached if kind == "s"]
             full = sorted({self.seats[i].name for i in reached})
             total = sum(self.room[i] for i in reached)
             reasons.append(
-                f"{len(ids)} copies of candidates from {group_name} ({where}; e.g. {sample}) cannot be "
-                f"placed: the correctors who may mark them ({', '.join(full)}) are full "
-                f"({total} copies of declared capacity in all). Raise their capacities or add a corrector "
-                f"from another établissement."
+                Reason(
+                    "dispatch.impossible.correctors_full",
+                    said | {"correctors": ", ".join(full), "capacity": total},
+                )
             )
         return reasons
 
@@ -453,136 +484,3 @@ def _seats(session: Session, paper_id: int) -> list[CorrectorSeat]:
         CorrectorSeat(u.id, u.display_name or u.username, u.establishment_id, capacity, held.get(u.id, 0))
         for u, capacity in rows
     ]
-
-
-# --- slips and summaries ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Slip:
-    """Bordereau de notation: the copy numbers of a lot in increasing order."""
-
-    lot_id: int
-    paper_code: str
-    paper_title: str
-    lot_number: int
-    corrector_name: str
-    copy_ids: list[str]
-    # Pages received per copy, in the order of copy_ids: a printed slip lets the corrector check
-    # that he saw every page.
-    page_counts: tuple[int, ...] = ()
-    session_name: str = ""
-
-    @property
-    def total_pages(self) -> int:
-        return sum(self.page_counts)
-
-
-def lot_slip(session: Session, lot_id: int) -> Slip:
-    lot = session.get(CorrectionLot, lot_id)
-    if lot is None:
-        raise UserError(f"There is no correction lot #{lot_id}.")
-    paper = session.get(Paper, lot.paper_id)
-    corrector = session.get(User, lot.corrector_id)
-    ids = sorted(
-        session.scalars(
-            select(LotCopy.copy_id)
-            .where(LotCopy.lot_id == lot_id)
-            .where(LotCopy.state == AssignmentState.ASSIGNED)
-        )
-    )
-    pages = dict(
-        session.execute(
-            select(Page.copy_id, func.count(Page.id))
-            .join(LotCopy, LotCopy.copy_id == Page.copy_id)
-            .where(LotCopy.lot_id == lot_id, LotCopy.state == AssignmentState.ASSIGNED)
-            .group_by(Page.copy_id)
-        ).all()
-    )
-    exam = session.get(ExamSession, paper.session_id)
-    return Slip(
-        lot.id,
-        paper.code,
-        paper.title,
-        lot.number,
-        corrector.display_name or corrector.username,
-        ids,
-        tuple(pages.get(copy_id, 0) for copy_id in ids),
-        exam.name if exam else "",
-    )
-
-
-def slip_csv(slip: Slip) -> str:
-    """One line per copy. Outside tools read these columns by name and place: new columns only
-    ever go at the end (`pages`: pages received). No totals line, unlike the PDF: a reader that
-    takes every line for a copy would count it as one."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["paper", "lot", "corrector", "position", "copy_id", "mark", "pages"])
-    counts = slip.page_counts or tuple(0 for _ in slip.copy_ids)
-    for position, (copy_id, pages) in enumerate(zip(slip.copy_ids, counts, strict=True), start=1):
-        writer.writerow([slip.paper_code, slip.lot_number, slip.corrector_name, position, copy_id, "", pages])
-    return out.getvalue()
-
-
-@dataclass(frozen=True)
-class LotSummary:
-    lot_id: int
-    number: int
-    paper_id: int
-    paper_code: str
-    corrector_id: int
-    corrector_name: str
-    copies: int
-    marked: int
-
-
-def lot_summaries(
-    session: Session, *, corrector_id: int | None = None, paper_ids: set[int] | None = None
-) -> list[LotSummary]:
-    """Lots with their size and how many copies are marked, filtered by corrector or papers."""
-    query = (
-        select(
-            CorrectionLot.id,
-            CorrectionLot.number,
-            Paper.id,
-            Paper.code,
-            User.id,
-            func.coalesce(func.nullif(User.display_name, ""), User.username),
-            func.count(LotCopy.id),
-        )
-        .join(Paper, Paper.id == CorrectionLot.paper_id)
-        .join(User, User.id == CorrectionLot.corrector_id)
-        .outerjoin(
-            LotCopy, (LotCopy.lot_id == CorrectionLot.id) & (LotCopy.state == AssignmentState.ASSIGNED)
-        )
-        .group_by(CorrectionLot.id, CorrectionLot.number, Paper.id, Paper.code, User.id)
-        .order_by(Paper.code, CorrectionLot.number)
-    )
-    if corrector_id is not None:
-        query = query.where(CorrectionLot.corrector_id == corrector_id)
-    if paper_ids is not None:
-        query = query.where(CorrectionLot.paper_id.in_(paper_ids or {-1}))
-    rows = session.execute(query).all()
-    marked = marked_counts(session, [r[0] for r in rows])
-    return [LotSummary(*row, marked=marked.get(row[0], 0)) for row in rows]
-
-
-def marked_counts(session: Session, lot_ids: list[int]) -> dict[int, int]:
-    """Copies counted as marked per lot (the marking tables say what "marked" means)."""
-    if not lot_ids:
-        return {}
-    try:
-        from correction_server.models.marking import Marking, MarkingStatus
-    except ImportError:  # marking tables not installed in this build
-        return {}
-    return dict(
-        session.execute(
-            select(LotCopy.lot_id, func.count(Marking.id))
-            .join(Marking, Marking.copy_id == LotCopy.copy_id)
-            .where(LotCopy.lot_id.in_(lot_ids))
-            .where(LotCopy.state == AssignmentState.ASSIGNED)
-            .where(Marking.status == MarkingStatus.MARKED)
-            .group_by(LotCopy.lot_id)
-        ).all()
-    )

@@ -17,7 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from correction_server.dispatch.planning import Slip
+from correction_server.dispatch.lots import Slip
 from massicot_core.words import translate
 
 MARGIN = 18 * mm
@@ -34,7 +34,7 @@ def render_slip_pdf(slip: Slip, lang: str = "fr") -> bytes:
         return translate(lang, key, **values)
 
     out = io.BytesIO()
-    title = f"{t('slip.title')} – {slip.paper_code} – {t('slip.lot')} {slip.lot_number}"
+    title = t("slip.document_title", paper=slip.paper_code, lot=slip.lot_number)
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,

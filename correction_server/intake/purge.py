@@ -13,7 +13,7 @@ What may go, and what never goes:
   kept lists. Partial uploads of those images go with them.
 
 Safe against pushes arriving at the same moment: the whole purge is ONE transaction under the
-uploads lock taken exclusively (`correction_server.ingest.lock_uploads`); announces and commits
+uploads lock taken exclusively (`correction_server.intake.ingest.lock_uploads`); announces and commits
 take it shared, so an announce sees the store before or after the purge, never half-way, and a
 commit that finds its upload purged refuses (the station starts over by itself). The files are
 deleted before the transaction commits: a crash in between leaves stale rows whose images are

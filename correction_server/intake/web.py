@@ -47,14 +47,10 @@ from fastapi.responses import JSONResponse
 
 from correction_server.auth.tokens import Principal, authenticate
 from correction_server.deps import Ingest, Parts, ServerParts
-from correction_server.intake.ingest import (
-    MAX_CHUNK_BYTES,
-    IngestError,
-    Invalid,
-    LotState,
-    TooLarge,
-    decode_identity,
-)
+from correction_server.intake.refusals import IngestError, Invalid, TooLarge
+from correction_server.intake.seal_checks import decode_identity
+from correction_server.intake.states import LotState
+from correction_server.intake.uploads import MAX_CHUNK_BYTES
 from correction_server.pages.store import SHA256_RE
 
 router = APIRouter(prefix="/api/v1", tags=["scan stations"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -20,11 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from correction_server.db import Base, UtcDateTime
-
-UAI_RE = re.compile(r"^\d{7}[A-Z]$")
-# Same rule as the label printer's (templates.identifiers.REGISTRATION_RE), kept here so the
-# data model does not depend on the printing package.
-REGISTRATION_RE = re.compile(r"^[A-Z0-9]{4,16}$")
+from massicot_core.identifiers import REGISTRATION_RE, UAI_RE
 
 
 def check_uai(value: str) -> str:

@@ -39,14 +39,16 @@ from correction_server.auth import sessions as auth
 from correction_server.auth.passwords import COMMAND_LINE_OFFICE, existing_account
 from correction_server.db import transaction
 from correction_server.models.accounts import CorrectorPaper, Role, User
-from correction_server.models.exam import UAI_RE, Establishment, Paper
-from correction_server.office.importing import ImportRejected, Problem, read_table
+from correction_server.models.exam import Establishment, Paper
+from correction_server.office.import_report import ImportRejected, Problem
+from correction_server.office.tables import read_table
 from massicot_core.errors import UserError
+from massicot_core.identifiers import PAPER_CODE, UAI_RE
 
 ACCOUNT_COLUMNS = ("name", "email", "establishment_uai", "papers")
 OPTIONAL_ACCOUNT_COLUMNS = ("capacity", "role")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PAPER_RE = re.compile(r"^([A-Z0-9][A-Z0-9-]{0,11})(?::(\d+))?$")
+PAPER_RE = re.compile(rf"^({PAPER_CODE})(?::(\d+))?$")
 # Audit log actions (object: the account, "user" and its id).
 ACCOUNT_CREATED = "account.create"
 ACCOUNT_UPDATED = "account.update"

@@ -40,7 +40,7 @@ def import_candidates_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """Create or update candidates, their centres, establishments and papers (the roll)."""
-    from correction_server.office.importing import import_candidates
+    from correction_server.office.candidates import import_candidates
 
     typer.echo(str(with_database(db, lambda factory: import_candidates(factory, file, registration_digits))))
 
@@ -51,7 +51,7 @@ def import_paper_command(
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """Create or update a paper and its barème (questions with their maximum and step)."""
-    from correction_server.office.importing import import_paper
+    from correction_server.office.papers import import_paper
 
     typer.echo(str(with_database(db, lambda factory: import_paper(factory, file))))
 

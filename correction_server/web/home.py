@@ -6,8 +6,6 @@ import secrets
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from correction_server import i18n
 from correction_server.auth import passwords
@@ -17,9 +15,8 @@ from correction_server.auth.access import (
     papers_of,
 )
 from correction_server.deps import CurrentUser, Db, Limiter, OptionalUser, SettingsDep
-from correction_server.dispatch.planning import lot_summaries
-from correction_server.models.accounts import CorrectorPaper, Role, User
-from correction_server.models.exam import Paper
+from correction_server.dispatch.lots import coordinator_home, corrector_home
+from correction_server.models.accounts import Role
 from correction_server.web.rendering import render, request_language
 
 router = APIRouter(include_in_schema=False)
@@ -129,9 +126,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(
-    request: Request, _user: CurrentUser, session: Db
-) -> Response:
+def logout(request: Request, _user: CurrentUser, session: Db) -> Response:
     auth.close_session(session, request.state.login_session_id)
     session.commit()
     response = RedirectResponse("/login?bye=1", status_code=303)
@@ -217,36 +212,13 @@ def set_password(
 
 
 @router.get("/home", response_class=HTMLResponse)
-def home(
-    request: Request, user: CurrentUser, session: Db
-) -> Response:
+def home(request: Request, user: CurrentUser, session: Db) -> Response:
     if user.role == Role.CORRECTOR:
-        lots = lot_summaries(session, corrector_id=user.id)
-        paper_ids = papers_of(session, user) | {lot.paper_id for lot in lots}
-        papers = list(session.scalars(select(Paper).where(Paper.id.in_(paper_ids)).order_by(Paper.code)))
-        return render(request, "home_corrector.html", {"lots": lots, "papers": papers})
+        return render(
+            request, "home_corrector.html", corrector_home(session, user.id, papers_of(session, user))
+        )
     if user.role == Role.COORDINATOR:
-        return render(request, "home_coordinator.html", coordinator_overview(session, user))
+        return render(request, "home_coordinator.html", coordinator_home(session, papers_of(session, user)))
     if user.role == Role.OFFICE:
         return render(request, "home_office.html")
     return render(request, "home_centre.html")
-
-
-def coordinator_overview(session: Session, user: User) -> dict[str, object]:
-    """His papers, their correctors with capacities, and their lots — no candidate identity."""
-    paper_ids = papers_of(session, user)
-    papers = list(session.scalars(select(Paper).where(Paper.id.in_(paper_ids or {-1})).order_by(Paper.code)))
-    correctors: dict[int, list[dict[str, object]]] = {p.id: [] for p in papers}
-    rows = session.execute(
-        select(CorrectorPaper.paper_id, User.display_name, User.username, CorrectorPaper.capacity)
-        .join(User, User.id == CorrectorPaper.user_id)
-        .where(CorrectorPaper.paper_id.in_(paper_ids or {-1}))
-        .where(User.role == Role.CORRECTOR)
-        .order_by(User.display_name, User.username)
-    ).all()
-    for paper_id, display, username, capacity in rows:
-        correctors[paper_id].append({"name": display or username, "capacity": capacity})
-    lots_by_paper: dict[int, list] = {p.id: [] for p in papers}
-    for lot in lot_summaries(session, paper_ids=paper_ids):
-        lots_by_paper[lot.paper_id].append(lot)
-    return {"papers": papers, "correctors": correctors, "lots_by_paper": lots_by_paper}

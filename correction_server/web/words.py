@@ -53,14 +53,6 @@ FR = {
     "lot.slip": "Bordereau",
     "lot.slip_csv": "Bordereau (CSV)",
     "lot.corrector": "Correcteur",
-    "slip.title": "Bordereau de notation",
-    "slip.paper": "Épreuve",
-    "slip.lot": "Lot",
-    "slip.corrector": "Correcteur",
-    "slip.count": "Nombre de copies",
-    "slip.copy_id": "Numéro d'anonymat",
-    "slip.mark": "Note",
-    "slip.print": "Imprimer",
     "dispatch.title": "Répartition des copies",
     "dispatch.intro": (
         "Les copies sont mélangées entre les centres ; aucun correcteur ne reçoit la copie d'un "
@@ -132,14 +124,6 @@ EN = {
     "lot.slip": "Slip",
     "lot.slip_csv": "Slip (CSV)",
     "lot.corrector": "Corrector",
-    "slip.title": "Marking slip",
-    "slip.paper": "Paper",
-    "slip.lot": "Lot",
-    "slip.corrector": "Corrector",
-    "slip.count": "Number of copies",
-    "slip.copy_id": "Copy number",
-    "slip.mark": "Mark",
-    "slip.print": "Print",
     "dispatch.title": "Dispatch of copies",
     "dispatch.intro": (
         "Copies are shuffled across centres; no corrector gets a copy of a candidate from his own "

@@ -52,7 +52,8 @@ from correction_server.models import (
     User,
 )
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
-from correction_server.office.importing import CANDIDATE_COLUMNS, import_candidates, import_paper
+from correction_server.office.candidates import CANDIDATE_COLUMNS, import_candidates
+from correction_server.office.papers import import_paper
 from correction_server.settings import Settings
 from massicot_core.identifiers import new_copy_id
 

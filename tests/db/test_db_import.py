@@ -26,13 +26,10 @@ from correction_server.models import (
     Question,
     RollEntry,
 )
-from correction_server.office.importing import (
-    ImportRejected,
-    import_candidates,
-    import_paper,
-    parse_candidates,
-    parse_csv,
-)
+from correction_server.office.candidates import import_candidates, parse_candidates
+from correction_server.office.import_report import ImportRejected
+from correction_server.office.papers import import_paper
+from correction_server.office.tables import parse_csv
 
 DATA = Path(__file__).parent / "data"
 SAMPLES = Path(__file__).parents[2] / "massicot" / "samples"

@@ -20,13 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from correction_server.db import Base
 from correction_server.models import Candidate, Centre, RollEntry
-from correction_server.office.importing import (
-    CANDIDATE_COLUMNS,
-    ImportRejected,
-    Problem,
-    import_candidates,
-    import_paper,
-)
+from correction_server.office.candidates import CANDIDATE_COLUMNS, import_candidates
+from correction_server.office.import_report import ImportRejected, Problem
+from correction_server.office.papers import import_paper
 
 DATA = Path(__file__).parent / "data"
 HEADER = list(CANDIDATE_COLUMNS)

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from correction_server.dispatch.planning import DispatchImpossible, dispatch_paper, lot_slip, slip_csv
+from correction_server.dispatch.lots import lot_slip, slip_csv
+from correction_server.dispatch.planning import DispatchImpossible, dispatch_paper
 from correction_server.models import Candidate, Copy, IdentityLink, Paper, User
 from correction_server.models.dispatch import CorrectionLot, LotCopy
 from testkit.worlds.dispatch import generate_session, populate
@@ -185,22 +186,13 @@ def test_cli_dispatch_and_its_plain_refusal(fresh_database) -> None:
 
 
 def test_office_button_dispatches(db_url, tmp_path) -> None:
-    from correction_server.auth import sessions as auth
     from correction_server.db import make_engine, make_session_factory
-    from correction_server.models import Role
-    from testkit.worlds.auth import SECRET, login_cookie, make_client
+    from testkit.worlds.office import office_client
 
     engine = make_engine(db_url)
     factory = make_session_factory(engine)
     paper_id = populate(factory, generate_session(150, 4, n_centres=3, n_establishments=6, seed=8))
-    with factory() as s, s.begin():
-        office = User(username="office@ac.fr", role=Role.OFFICE)
-        s.add(office)
-        s.flush()
-        office_id = office.id
-    cookie, csrf = login_cookie(factory, office_id, SECRET)
-    with make_client(db_url, tmp_path / "store") as client:
-        client.cookies.set(auth.SESSION_COOKIE, cookie)
+    with office_client(factory, db_url, tmp_path / "store") as (client, csrf):
         page = client.get("/office/dispatch")
         assert page.status_code == 200 and f'action="/office/dispatch/{paper_id}"' in page.text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)

@@ -9,7 +9,7 @@ import io
 from sqlalchemy import func, insert, select
 
 from correction_server.dispatch.planning import dispatch_paper
-from correction_server.models import Page, Paper, Role, User
+from correction_server.models import Page, Paper
 from correction_server.models.dispatch import AssignmentState, LotCopy
 from testkit.worlds.dispatch import generate_session, populate
 
@@ -45,22 +45,14 @@ def _pages_in_database(factory, lot_id: int) -> dict[str, int]:
 
 
 def test_csv_slip_ends_with_the_pages_of_each_copy(db_url, session_factory, tmp_path) -> None:
-    from correction_server.auth import sessions as auth
-    from testkit.worlds.auth import SECRET, login_cookie, make_client
+    from testkit.worlds.office import office_client
 
     g = generate_session(90, 3, n_centres=2, n_establishments=5, seed=11)
     paper_id = populate(session_factory, g)
     _add_pages(session_factory, [c.copy_id for c in g.copies])
     with session_factory() as s:
         outcome = dispatch_paper(s, s.get(Paper, paper_id), seed=4)
-    with session_factory() as s, s.begin():
-        office = User(username="office@ac.fr", role=Role.OFFICE)
-        s.add(office)
-        s.flush()
-        office_id = office.id
-    cookie, _ = login_cookie(session_factory, office_id, SECRET)
-    with make_client(db_url, tmp_path / "store") as client:
-        client.cookies.set(auth.SESSION_COOKIE, cookie)
+    with office_client(session_factory, db_url, tmp_path / "store") as (client, _):
         for lot in outcome.lots:
             answer = client.get(f"/lots/{lot.lot_id}/slip.csv")
             assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")

@@ -8,7 +8,8 @@ import re
 from pypdf import PdfReader
 from sqlalchemy import insert, select
 
-from correction_server.dispatch.planning import dispatch_paper, lot_slip
+from correction_server.dispatch.lots import lot_slip
+from correction_server.dispatch.planning import dispatch_paper
 from correction_server.dispatch.slip_pdf import render_slip_pdf
 from correction_server.models import Page, Paper
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from correction_server.dispatch.planning import find_paper
-from correction_server.office.importing import import_candidates, import_paper
+from correction_server.office.candidates import import_candidates
+from correction_server.office.papers import import_paper
 from correction_server.office.rolls import centre_roll
 from massicot_core.errors import UserError
 from massicot_core.roll import parse_roll, roll_csv

@@ -11,7 +11,7 @@ from correction_server.db import transaction
 from correction_server.dispatch.planning import find_paper
 from correction_server.marking.scheme import lock_scheme
 from correction_server.models.audit import AuditEntry
-from correction_server.office.importing import import_paper
+from correction_server.office.papers import import_paper
 from massicot_core.errors import UserError
 
 SAMPLES = Path(__file__).resolve().parents[2] / "massicot" / "samples"

@@ -30,3 +30,20 @@ def run_massicot():
         return subprocess.run([str(MASSICOT), *args], capture_output=True, text=True, env=env, timeout=120)
 
     return run
+
+
+@pytest.fixture
+def database_with_paper(tmp_path: Path) -> str:
+    """The URL of a database holding one paper, U3."""
+    from correction_server.db import Base, make_engine, make_session_factory, transaction
+    from correction_server.models.exam import ExamSession, Paper
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    with transaction(make_session_factory(engine)) as session:
+        exam = ExamSession(name="BTS 2024 normale")
+        session.add(exam)
+        session.add(Paper(session=exam, code="U3"))
+    engine.dispose()
+    return url

@@ -166,19 +166,10 @@ def test_existing_output_is_kept_when_printing_fails(tmp_path: Path, run_massico
     assert [p.name for p in tmp_path.iterdir()] == ["b.pdf"]
 
 
-def test_paper_must_exist_when_a_database_is_configured(tmp_path: Path, run_massicot):
-    from correction_server.db import Base, make_engine, make_session_factory, transaction
-    from correction_server.models.exam import ExamSession, Paper
-
-    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    engine = make_engine(url)
-    Base.metadata.create_all(engine)
-    with transaction(make_session_factory(engine)) as session:
-        exam = ExamSession(name="BTS 2024 normale")
-        session.add(exam)
-        session.add(Paper(session=exam, code="U3"))
-    engine.dispose()
-    env = {**os.environ, "MASSICOT_DB": url}
+def test_paper_must_exist_when_a_database_is_configured(
+    tmp_path: Path, run_massicot, database_with_paper: str
+):
+    env = {**os.environ, "MASSICOT_DB": database_with_paper}
     out = tmp_path / "out"
     out.mkdir()
     known = run_massicot(

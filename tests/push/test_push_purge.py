@@ -312,8 +312,9 @@ def test_a_commit_whose_push_is_purged_after_its_image_check_is_refused_then_goe
     """The narrowest race, made exact in one process: the purge runs between the commit's check
     of the images and its transaction. The commit must not create a lot whose images are gone."""
     from correction_server.auth.tokens import authenticate
-    from correction_server.intake.ingest import PUSH_DROPPED, Conflict, IngestService
+    from correction_server.intake.ingest import IngestService
     from correction_server.intake.purge import purge_uploads
+    from correction_server.intake.refusals import PUSH_DROPPED, Conflict
     from testkit.push_setup import seed_exam
 
     exam = seed_exam(db_url, {CENTRE_A: 4})
