@@ -7,10 +7,10 @@ import html
 from pathlib import Path
 
 import pytest
-from dispatch_sessions import generate_session, populate
 
 from correction_server.dispatch.planning import CopyToPlace, CorrectorSeat, DispatchImpossible, plan_dispatch
 from correction_server.i18n import LANGUAGE_COOKIE
+from testkit.worlds.dispatch import generate_session, populate
 
 
 def _impossible() -> DispatchImpossible:
