@@ -6,7 +6,7 @@ for a bounded time from this one asynchronous process (each corrector with his o
 keep-alive connection, login cookie and CSRF token, as his browser). Afterwards every
 acknowledged mark and appreciation is checked against the database: one that differs is lost.
 
-What each corrector does is what the copy view does (correction_server/static/marking.js):
+What each corrector does is what the copy view does (correction_server/web/static/marking.js):
 the home page once, then for each copy of his lot: the copy view (the marking state comes inside
 the page), its page images unless his browser holds them already (served `immutable`, so a
 browser does not ask again; anything else would be revalidated with its ETag), then the

@@ -1,6 +1,6 @@
 """Authentication: passwords, login sessions in signed cookies, CSRF tokens, login rate limit.
 
-Who may do what is decided in `correction_server.access`; this module only answers "who is
+Who may do what is decided in `correction_server.auth.access`; this module only answers "who is
 this browser?".
 
 - Passwords are hashed with argon2id (argon2-cffi defaults); a hash made with older

@@ -14,7 +14,7 @@ HOW TO ADD A ROUTE (the test `test_every_route_is_in_the_table` fails until you 
     validation; without it an allowed cell may answer 422, which still counts as allowed.
 
 What counts as DENIED: 401, 403, a redirect to /login?next=..., or a 404 with the detail of
-correction_server.access (`access.NOT_YOURS`) or the marking API's `{"error": "not_found"}`:
+correction_server.auth.access (`access.NOT_YOURS`) or the marking API's `{"error": "not_found"}`:
 ownership checks must use `access.ensure_*` (or that refusal), so that a corrector cannot tell
 "not yours" from "does not exist" — and this test can tell it from a plain 404.
 Anything else below 500 is ALLOWED (the request got past authorisation). A 5xx fails the cell.
