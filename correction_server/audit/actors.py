@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -12,3 +13,8 @@ class Actor:
 
 
 SYSTEM = Actor(user_id=None, role="system")
+
+
+def actor_of(user: Any) -> Actor:
+    """The account acting (any object with `id` and a `role` enum, such as models.User)."""
+    return Actor(user.id, user.role.value)

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from correction_server.audit import log as audit
-from correction_server.audit.actors import SYSTEM, Actor
+from correction_server.audit.actors import SYSTEM, Actor, actor_of
 from correction_server.auth import sessions as auth
 from correction_server.auth.login_limit import LoginRateLimiter
 from correction_server.models.accounts import User
@@ -77,7 +77,7 @@ def change_own_password(
     ended = auth.close_other_sessions(session, user.id, keep_login_id)
     audit.record(
         session,
-        _own(user),
+        actor_of(user),
         CHANGED,
         "user",
         user.id,
@@ -139,17 +139,12 @@ def set_password_by_link(session: Session, user: User, new: str, confirm: str) -
     ended = auth.close_all_sessions(session, user.id)
     audit.record(
         session,
-        _own(user),
+        actor_of(user),
         SET_BY_LINK,
         "user",
         user.id,
         {"username": user.username, "sessions_ended": ended},
     )
-
-
-def _own(user: User) -> Actor:
-    """The account's owner, acting on his own account."""
-    return Actor(user.id, user.role.value)
 
 
 @dataclass(frozen=True)

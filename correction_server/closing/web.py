@@ -23,7 +23,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from correction_server import i18n
-from correction_server.audit.log import Actor
+from correction_server.audit.actors import actor_of
+from correction_server.auth.access import NOT_YOURS
 from correction_server.closing.consultation import consultation_pdf
 from correction_server.closing.export import export_marks
 from correction_server.closing.holds import place_hold, release_hold
@@ -46,10 +47,6 @@ from massicot_core.errors import Refused, UserError
 router = APIRouter(include_in_schema=False)
 
 
-def _actor(user: User) -> Actor:
-    return Actor(user.id, user.role.value)
-
-
 def _name(user: User) -> str:
     return user.display_name or user.username
 
@@ -61,13 +58,13 @@ def _said(exc: UserError, lang: str) -> str:
 
 def _known_paper(session: Session, paper_id: int) -> None:
     if not has_paper(session, paper_id):
-        raise HTTPException(status_code=404, detail="Not found, or not yours.")
+        raise HTTPException(status_code=404, detail=NOT_YOURS)
 
 
 def _paper_view(session: Session, paper_id: int) -> PaperClosingView:
     view = paper_closing_view(session, paper_id)
     if view is None:
-        raise HTTPException(status_code=404, detail="Not found, or not yours.")
+        raise HTTPException(status_code=404, detail=NOT_YOURS)
     return view
 
 
@@ -108,7 +105,7 @@ def _refused_download(session: Session, request: Request, exc: UserError) -> Res
 def _export(request: Request, session: Session, paper_id: int, kind: str, user: User) -> Response:
     _known_paper(session, paper_id)
     try:
-        export = export_marks(session, paper_id, kind, _actor(user), _name(user))
+        export = export_marks(session, paper_id, kind, actor_of(user), _name(user))
         session.commit()  # the export is in the audit log before the file leaves
     except UserError as exc:
         return _refused_download(session, request, exc)
@@ -139,7 +136,7 @@ def consultation(
     _known_paper(session, paper_id)
     try:
         data = consultation_pdf(
-            session, store, settings.derived_path, paper_id, registration, _actor(user), _name(user)
+            session, store, settings.derived_path, paper_id, registration, actor_of(user), _name(user)
         )
         session.commit()
     except UserError as exc:
@@ -161,7 +158,7 @@ def declare_missing(
     refusal = _committed(
         request,
         session,
-        lambda: declare_copy_missing(session, paper_id, registration, reason, _actor(user), _name(user)),
+        lambda: declare_copy_missing(session, paper_id, registration, reason, actor_of(user), _name(user)),
     )
     return _after(request, session, paper_id, refusal)
 
@@ -183,7 +180,7 @@ def jury_mark(
         request,
         session,
         lambda: record_jury_decision(
-            session, paper_id, registration, mark, reason, _actor(user), by or _name(user)
+            session, paper_id, registration, mark, reason, actor_of(user), by or _name(user)
         ),
     )
     return _after(request, session, paper_id, refusal)
@@ -206,7 +203,7 @@ def publish(
         return _after(request, session, paper_id, error)
     noon = datetime.combine(day, time(12, 0), tzinfo=UTC)
     refusal = _committed(
-        request, session, lambda: publish_results(session, paper_id, noon, _actor(user), _name(user))
+        request, session, lambda: publish_results(session, paper_id, noon, actor_of(user), _name(user))
     )
     return _after(request, session, paper_id, refusal)
 
@@ -226,7 +223,7 @@ def hold(
     session: Db,
 ):
     refusal = _committed(
-        request, session, lambda: place_hold(session, registration, reason, _actor(user), _name(user))
+        request, session, lambda: place_hold(session, registration, reason, actor_of(user), _name(user))
     )
     return _holds_page(request, session, refusal)
 
@@ -241,7 +238,7 @@ def release(
     session: Db,
 ):
     refusal = _committed(
-        request, session, lambda: release_hold(session, registration, reason, _actor(user), _name(user))
+        request, session, lambda: release_hold(session, registration, reason, actor_of(user), _name(user))
     )
     return _holds_page(request, session, refusal)
 
@@ -260,7 +257,7 @@ def _committed(request: Request, session: Session, change: Callable[[], object])
 
 @router.get("/office/payment.csv")
 def payment(user: OfficeUser, session: Db):
-    data = payment_csv(session, _actor(user), _name(user))
+    data = payment_csv(session, actor_of(user), _name(user))
     session.commit()
     return Response(
         data,

@@ -10,16 +10,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from correction_server.audit import log as audit
 from correction_server.models import Candidate, CorrectorPaper, IdentityLink, Role, User
 
 
 def display_name(user: User) -> str:
     return user.display_name or user.username
-
-
-def actor_of(user: User) -> audit.Actor:
-    return audit.Actor(user.id, user.role.value)
 
 
 def paper_correctors(session: Session, paper_id: int) -> dict[int, User]:

@@ -21,9 +21,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from correction_server.audit.actors import actor_of
 from correction_server.auth.access import ensure_paper_visible
 from correction_server.coordination import views
-from correction_server.coordination.people import actor_of
 from correction_server.coordination.refusals import in_words
 from correction_server.deps import Db, SupervisorUser
 from correction_server.i18n import translate

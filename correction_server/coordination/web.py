@@ -21,9 +21,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from correction_server.auth.access import ensure_paper_visible
+from correction_server.audit.actors import actor_of
+from correction_server.auth.access import NOT_YOURS, ensure_paper_visible
 from correction_server.coordination import views
-from correction_server.coordination.people import actor_of
 from correction_server.coordination.progress import paper_progress
 from correction_server.coordination.reassignment import reassign as reassign_copies
 from correction_server.coordination.refusals import CoordinationRefused, in_words
@@ -202,7 +202,7 @@ def _reading_or_404(session: Session, reading_id: int, user: User) -> SecondRead
     try:
         return reading_for_reader(session, reading_id, user)
     except CoordinationRefused:
-        raise HTTPException(status_code=404, detail="Not found, or not yours.") from None
+        raise HTTPException(status_code=404, detail=NOT_YOURS) from None
 
 
 def _reading_page(

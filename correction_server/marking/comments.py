@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from correction_server.audit import log as audit
+from correction_server.audit.actors import actor_of
 from correction_server.models import Comment, CommentUse, CorrectorPaper, Role, User
 from massicot_core.errors import Refused
 
@@ -239,7 +240,7 @@ def retire(session: Session, user: User, comment_id: int) -> BankEntry | None:
 
 def _audit(session: Session, user: User, action: str, comment: Comment, **details: object) -> None:
     """Every change of the bank is traced in the transaction that makes it."""
-    actor = audit.Actor(user.id, user.role.value)
+    actor = actor_of(user)
     body = {"paper_id": comment.paper_id, "shared": comment.shared, **details}
     audit.record(session, actor, action, "comment", comment.id, body)
 
