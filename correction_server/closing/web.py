@@ -39,16 +39,13 @@ from correction_server.closing.views import (
     has_paper,
     paper_closing_view,
 )
+from correction_server.coordination.people import display_name
 from correction_server.deps import Db, OfficeUser, SettingsDep, Store
 from correction_server.models import User
 from correction_server.web.rendering import render, request_language
 from massicot_core.errors import Refused, UserError
 
 router = APIRouter(include_in_schema=False)
-
-
-def _name(user: User) -> str:
-    return user.display_name or user.username
 
 
 def _said(exc: UserError, lang: str) -> str:
@@ -105,7 +102,7 @@ def _refused_download(session: Session, request: Request, exc: UserError) -> Res
 def _export(request: Request, session: Session, paper_id: int, kind: str, user: User) -> Response:
     _known_paper(session, paper_id)
     try:
-        export = export_marks(session, paper_id, kind, actor_of(user), _name(user))
+        export = export_marks(session, paper_id, kind, actor_of(user), display_name(user))
         session.commit()  # the export is in the audit log before the file leaves
     except UserError as exc:
         return _refused_download(session, request, exc)
@@ -136,7 +133,7 @@ def consultation(
     _known_paper(session, paper_id)
     try:
         data = consultation_pdf(
-            session, store, settings.derived_path, paper_id, registration, actor_of(user), _name(user)
+            session, store, settings.derived_path, paper_id, registration, actor_of(user), display_name(user)
         )
         session.commit()
     except UserError as exc:
@@ -158,7 +155,9 @@ def declare_missing(
     refusal = _committed(
         request,
         session,
-        lambda: declare_copy_missing(session, paper_id, registration, reason, actor_of(user), _name(user)),
+        lambda: declare_copy_missing(
+            session, paper_id, registration, reason, actor_of(user), display_name(user)
+        ),
     )
     return _after(request, session, paper_id, refusal)
 
@@ -180,7 +179,7 @@ def jury_mark(
         request,
         session,
         lambda: record_jury_decision(
-            session, paper_id, registration, mark, reason, actor_of(user), by or _name(user)
+            session, paper_id, registration, mark, reason, actor_of(user), by or display_name(user)
         ),
     )
     return _after(request, session, paper_id, refusal)
@@ -203,7 +202,7 @@ def publish(
         return _after(request, session, paper_id, error)
     noon = datetime.combine(day, time(12, 0), tzinfo=UTC)
     refusal = _committed(
-        request, session, lambda: publish_results(session, paper_id, noon, actor_of(user), _name(user))
+        request, session, lambda: publish_results(session, paper_id, noon, actor_of(user), display_name(user))
     )
     return _after(request, session, paper_id, refusal)
 
@@ -223,7 +222,9 @@ def hold(
     session: Db,
 ):
     refusal = _committed(
-        request, session, lambda: place_hold(session, registration, reason, actor_of(user), _name(user))
+        request,
+        session,
+        lambda: place_hold(session, registration, reason, actor_of(user), display_name(user)),
     )
     return _holds_page(request, session, refusal)
 
@@ -238,7 +239,9 @@ def release(
     session: Db,
 ):
     refusal = _committed(
-        request, session, lambda: release_hold(session, registration, reason, actor_of(user), _name(user))
+        request,
+        session,
+        lambda: release_hold(session, registration, reason, actor_of(user), display_name(user)),
     )
     return _holds_page(request, session, refusal)
 
@@ -257,7 +260,7 @@ def _committed(request: Request, session: Session, change: Callable[[], object])
 
 @router.get("/office/payment.csv")
 def payment(user: OfficeUser, session: Db):
-    data = payment_csv(session, actor_of(user), _name(user))
+    data = payment_csv(session, actor_of(user), display_name(user))
     session.commit()
     return Response(
         data,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from correction_server.audit.actors import actor_of
 from correction_server.auth.access import NOT_YOURS, ensure_paper_visible
 from correction_server.coordination import views
+from correction_server.coordination.people import display_name
 from correction_server.coordination.progress import paper_progress
 from correction_server.coordination.reassignment import reassign as reassign_copies
 from correction_server.coordination.refusals import CoordinationRefused, in_words
@@ -114,7 +115,7 @@ def _reassign(request: Request, session: Session, user: User, paper_id: int, for
             paper_id,
             to_corrector_ids=targets,
             actor=actor_of(user),
-            by_name=user.display_name or user.username,
+            by_name=display_name(user),
             lot_id=int(lot) if lot else None,
             copy_ids=copies if not lot else None,
             reason=_one(form, "reason"),
