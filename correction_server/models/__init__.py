@@ -14,7 +14,9 @@ from correction_server.models.closing import (
     ResultsPublication,
     SecondReading,
 )
+from correction_server.models.conflicts import CorrectorEstablishment, Incompatibility
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
+from correction_server.models.documents import DocumentKind, PaperDocument
 from correction_server.models.exam import (
     Attendance,
     Candidate,
@@ -24,6 +26,16 @@ from correction_server.models.exam import (
     Paper,
     Question,
     RollEntry,
+)
+from correction_server.models.flags import (
+    CopyFlag,
+    FlagDecision,
+    FlagKind,
+    FlagState,
+    PageVersion,
+    RescanRequest,
+    RescanState,
+    ScanLotRepush,
 )
 from correction_server.models.logins import LoginFailure, LoginSession
 from correction_server.models.marking import (
@@ -79,4 +91,16 @@ __all__ = [
     "RollEntry",
     "ScanLot",
     "User",
+    "CorrectorEstablishment",
+    "Incompatibility",
+    "DocumentKind",
+    "PaperDocument",
+    "CopyFlag",
+    "FlagDecision",
+    "FlagKind",
+    "FlagState",
+    "PageVersion",
+    "RescanRequest",
+    "RescanState",
+    "ScanLotRepush",
 ]

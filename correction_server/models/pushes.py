@@ -28,5 +28,7 @@ class PushUpload(Base):
     paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"))
     manifest_json: Mapped[str] = mapped_column(Text)
     identity_json: Mapped[str] = mapped_column(Text)
+    # A re-push after rescans (correction_server.intake.repush): the received lot it updates.
+    replaces_scan_lot_id: Mapped[int | None] = mapped_column(ForeignKey("scan_lot.id"))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now(), index=True)

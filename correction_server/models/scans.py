@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -52,6 +53,9 @@ class Copy(Base):
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
     scan_lot_id: Mapped[int | None] = mapped_column(ForeignKey("scan_lot.id"))
     status: Mapped[CopyStatus] = mapped_column(_enum(CopyStatus), default=CopyStatus.OK)
+    # A corrector's flag waits for the office's decision (correction_server.models.flags): the
+    # copy is out of his to-do meanwhile. On the copy row so the hot routes read it for free.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     scan_lot: Mapped[ScanLot | None] = relationship(back_populates="copies")
     pages: Mapped[list[Page]] = relationship(
         back_populates="copy", order_by="Page.position", cascade="all, delete-orphan"
