@@ -38,6 +38,8 @@ class Announced:
     manifest: Manifest
     identity: IdentityFile
     pages_by_hash: dict[str, str]  # sha256 → "copy X page N", for messages
+    # A re-push answering rescan requests (intake.repush): the received lot it updates.
+    replaces_scan_lot_id: int | None = None
 
 
 class AnnouncedLots:
@@ -61,7 +63,14 @@ class AnnouncedLots:
                     raise NotFound(NOT_IN_PROGRESS)
                 manifest = Manifest.model_validate_json(row.manifest_json)
                 identity = IdentityFile.model_validate_json(row.identity_json)
-                cached = Announced(row.centre_id, row.paper_id, manifest, identity, check_manifest(manifest))
+                cached = Announced(
+                    row.centre_id,
+                    row.paper_id,
+                    manifest,
+                    identity,
+                    check_manifest(manifest),
+                    row.replaces_scan_lot_id,
+                )
             self.remember(seal, cached)
         if cached.centre_id != principal.centre_id:
             raise NotFound(NOT_IN_PROGRESS)

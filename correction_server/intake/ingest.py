@@ -46,6 +46,7 @@ from correction_server.intake.refusals import (
     plural,
     require_centre,
 )
+from correction_server.intake.repush import Replacement, apply_repush, plan_repush
 from correction_server.intake.seal_checks import check_manifest, parse_identity, parse_manifest
 from correction_server.intake.states import ChunkReceipt, LotState, received_state
 from correction_server.intake.uploads import ChunkUploads
@@ -125,8 +126,10 @@ class IngestService:
             identity = parse_identity(identity_raw, manifest)
             paper_id = self._paper_for(session, principal, manifest.paper)
             self._check_candidates(session, identity)
+            repush = plan_repush(session, principal.centre_id, paper_id, manifest)
             try:
-                self._check_copies_are_new(session, [copy.copy for copy in manifest.copies])
+                if repush is None:
+                    self._check_copies_are_new(session, [copy.copy for copy in manifest.copies])
             except Conflict:
                 # Those copies may be this very lot, committed by a twin push since the check above.
                 session.rollback()
@@ -145,6 +148,7 @@ class IngestService:
                 "paper_id": paper_id,
                 "manifest_json": json.dumps(manifest.model_dump(mode="json")),
                 "identity_json": identity_text,
+                "replaces_scan_lot_id": repush.scan_lot_id if repush else None,
             }
             missing = self._keep_upload(session, row, list(labels))
             # A twin push may have committed the lot (deleting its PushUpload) just before
@@ -155,7 +159,17 @@ class IngestService:
                 session.commit()
                 return received
             session.rollback()  # end the read transaction
-            self.lots.remember(seal, Announced(principal.centre_id, paper_id, manifest, identity, labels))
+            self.lots.remember(
+                seal,
+                Announced(
+                    principal.centre_id,
+                    paper_id,
+                    manifest,
+                    identity,
+                    labels,
+                    repush.scan_lot_id if repush else None,
+                ),
+            )
         return LotState(
             seal=seal,
             state="receiving",
@@ -262,7 +276,10 @@ class IngestService:
         with self.session_factory() as session:
             try:
                 with session.begin():
-                    copies, pages = self._create_lot(session, seal, announced)
+                    if announced.replaces_scan_lot_id is not None:
+                        replaced = self._replace_pages(session, seal, announced)
+                    else:
+                        copies, pages = self._create_lot(session, seal, announced)
             except _UploadGone:
                 session.rollback()
                 received = received_state(session, seal, principal)
@@ -280,6 +297,21 @@ class IngestService:
                 self._check_copies_are_new(session, [copy.copy for copy in announced.manifest.copies])
                 raise
         self.lots.forget(seal)
+        if announced.replaces_scan_lot_id is not None:
+            if self.on_received is not None:
+                self.on_received(
+                    [PageLook(r.page.sha256, r.page.rotation, r.page.skew_degrees) for r in replaced]
+                )
+            return LotState(
+                seal=seal,
+                state="received",
+                message=(
+                    f"lot received again: {plural(len(replaced), 'page')} rescanned replaced, "
+                    "nothing else changed"
+                ),
+                copies=len(announced.manifest.copies),
+                pages=len(replaced),
+            )
         if self.on_received is not None:
             self.on_received(
                 [
@@ -295,6 +327,21 @@ class IngestService:
             copies=copies,
             pages=pages,
         )
+
+    def _replace_pages(self, session: Session, seal: str, announced: Announced) -> list[Replacement]:
+        """A re-push (intake.repush): the named pages replaced, checked again under the lock."""
+        lock_uploads(session)
+        if not session.execute(delete(PushUpload).where(PushUpload.seal_sha256 == seal)).rowcount:
+            raise _UploadGone(seal)
+        self._refuse_if_missing(announced)
+        plan = plan_repush(session, announced.centre_id, announced.paper_id, announced.manifest)
+        if plan is None or plan.scan_lot_id != announced.replaces_scan_lot_id:
+            raise Conflict(
+                "the rescan requests this lot answered were closed meanwhile (by another push of it?): "
+                "ask the exam office what is still asked (`massicot scan rescan-requests`)"
+            )
+        apply_repush(session, seal, plan)
+        return list(plan.replacements)
 
     def _create_lot(self, session: Session, seal: str, announced: Announced) -> tuple[int, int]:
         # The PushUpload goes first, under the uploads lock: if it is no longer there, a twin push

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from correction_server.auth.tokens import Principal
-from correction_server.models import Copy, Page, ScanLot
+from correction_server.models import Copy, Page, ScanLot, ScanLotRepush
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,13 @@ class ChunkReceipt:
 def received_state(session: Session, seal: str, principal: Principal | None = None) -> LotState | None:
     """The lot as received, or None when no lot has this seal (or it is another centre's)."""
     lot = session.scalar(select(ScanLot).where(ScanLot.seal_sha256 == seal))
+    if lot is None:
+        # A lot pushed again after rescans (intake.repush) is known by its new seal too.
+        lot = session.scalar(
+            select(ScanLot)
+            .join(ScanLotRepush, ScanLotRepush.scan_lot_id == ScanLot.id)
+            .where(ScanLotRepush.seal_sha256 == seal)
+        )
     if lot is None:
         return None
     if principal is not None and lot.centre_id != principal.centre_id:

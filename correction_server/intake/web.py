@@ -30,8 +30,10 @@ The protocol (`scanner.push` is its client):
    `{"state": "already received"}`. The answer does not wait for the pages' display images:
    they are made afterwards, in the background (correction_server.page_rendering).
 
-`GET /api/v1/lots/{seal}` tells a centre the state of its own push; nothing else can be
-read back through this API.
+`GET /api/v1/lots/{seal}` tells a centre the state of its own push; `GET /api/v1/rescan-requests`
+lists the pages the exam office asked it to scan again (its own lots only, `intake.rescans`).
+A lot resealed with those pages is pushed by the same protocol: the server replaces only the
+pages asked for (`intake.repush`). Nothing else can be read back through this API.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from fastapi.responses import JSONResponse
 from correction_server.auth.tokens import Principal, authenticate
 from correction_server.deps import Ingest, Parts, ServerParts
 from correction_server.intake.refusals import IngestError, Invalid, TooLarge
+from correction_server.intake.rescans import open_requests
 from correction_server.intake.seal_checks import decode_identity
 from correction_server.intake.states import LotState
 from correction_server.intake.uploads import MAX_CHUNK_BYTES
@@ -132,14 +135,21 @@ def lot_state(seal: str, request: Request, principal: Station, ingest: Ingest) -
     return _state(ingest.state(principal, _check_hash(seal, "seal")))
 
 
+@router.get(
+    "/rescan-requests",
+    summary="The pages the exam office asked this centre to scan again",
+    responses={401: _ERROR, 403: _ERROR},
+)
+def rescan_requests(request: Request, principal: Station, parts: Parts) -> JSONResponse:
+    with parts.session_factory() as session:
+        found = open_requests(session, principal)
+    return JSONResponse({"requests": found})
+
+
 @router.head("/lots/{seal}/images/{sha256}", summary="Where an interrupted image upload resumes")
-def image_offset(
-    seal: str, sha256: str, request: Request, principal: Station, ingest: Ingest
-) -> Response:
+def image_offset(seal: str, sha256: str, request: Request, principal: Station, ingest: Ingest) -> Response:
     try:
-        receipt = ingest.upload_offset(
-            principal, _check_hash(seal, "seal"), _check_hash(sha256, "image")
-        )
+        receipt = ingest.upload_offset(principal, _check_hash(seal, "seal"), _check_hash(sha256, "image"))
     except IngestError as exc:
         return Response(status_code=exc.status)  # HEAD answers carry no body
     return Response(
@@ -178,9 +188,7 @@ async def put_image_chunk(
                 f"the chunk holds {len(data)} bytes but Content-Range announces {end - offset + 1}: "
                 "the connection was probably cut; ask where to resume (HEAD) and send again"
             )
-    receipt = await run_in_threadpool(
-        ingest.receive_chunk, principal, seal, sha256, offset, total, data
-    )
+    receipt = await run_in_threadpool(ingest.receive_chunk, principal, seal, sha256, offset, total, data)
     return JSONResponse({"offset": receipt.offset, "complete": receipt.complete})
 
 
