@@ -79,6 +79,16 @@ def _register_station_commands() -> None:
 _register_station_commands()
 
 
+def _register_rescan_commands() -> None:
+    # the exam office's rescan requests (scanner/rescan_cli.py)
+    from scanner.rescan_cli import register_rescan_commands
+
+    register_rescan_commands(scan_app)
+
+
+_register_rescan_commands()
+
+
 # The sample scans come from the test kit, imported only when the command runs.
 @scan_app.command("simulate")
 def simulate(

@@ -17,6 +17,8 @@ Actions:
   admit CANDIDATE --reason TEXT   a candidate not on the roll sat the paper here
   accept-incomplete COPY --reason the missing sheet really is not there
   rescan COPY                     set the copy's pages aside so that a new scan replaces them
+  rescan-page COPY N              set one page aside so that a new scan of that sheet replaces it
+                                  (the exam office's rescan request, `scanner.rescans`)
   history / undo ID --reason      list the decisions; cancel one (the undo is recorded too)
 """
 
@@ -107,6 +109,11 @@ def fold_decisions(state: LotState) -> tuple[list[ScannedPage], CopyDecisions, d
         elif action == "rescan":
             for key in f["sources"]:
                 per_page[key] = _PageDecision(superseded=f"set aside: copy {f['copy']} was rescanned")
+        elif action == "rescan-page":
+            for key in f["sources"]:
+                per_page[key] = _PageDecision(
+                    superseded=f"set aside: page {f['number']} of copy {f['copy']} was rescanned"
+                )
         elif action == "label":
             copies.labels[f["copy"]] = f["candidate"]
         elif action == "accept-incomplete":
@@ -434,3 +441,23 @@ def admit(lot: Lot, candidate: str, reason: str, by: str) -> str:
         _open_for_decision(lot)
         _record(lot, "admit", by, candidate=candidate, reason=reason.strip())
     return f"candidate {candidate} recorded as having sat the paper here: {reason.strip()}"
+
+
+def rescan_page(lot: Lot, copy: str, number: int, by: str, reason: str = "") -> str:
+    """Set page `number` of `copy` aside (kept in the record) so that a new scan of it replaces it."""
+    copy = _check_copy_id(copy)
+    with lot.writing():
+        state = _open_for_decision(lot)
+        pages, _, _ = fold_decisions(state)
+        grouping = group_pages(pages, state.info.paper)
+        grouped = grouping.copies.get(copy)
+        keys = [p.page.key for p in grouped.pages if p.number == number] if grouped else []
+        if grouped is None:
+            raise UserError(f"copy {copy} is not in this lot: check the lot folder and the copy number")
+        # A page missing from the copy has nothing to set aside: the new scan simply adds it.
+        _record(lot, "rescan-page", by, copy=copy, number=number, sources=keys, reason=reason)
+    if keys:
+        return (
+            f"page {number} of copy {copy} set aside (kept in the record); import the new scan of that sheet"
+        )
+    return f"copy {copy} has no page {number} yet; import the scan of that sheet"
