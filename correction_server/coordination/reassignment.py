@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from correction_server.audit import log as audit
-from correction_server.coordination.people import candidate_school, paper_correctors
+from correction_server.coordination.people import paper_correctors
 from correction_server.coordination.refusals import CoordinationRefused
+from correction_server.dispatch.conflicts import conflicts_for
 from correction_server.models import Marking, MarkingStatus, Reassignment
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 
@@ -46,8 +47,9 @@ def reassign(
     Marked copies stay where they are: they are their corrector's work and are paid to him.
     A copy in progress moves with what was entered so far (the new corrector continues it);
     the move is recorded (Reassignment, audit) with the state it was in. The copies are spread
-    over the chosen correctors, fewest copies first, never to a corrector who teaches in the
-    candidate's établissement. Nothing is moved unless every copy can go somewhere.
+    over the chosen correctors, fewest copies first, never to a corrector a conflict of interest
+    bars (dispatch.conflicts: an établissement where he teaches, an incompatibility recorded).
+    Nothing is moved unless every copy can go somewhere.
     """
     if (lot_id is None) == (copy_ids is None):
         raise CoordinationRefused("which_copies")
@@ -83,7 +85,8 @@ def reassign(
             raise CoordinationRefused("not_in_lots", copies=", ".join(unknown[:10]))
     kept = [lc.copy_id for lc, _lot, status in rows if status == MarkingStatus.MARKED]
     movable = [(lc, lot, status) for lc, lot, status in rows if status != MarkingStatus.MARKED]
-    schools = candidate_school(session, [lc.copy_id for lc, _l, _s in movable])
+    # Every conflict of interest (dispatch.conflicts): his établissements, the office's records.
+    conflicts = conflicts_for(session, [lc.copy_id for lc, _l, _s in movable], [t.id for t in targets])
     load = dict(
         session.execute(
             select(CorrectionLot.corrector_id, func.count(LotCopy.id))
@@ -93,21 +96,20 @@ def reassign(
         ).all()
     )
     plan: dict[int, list[tuple[LotCopy, CorrectionLot, MarkingStatus | None]]] = {t.id: [] for t in targets}
-    impossible = 0
+    impossible: list[str] = []
     for lc, lot, status in movable:
-        eligible = [
-            t
-            for t in targets
-            if t.id != lot.corrector_id
-            and (t.establishment_id is None or t.establishment_id != schools.get(lc.copy_id))
-        ]
+        barred = conflicts.get(lc.copy_id, {})
+        eligible = [t for t in targets if t.id != lot.corrector_id and t.id not in barred]
         if not eligible:
-            impossible += 1
+            impossible.append(lc.copy_id)
             continue
         best = min(eligible, key=lambda t: (load.get(t.id, 0) + len(plan[t.id]), t.id))
         plan[best.id].append((lc, lot, status))
     if impossible:
-        raise CoordinationRefused("nowhere_to_go", impossible=impossible, movable=len(movable))
+        sample = ", ".join(impossible[:10]) + (" …" if len(impossible) > 10 else "")
+        raise CoordinationRefused(
+            "nowhere_to_go_copies", impossible=len(impossible), movable=len(movable), copies=sample
+        )
     now = datetime.now(UTC)
     next_number = (
         session.scalar(select(func.max(CorrectionLot.number)).where(CorrectionLot.paper_id == paper_id)) or 0

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from correction_server.audit import log as audit
-from correction_server.coordination.people import candidate_school, display_name, paper_correctors
+from correction_server.coordination.people import display_name, paper_correctors
 from correction_server.coordination.refusals import CoordinationRefused
+from correction_server.dispatch.conflicts import TEACHES, conflicts_for
 from correction_server.marking.reading import assigned_corrector, load_scheme
 from correction_server.marking.rules import check_open, check_points, evaluate, fmt, parse_points
 from correction_server.models import (
@@ -84,9 +85,11 @@ def request_second_reading(
     holder = assigned_corrector(session, copy.id)
     if reader.id in {holder, first.corrector_id if first else None}:
         raise CoordinationRefused("reader_marks_it", reader=display_name(reader))
-    school = candidate_school(session, [copy.id]).get(copy.id)
-    if reader.establishment_id is not None and reader.establishment_id == school:
-        raise CoordinationRefused("reader_forbidden", reader=display_name(reader))
+    # Every conflict of interest (dispatch.conflicts), not only his own établissement.
+    barred = conflicts_for(session, [copy.id], [reader.id]).get(copy.id, {})
+    if reader.id in barred:
+        kind = "reader_teaches" if barred[reader.id] == TEACHES else "reader_incompatible"
+        raise CoordinationRefused(kind, reader=display_name(reader), copy=copy.id)
     open_one = session.scalar(
         select(SecondReading.id).where(
             SecondReading.copy_id == copy.id, SecondReading.status != ReadingStatus.DECIDED

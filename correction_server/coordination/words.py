@@ -114,6 +114,14 @@ FR = {
         "les candidats de l'établissement où il enseigne). Ajoutez un autre correcteur au choix. "
         "Rien n'a été déplacé."
     ),
+    "coordination.err.nowhere_to_go_copies": (
+        "{impossible} des {movable} copies ne peuvent aller à aucun des correcteurs choisis ({copies}) : "
+        "pour chacune, l'un l'a déjà, ou enseigne dans l'établissement du candidat (l'un des établissements "
+        "où il enseigne), ou l'office a enregistré une incompatibilité entre lui et ce candidat ou son "
+        "établissement. Ajoutez un autre correcteur au choix. Rien n'a été déplacé."
+    ),
+    "coordination.err.reader_teaches": "{reader} enseigne dans l'établissement du candidat de la copie {copy} (l'un des établissements où il enseigne) : choisissez un autre second correcteur.",
+    "coordination.err.reader_incompatible": "L'office a enregistré une incompatibilité entre {reader} et le candidat de la copie {copy} (ou son établissement) : choisissez un autre second correcteur.",
     "coordination.err.no_copy": "Il n'y a pas de copie {copy}.",
     "coordination.err.not_of_paper": "La copie « {typed} » n'est pas une copie de cette épreuve.",
     "coordination.err.recorded_absent": (
@@ -267,6 +275,14 @@ EN = {
         "candidates of the établissement where he teaches). Add another corrector to the choice. "
         "Nothing was moved."
     ),
+    "coordination.err.nowhere_to_go_copies": (
+        "{impossible} of the {movable} copies can go to none of the chosen correctors ({copies}): for each, "
+        "one already has it, or teaches at the candidate's établissement (one of the établissements where "
+        "he teaches), or the office recorded an incompatibility between him and this candidate or his "
+        "établissement. Add another corrector to the choice. Nothing was moved."
+    ),
+    "coordination.err.reader_teaches": "{reader} teaches at the établissement of the candidate of copy {copy} (one of the établissements where he teaches): choose another second corrector.",
+    "coordination.err.reader_incompatible": "The office recorded an incompatibility between {reader} and the candidate of copy {copy} (or his établissement): choose another second corrector.",
     "coordination.err.no_copy": "There is no copy {copy}.",
     "coordination.err.not_of_paper": "Copy {typed!r} is not a copy of this paper.",
     "coordination.err.recorded_absent": (

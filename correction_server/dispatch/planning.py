@@ -3,7 +3,8 @@
 The rules (DOMAIN.md rule 2, issue "Dispatch"):
 - a corrector never gets a copy of a candidate from the établissement where he teaches
   (Candidate.establishment_id vs User.establishment_id, through IdentityLink: dispatch runs
-  with office rights);
+  with office rights), nor a copy another conflict forbids him (`dispatch.conflicts`: the
+  other établissements where he teaches, the office's recorded incompatibilities);
 - copies are shuffled across centres (every lot mixes centres and établissements);
 - lots follow each corrector's declared capacity (CorrectorPaper.capacity): each gets a share
   of the paper's copies proportional to it, never more than it;
@@ -32,13 +33,14 @@ from __future__ import annotations
 import random
 import secrets
 from collections import Counter, defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from correction_server.audit import log as audit
+from correction_server.dispatch.conflicts import TEACHES, conflicts_for
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from correction_server.models.exam import Candidate, Centre, Establishment, ExamSession, Paper
@@ -57,6 +59,8 @@ class CopyToPlace:
     copy_id: str
     centre: str  # centre label, for explanations
     establishment_id: int | None  # the candidate's; None = no constraint (unknown établissement)
+    # Correctors who may not mark it for another reason (dispatch.conflicts): user id → words key.
+    excluded: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,14 +155,20 @@ def plan_dispatch(
     _check_totals(copies, seats)
     rng = random.Random(seed)
     copies = sorted(copies, key=lambda c: c.copy_id)
-    groups: dict[int | None, list[str]] = defaultdict(list)
+    # A group: the copies with the same constraint (the candidate's établissement, and the
+    # correctors another conflict excludes).
+    groups: dict[Group, list[str]] = defaultdict(list)
     for copy in copies:
-        groups[copy.establishment_id].append(copy.copy_id)
+        groups[(copy.establishment_id, tuple(sorted(copy.excluded)))].append(copy.copy_id)
     for ids in groups.values():
         rng.shuffle(ids)
 
     eligible = {
-        g: [i for i, s in enumerate(seats) if g is None or s.establishment_id != g]
+        g: [
+            i
+            for i, s in enumerate(seats)
+            if (g[0] is None or s.establishment_id != g[0]) and s.user_id not in dict(g[1])
+        ]
         for g in sorted(groups, key=_gkey)
     }
     targets = proportional_targets(seats, len(copies))
@@ -185,8 +195,11 @@ def plan_dispatch(
     return DispatchPlan(seed=seed, assignments=assignments, notes=notes)
 
 
-def _gkey(group: int | None) -> int:
-    return -1 if group is None else group
+Group = tuple[int | None, tuple[tuple[int, str], ...]]
+
+
+def _gkey(group: Group) -> tuple[int, tuple[tuple[int, str], ...]]:
+    return (-1 if group[0] is None else group[0], group[1])
 
 
 def _check_totals(copies: list[CopyToPlace], seats: list[CorrectorSeat]) -> None:
@@ -204,12 +217,12 @@ class _Flow:
 
     def __init__(self, seats, groups, eligible, room):
         self.seats: list[CorrectorSeat] = seats
-        self.eligible: dict[int | None, list[int]] = eligible
+        self.eligible: dict[Group, list[int]] = eligible
         self.room: list[int] = list(room)
         self.left: list[int] = list(room)  # room not used yet
         # held[seat][group] = copy ids of that group the seat holds.
-        self.held: list[dict[int | None, list[str]]] = [defaultdict(list) for _ in seats]
-        self.unplaced: dict[int | None, list[str]] = {g: list(ids) for g, ids in groups.items()}
+        self.held: list[dict[Group, list[str]]] = [defaultdict(list) for _ in seats]
+        self.unplaced: dict[Group, list[str]] = {g: list(ids) for g, ids in groups.items()}
 
     def unplaced_count(self) -> int:
         return sum(len(v) for v in self.unplaced.values())
@@ -307,8 +320,8 @@ class _Flow:
             if not ids:
                 continue
             group: object = Reason("dispatch.group.unknown")
-            if g is not None:
-                group = names[g] if g in names else Reason("dispatch.group.number", {"id": g})
+            if g[0] is not None:
+                group = names[g[0]] if g[0] in names else Reason("dispatch.group.number", {"id": g[0]})
             centres = Counter(centre_of[c] for c in ids)
             where = tuple(
                 Reason("dispatch.from_centre", {"n": n, "centre": centre})
@@ -316,6 +329,20 @@ class _Flow:
             )
             sample = ", ".join(sorted(ids)[:5]) + (" …" if len(ids) > 5 else "")
             said = {"count": len(ids), "group": group, "where": where, "sample": sample}
+            if not self.eligible[g] and g[1]:
+                # Plain words for each corrector: why he may not take these copies.
+                names_of = {s.user_id: s.name for s in self.seats}
+                why = tuple(
+                    Reason(key, {"corrector": names_of.get(uid, f"#{uid}"), "group": group})
+                    for uid, key in g[1]
+                    if uid in names_of
+                ) + tuple(
+                    Reason("conflict.teaches", {"corrector": s.name, "group": group})
+                    for s in self.seats
+                    if g[0] is not None and s.establishment_id == g[0] and s.user_id not in dict(g[1])
+                )
+                reasons.append(Reason("dispatch.impossible.incompatible", said | {"why": why}))
+                continue
             if not self.eligible[g]:
                 teachers = ", ".join(s.name for s in self.seats)
                 reasons.append(
@@ -385,6 +412,7 @@ def dispatch_paper(
         raise UserError(f"The seed must be a whole number between 0 and {MAX_SEED}.")
     copies, held_back = _copies_to_place(session, paper.id)
     seats = _seats(session, paper.id)
+    copies = _with_conflicts(session, copies, seats)
     names = {
         e.id: f"{e.name or 'établissement'} ({e.uai})".strip() for e in session.scalars(select(Establishment))
     }
@@ -461,6 +489,27 @@ def _copies_to_place(session: Session, paper_id: int) -> tuple[list[CopyToPlace]
         else:
             copies.append(CopyToPlace(copy_id, centre_uai, establishment_id))
     return copies, held_back
+
+
+def _with_conflicts(
+    session: Session, copies: list[CopyToPlace], seats: list[CorrectorSeat]
+) -> list[CopyToPlace]:
+    """Each copy with the correctors another conflict excludes (dispatch.conflicts)."""
+    found = conflicts_for(session, [c.copy_id for c in copies], [s.user_id for s in seats])
+    own = {s.user_id: s.establishment_id for s in seats}
+    placed = []
+    for copy in copies:
+        why = found.get(copy.copy_id, {})
+        # His own établissement is the plan's own rule already: only the other conflicts here.
+        extra = tuple(
+            sorted(
+                (uid, key)
+                for uid, key in why.items()
+                if not (key == TEACHES and own.get(uid) is not None and own[uid] == copy.establishment_id)
+            )
+        )
+        placed.append(replace(copy, excluded=extra) if extra else copy)
+    return placed
 
 
 def _seats(session: Session, paper_id: int) -> list[CorrectorSeat]:

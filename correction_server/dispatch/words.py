@@ -39,6 +39,15 @@ FR = {
         "complets ({capacity} copies de capacité déclarée en tout). Augmentez leurs capacités ou "
         "ajoutez un correcteur d'un autre établissement."
     ),
+    "dispatch.impossible.incompatible": (
+        "{count} copies ({where} ; p. ex. {sample}) n'ont aucun correcteur possible : {why}. Ajoutez un "
+        "correcteur sans lien avec ces candidats."
+    ),
+    "conflict.teaches": "{corrector} enseigne dans l'établissement {group}",
+    "conflict.candidate": "l'office a enregistré une incompatibilité entre {corrector} et le candidat",
+    "conflict.establishment": (
+        "l'office a enregistré une incompatibilité entre {corrector} et l'établissement {group}"
+    ),
     "dispatch.group.unknown": "inconnu",
     "dispatch.group.number": "n° {id}",
     "dispatch.from_centre": "{n} du centre {centre}",
@@ -80,6 +89,13 @@ EN = {
         "correctors who may mark them ({correctors}) are full ({capacity} copies of declared "
         "capacity in all). Raise their capacities or add a corrector from another établissement."
     ),
+    "dispatch.impossible.incompatible": (
+        "{count} copies ({where}; e.g. {sample}) have no possible corrector: {why}. Add a corrector with no "
+        "tie to these candidates."
+    ),
+    "conflict.teaches": "{corrector} teaches at {group}",
+    "conflict.candidate": "the office recorded an incompatibility between {corrector} and the candidate",
+    "conflict.establishment": "the office recorded an incompatibility between {corrector} and {group}",
     "dispatch.group.unknown": "no known établissement",
     "dispatch.group.number": "établissement #{id}",
     "dispatch.from_centre": "{n} from centre {centre}",

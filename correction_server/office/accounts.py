@@ -3,7 +3,9 @@
 Columns: `name, email, establishment_uai, papers, capacity, role`
 - `email` is also the username (lower-cased);
 - `establishment_uai`: where the person teaches (a corrector never marks that
-  établissement's candidates); created if the candidate import did not bring it;
+  établissement's candidates); created if the candidate import did not bring it. A teacher of
+  several établissements lists them all, separated by spaces or semicolons: the first is his
+  own, the others are kept as `CorrectorEstablishment` (DOMAIN rule 23) and honoured alike;
 - `papers`: paper codes separated by spaces, commas or semicolons; `U3:120` gives that
   paper its own capacity, otherwise the `capacity` column applies (copies the corrector
   accepts for the paper);
@@ -39,6 +41,7 @@ from correction_server.auth import sessions as auth
 from correction_server.auth.passwords import COMMAND_LINE_OFFICE, existing_account
 from correction_server.db import transaction
 from correction_server.models.accounts import CorrectorPaper, Role, User
+from correction_server.models.conflicts import CorrectorEstablishment
 from correction_server.models.exam import Establishment, Paper
 from correction_server.office.import_report import ImportRejected, Problem
 from correction_server.office.tables import read_table
@@ -64,6 +67,7 @@ class AccountLine:
     establishment_uai: str | None
     role: Role
     papers: dict[str, int]  # paper code → capacity
+    also_uais: tuple[str, ...] = ()  # the other établissements where he teaches
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,14 @@ def _parse_line(line: int, v: dict[str, str], problems: list[Problem]) -> Accoun
 
     name = (v.get("name") or "").strip()
     email = (v.get("email") or "").strip().lower()
-    uai = (v.get("establishment_uai") or "").strip().upper() or None
+    uais = [u for u in re.split(r"[\s;,]+", (v.get("establishment_uai") or "").strip().upper()) if u]
+    uai = uais[0] if uais else None
+    for other in uais[1:]:
+        if not UAI_RE.match(other):
+            bad(
+                f"establishment_uai “{other}” is not a UAI code: "
+                "7 digits then a capital letter, e.g. 0130040Y"
+            )
     role_text = (v.get("role") or "").strip().lower() or "corrector"
     capacity_text = (v.get("capacity") or "").strip()
     if not name:
@@ -171,7 +182,7 @@ def _parse_line(line: int, v: dict[str, str], problems: list[Problem]) -> Accoun
             bad("capacity is 0: say how many copies this corrector accepts (capacity column, or U3:120)")
     if len(problems) > before or role is None:
         return None
-    return AccountLine(line, name, email, uai, role, papers)
+    return AccountLine(line, name, email, uai, role, papers, tuple(dict.fromkeys(uais[1:])))
 
 
 def import_accounts(
@@ -258,6 +269,7 @@ def apply_accounts(
         user.email = acc.email
         user.establishment_id = establishment.id if establishment else None
         session.flush()
+        _set_other_establishments(session, user, acc.also_uais, establishments, uai_of)
         capacities = _set_papers(
             session, user, {papers_by_code[c][0].id: cap for c, cap in acc.papers.items()}
         )
@@ -281,12 +293,57 @@ def apply_accounts(
     return result
 
 
+def _set_other_establishments(
+    session: Session,
+    user: User,
+    uais: tuple[str, ...],
+    establishments: dict[str, Establishment],
+    uai_of: dict[int, str],
+) -> None:
+    """The other établissements where he teaches become exactly those of the file."""
+    wanted = set()
+    for uai in uais:
+        establishment = establishments.get(uai)
+        if establishment is None:
+            establishment = Establishment(uai=uai, name="")
+            session.add(establishment)
+            session.flush()
+            establishments[uai] = establishment
+            uai_of[establishment.id] = uai
+        wanted.add(establishment.id)
+    wanted.discard(user.establishment_id)
+    have = {
+        row.establishment_id: row
+        for row in session.scalars(
+            select(CorrectorEstablishment).where(CorrectorEstablishment.user_id == user.id)
+        )
+    }
+    for establishment_id, row in have.items():
+        if establishment_id not in wanted:
+            session.delete(row)
+    for establishment_id in sorted(wanted - set(have)):
+        session.add(CorrectorEstablishment(user_id=user.id, establishment_id=establishment_id))
+    session.flush()
+
+
 def _traced_fields(user: User, uai_of: dict[int, str]) -> dict[str, object]:
     """What a re-import may change on an account, as the audit log shows it (never a secret)."""
+    session = Session.object_session(user)
+    also = []
+    if session is not None and user.id is not None:
+        also = sorted(
+            uai_of.get(e, str(e))
+            for e in session.scalars(
+                select(CorrectorEstablishment.establishment_id).where(
+                    CorrectorEstablishment.user_id == user.id
+                )
+            )
+        )
     return {
         "name": user.display_name,
         "email": user.email,
         "establishment": uai_of.get(user.establishment_id) if user.establishment_id else None,
+        "also_teaches_at": also,
         "role": user.role.value,
         "active": user.active,
     }
