@@ -18,11 +18,21 @@ from correction_server.dispatch import cli as dispatch_cli
 from correction_server.intake import cli as intake_cli
 from correction_server.marking import cli as marking_cli
 from correction_server.office import cli as office_cli
+from correction_server.office import rules_cli as office_rules_cli
 from correction_server.pages import cli as pages_cli
 
 office_app = typer.Typer(help="The exam office: imports, dispatch, exports.", no_args_is_help=True)
 # In the order of a session: prepare, receive, dispatch, mark, close.
-for area in (auth_cli, office_cli, dispatch_cli, marking_cli, pages_cli, intake_cli, closing_cli):
+for area in (
+    auth_cli,
+    office_cli,
+    office_rules_cli,
+    dispatch_cli,
+    marking_cli,
+    pages_cli,
+    intake_cli,
+    closing_cli,
+):
     office_app.add_typer(area.app)
 
 __all__ = ["audit_app", "office_app", "register_server_commands"]
