@@ -28,7 +28,9 @@ from correction_server.dispatch import web as dispatch_web
 from correction_server.i18n import register_words
 from correction_server.intake import web as intake_web
 from correction_server.intake.ingest import IngestService
+from correction_server.marking import flags_web as marking_flags_web
 from correction_server.marking import web as marking_web
+from correction_server.office import rules_web as office_rules_web
 from correction_server.office import web as office_web
 from correction_server.pages.images import PageLook
 from correction_server.pages.store import open_store
@@ -109,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         coordination_web.router,
         standardisation_web.router,
         closing_web.router,
+        marking_flags_web.router,
+        office_rules_web.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

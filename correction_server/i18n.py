@@ -35,7 +35,9 @@ def register_words() -> None:
     from correction_server.coordination import standardisation_words
     from correction_server.coordination import words as coordination_words
     from correction_server.dispatch import words as dispatch_words
+    from correction_server.marking import flags_words as marking_flags_words
     from correction_server.marking import words as marking_words
+    from correction_server.office import rules_words as office_rules_words
     from correction_server.web import words as page_words
 
     for area in (
@@ -46,6 +48,8 @@ def register_words() -> None:
         coordination_words,
         standardisation_words,
         closing_words,
+        marking_flags_words,
+        office_rules_words,
     ):
         # add_messages takes the same words twice without complaint: registering again is harmless.
         add_messages(fr=area.FR, en=area.EN)

@@ -31,6 +31,7 @@ from correction_server.marking.reading import (
     state_for,
 )
 from correction_server.marking.rules import (
+    MarkingClosed,
     MarkingRefused,
     Scheme,
     allowed_special,
@@ -177,6 +178,13 @@ def _apply(session: Session, user_id: int, copy_id: str, request: SaveRequest, n
     entry. A handful of statements, no reading back: the new state is known."""
     copy, paper, marking = _load_for_save(session, user_id, copy_id)
     check_open(paper, now)
+    if copy.flagged:
+        # Flagged to the office (marking.flags): out of the to-do until it decides.
+        raise MarkingClosed(
+            f"Copy {copy.id} is flagged to the office: it is marked after the office's decision.",
+            "flagged",
+            copy=copy.id,
+        )
     scheme = scheme_of(session, paper)
     new_marks = _validated_marks(scheme, copy, request)
     special = _validated_special(copy, request.special)

@@ -7,17 +7,19 @@ once with bound parameters, the corrector's visibility checked in the query that
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from correction_server.marking import comments
+from correction_server.marking.flags import FlagView, open_flags_of
 from correction_server.marking.reading import MarkingState, load_copy, read_state, scheme_of, state_of
 from correction_server.marking.rules import MarkingClosed, Scheme, closed_refusal, fmt
 from correction_server.models import Copy, Marking, Page, Paper, Role, User
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
+from correction_server.office.documents import kinds_of
 from correction_server.pages import images as page_images
 
 # ---------------------------------------------------------------- the corrector's home
@@ -26,7 +28,7 @@ from correction_server.pages import images as page_images
 @dataclass
 class LotCopyRow:
     copy_id: str
-    status: str  # "todo", "draft" or "marked"
+    status: str  # "todo", "draft", "marked", or "flagged" (waiting for the office: out of the to-do)
     mark_20: str
 
 
@@ -47,7 +49,7 @@ class LotView:
 
     @property
     def next_copy(self) -> str | None:
-        return next((r.copy_id for r in self.rows if r.status != "marked"), None)
+        return next((r.copy_id for r in self.rows if r.status not in ("marked", "flagged")), None)
 
 
 def lots_of(session: Session, user: User, now: datetime, lang: str) -> list[LotView]:
@@ -61,7 +63,8 @@ def lots_of(session: Session, user: User, now: datetime, lang: str) -> list[LotV
     views = []
     for lot, paper in lots:
         rows = session.execute(
-            select(LotCopy.copy_id, Marking.status, Marking.mark_20, Marking.special)
+            select(LotCopy.copy_id, Marking.status, Marking.mark_20, Marking.special, Copy.flagged)
+            .join(Copy, Copy.id == LotCopy.copy_id)
             .outerjoin(Marking, Marking.copy_id == LotCopy.copy_id)
             .where(LotCopy.lot_id == lot.id, LotCopy.state == AssignmentState.ASSIGNED)
             .order_by(LotCopy.position)
@@ -79,10 +82,10 @@ def lots_of(session: Session, user: User, now: datetime, lang: str) -> list[LotV
                 rows=[
                     LotCopyRow(
                         copy_id,
-                        "todo" if status is None else status.value,
+                        "flagged" if flagged else "todo" if status is None else status.value,
                         special.value if special else fmt(mark_20) if mark_20 is not None else "",
                     )
-                    for copy_id, status, mark_20, special in rows
+                    for copy_id, status, mark_20, special, flagged in rows
                 ],
             )
         )
@@ -164,7 +167,13 @@ class CopyPage:
     next_pages: list[PageRef]  # the next copy's, for the browser to fetch ahead
     bank: list[comments.BankEntry]
     texts: dict[int, str]  # every comment the copy may show, retired ones included
+    documents: tuple[str, ...] = ()  # the paper's subject / model answer, when uploaded
+    flags: list[FlagView] = field(default_factory=list)  # waiting for the office (a flagged copy)
     width: int = page_images.DEFAULT_WIDTH
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.copy.flagged)
 
     @property
     def index(self) -> int:
@@ -181,7 +190,7 @@ class CopyPage:
 
     @property
     def editable(self) -> bool:
-        return self.mine and self.closed is None
+        return self.mine and self.closed is None and not self.copy.flagged
 
     def boot(self, lang: str) -> dict[str, object]:
         """What the page's script starts from."""
@@ -242,6 +251,9 @@ def copy_page(session: Session, user: User, copy_id: str, now: datetime) -> Copy
         next_pages=pages_by_copy[next_id] if next_id else [],
         bank=bank,
         texts=texts,
+        documents=kinds_of(session, paper.id),
+        # Read only for a copy waiting for the office: the copy row says so, at no extra query.
+        flags=open_flags_of(session, copy_id) if copy.flagged else [],
     )
 
 

@@ -79,6 +79,9 @@ def copy_view(
             "boot_json": json.dumps(view.boot(lang), ensure_ascii=False).replace("</", "<\\/"),
             "fmt": fmt,
             "boot_next": view.next_id,
+            "documents": view.documents,
+            "flags": view.flags,
+            "flagged_copy": request.query_params.get("flagged", "")[:16],
         },
     )
 

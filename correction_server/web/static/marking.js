@@ -1033,6 +1033,7 @@
         KeyP: () => go(boot.prev),
         KeyA: () => appreciation.focus(),
         KeyC: () => bankFilter && bankFilter.focus(),
+        KeyS: () => openDocuments(),
       };
       if (actions[e.code]) {
         e.preventDefault();
@@ -1143,6 +1144,23 @@
     } else {
       changed();
     }
+  }
+
+  // ------------------------------------------------------------------ subject and model answer
+  // The paper's PDFs open in a panel beside the copy (or in a tab, through their links).
+  function openDocuments() {
+    const panel = $("#documents-panel");
+    if (!panel) return;
+    panel.open = true;
+    const first = panel.querySelector("button.show-document, summary");
+    if (first) first.focus();
+  }
+  for (const button of $$("button.show-document")) {
+    button.addEventListener("click", () => {
+      const frame = $("#document-frame");
+      frame.src = button.dataset.src;
+      frame.hidden = false;
+    });
   }
 
   markInputs.forEach(checkInput);
