@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from correction_server.auth.access import NOT_YOURS
+from correction_server.auth.access import NOT_YOURS, ensure_copy_visible
 from correction_server.db import read_only
 from correction_server.deps import CorrectorUser, Db, StaffUser, Store
 from correction_server.marking import views
@@ -23,6 +23,7 @@ from correction_server.office import documents
 from correction_server.web.rendering import request_language
 
 router = APIRouter(include_in_schema=False)
+NOT_UPLOADED = "The exam office has not uploaded this document of the paper yet."
 
 
 @router.post("/marking/copies/{copy_id}/flag")
@@ -36,6 +37,8 @@ def flag_copy(
     user: CorrectorUser,
     session: Db,
 ) -> Response:
+    # Ownership first: a copy outside his lots gets the same answer whatever the form says.
+    ensure_copy_visible(session, user, copy_id)
     try:
         number = int(page) if page.strip() else None
     except ValueError:
@@ -70,7 +73,8 @@ def paper_document(paper_id: int, kind: str, user: StaffUser, session: Db, store
         raise HTTPException(status_code=404, detail=NOT_YOURS)
     document = documents.document_for(session, paper_id, wanted)
     if document is None or not store.has(document.sha256):
-        raise HTTPException(status_code=404, detail=NOT_YOURS)
+        # Said plainly to those who may read it: nothing is uploaded yet.
+        raise HTTPException(status_code=404, detail=NOT_UPLOADED)
     sha, name = document.sha256, document.filename
     session.close()
     with store.open(sha) as handle:

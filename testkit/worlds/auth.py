@@ -254,6 +254,8 @@ def build_world(factory: sessionmaker[Session], secret_key: str, hashed: bool = 
                 "seal": (own_seal, other_seal),
                 "sha256": ("0" * 64, "0" * 64),
                 "code": ("en", "fr"),
+                "kind": ("subject", "subject"),
+                "flag_id": (0, 0),
                 "token": (world.newcomer_token, world.newcomer_token),
                 "reading_id": (
                     (readings["c1@lycee.fr"], readings["c2@lycee.fr"])

@@ -102,6 +102,20 @@ ROUTES: dict[tuple[str, str], Expect] = {
         corrector=OWN, coordinator=OWN, body=lambda w: {"text": "Bien argumenté, mais incomplet."}
     ),
     ("DELETE", "/api/marking/comments/{comment_id}"): expect(corrector=OWN, coordinator=OWN),
+    # A corrector flags a copy of his own lots; the paper's subject and corrigé: its correctors and
+    # coordinators, and the office (none is uploaded in this world: an allowed reader is told so).
+    ("POST", "/marking/copies/{copy_id}/flag"): expect(corrector=OWN),
+    ("GET", "/marking/papers/{paper_id}/documents/{kind}"): expect(
+        office=ALLOW, corrector=OWN, coordinator=OWN
+    ),
+    # The office's pages for the marking rules: documents, flags, incompatibilities.
+    ("GET", "/office/papers/{paper_id}/documents"): expect(office=ALLOW),
+    ("POST", "/office/papers/{paper_id}/documents"): expect(office=ALLOW),
+    ("GET", "/office/flags"): expect(office=ALLOW),
+    ("POST", "/office/flags/{flag_id}"): expect(office=ALLOW),
+    ("GET", "/office/incompatibilities"): expect(office=ALLOW),
+    ("POST", "/office/incompatibilities"): expect(office=ALLOW),
+    ("POST", "/office/incompatibilities/teaches"): expect(office=ALLOW),
     # Coordination: the coordinator of the paper (and the office); the second reader his readings.
     ("GET", "/coordination"): expect(office=ALLOW, coordinator=ALLOW),
     ("GET", "/coordination/papers/{paper_id}"): expect(office=ALLOW, coordinator=OWN),
@@ -142,6 +156,8 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("HEAD", "/api/v1/lots/{seal}/images/{sha256}"): expect(centre=ALLOW),
     ("PUT", "/api/v1/lots/{seal}/images/{sha256}"): expect(centre=ALLOW),
     ("POST", "/api/v1/lots/{seal}/commit"): expect(centre=ALLOW),
+    # The rescan requests of the centre's own lots (the service filters by the token's centre).
+    ("GET", "/api/v1/rescan-requests"): expect(centre=ALLOW),
 }
 
 
