@@ -60,6 +60,13 @@ def scan_rescan(
 
     if len(copy) != len(page):
         raise UserError("give one --page for each --copy")
-    said, _seal = rescan_into_lot(Lot.open(lot), list(zip(copy, page, strict=True)), files, _by(by))
+    from scanner.seal import SealRefused
+
+    try:
+        said, _seal = rescan_into_lot(Lot.open(lot), list(zip(copy, page, strict=True)), files, _by(by))
+    except SealRefused as refused:
+        for line in refused.problems:
+            typer.echo(f"  - {line}", err=True)
+        raise
     typer.echo(said)
     typer.echo("push the lot again (`massicot push LOT --server ...`): only these pages are replaced")

@@ -14,7 +14,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from massicot_core.contract import Manifest
 from massicot_core.errors import UserError
+from massicot_core.files import sha256_file
 from scanner.importing import import_files
 from scanner.lot import Lot
 from scanner.push_http import Patience, ServerConnections, detail
@@ -88,14 +90,20 @@ def rescan_into_lot(
     if not files:
         raise UserError("give the file(s) of the new scan")
     said = []
+    # The centre the lot was sealed for (the import may not have recorded it in lot.json).
+    centre = None
+    if lot.manifest_path.exists():
+        centre = Manifest.model_validate_json(lot.manifest_path.read_bytes()).centre
     why = reason or "rescan asked by the exam office: " + ", ".join(f"copy {c} page {n}" for c, n in pages)
     if lot.state().sealed:
         said.append(unseal(lot, by, why))
+    # Run again after a stop, the same rescan keeps the new scan it already imported.
+    new_files = frozenset(sha256_file(path) for path in files if path.is_file())
     for copy, number in pages:
-        said.append(rescan_page(lot, copy, number, by, why))
+        said.append(rescan_page(lot, copy, number, by, why, new_files))
     with lot.writing():
         result = import_files(lot, files, workers=1)
     said.append(f"{result.received} new page(s) received")
-    manifest = seal(lot, by)
+    manifest = seal(lot, by, centre)
     said.append(f"sealed again: {manifest.manifest_sha256}")
     return "; ".join(said), manifest.manifest_sha256

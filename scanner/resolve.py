@@ -443,15 +443,29 @@ def admit(lot: Lot, candidate: str, reason: str, by: str) -> str:
     return f"candidate {candidate} recorded as having sat the paper here: {reason.strip()}"
 
 
-def rescan_page(lot: Lot, copy: str, number: int, by: str, reason: str = "") -> str:
-    """Set page `number` of `copy` aside (kept in the record) so that a new scan of it replaces it."""
+def rescan_page(
+    lot: Lot, copy: str, number: int, by: str, reason: str = "", new_files: frozenset[str] = frozenset()
+) -> str:
+    """Set page `number` of `copy` aside (kept in the record) so that a new scan of it replaces it.
+
+    A page that came from one of `new_files` (file SHA-256s: the new scan itself, imported by an
+    earlier run of the same rescan) is the replacement, and stays.
+    """
     copy = _check_copy_id(copy)
     with lot.writing():
         state = _open_for_decision(lot)
         pages, _, _ = fold_decisions(state)
         grouping = group_pages(pages, state.info.paper)
         grouped = grouping.copies.get(copy)
-        keys = [p.page.key for p in grouped.pages if p.number == number] if grouped else []
+        keys = (
+            [
+                p.page.key
+                for p in grouped.pages
+                if p.number == number and state.pages[p.page.key].file_sha256 not in new_files
+            ]
+            if grouped
+            else []
+        )
         if grouped is None:
             raise UserError(f"copy {copy} is not in this lot: check the lot folder and the copy number")
         # A page missing from the copy has nothing to set aside: the new scan simply adds it.
