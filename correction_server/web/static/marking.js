@@ -1152,7 +1152,7 @@
     const panel = $("#documents-panel");
     if (!panel) return;
     panel.open = true;
-    const first = panel.querySelector("button.show-document, summary");
+    const first = panel.querySelector("button.show-document") || panel.querySelector("summary");
     if (first) first.focus();
   }
   for (const button of $$("button.show-document")) {
