@@ -13,6 +13,7 @@ import typer
 
 from correction_server.audit.cli import app as audit_app
 from correction_server.auth import cli as auth_cli
+from correction_server.candidate_space import cli as candidate_cli
 from correction_server.closing import cli as closing_cli
 from correction_server.dispatch import cli as dispatch_cli
 from correction_server.intake import cli as intake_cli
@@ -22,7 +23,16 @@ from correction_server.pages import cli as pages_cli
 
 office_app = typer.Typer(help="The exam office: imports, dispatch, exports.", no_args_is_help=True)
 # In the order of a session: prepare, receive, dispatch, mark, close.
-for area in (auth_cli, office_cli, dispatch_cli, marking_cli, pages_cli, intake_cli, closing_cli):
+for area in (
+    auth_cli,
+    office_cli,
+    dispatch_cli,
+    marking_cli,
+    pages_cli,
+    intake_cli,
+    closing_cli,
+    candidate_cli,
+):
     office_app.add_typer(area.app)
 
 __all__ = ["audit_app", "office_app", "register_server_commands"]
