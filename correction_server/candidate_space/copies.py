@@ -53,6 +53,7 @@ from correction_server.models import (
 )
 from correction_server.pages import images as page_images
 from correction_server.pages.store import ObjectStore
+from massicot_core.errors import Refused
 from massicot_core.files import sha256_bytes
 
 TOKEN_LENGTH = 32  # hex characters: 128 bits
@@ -272,6 +273,9 @@ def own_copy_pdf(
 ) -> bytes:
     """The consultation PDF of closing.consultation, the candidate's own; in the audit log. Caller commits."""
     _, first, jury = copy_facts(session, own.copy.id)
+    shas = session.scalars(select(Page.image_sha256).where(Page.copy_id == own.copy.id)).all()
+    if not all(store.has(sha) for sha in shas):
+        raise Refused(404, "candidate.err.images_gone")
     data = render_consultation(session, store, cache_dir, own.copy, candidate, first, jury, lang)
     audit.record(
         session,

@@ -50,6 +50,7 @@ FR = {
     "candidate.err.request_long": "Votre message dépasse {n} caractères : raccourcissez-le.",
     "candidate.err.request_pending": "Une demande sur cette copie attend déjà la réponse du service des examens.",
     "candidate.err.no_request": "Cette demande n'existe pas.",
+    "candidate.err.images_gone": "Les images de cette copie ne sont pas disponibles : adressez-vous au service des examens.",
     "candidate.err.request_answered": "Cette demande a déjà reçu une réponse.",
     "candidate.err.answer_empty": "Écrivez la réponse qui sera montrée au candidat.",
     # the candidate's pages
@@ -164,6 +165,7 @@ EN = {
     "candidate.err.request_long": "Your message is longer than {n} characters: shorten it.",
     "candidate.err.request_pending": "A request about this copy is already waiting for the exam office's answer.",
     "candidate.err.no_request": "This request does not exist.",
+    "candidate.err.images_gone": "The images of this copy are not available: ask the exam office.",
     "candidate.err.request_answered": "This request was already answered.",
     "candidate.err.answer_empty": "Write the answer the candidate will read.",
     "candidate.home.title": "My results and my copies",
