@@ -18,6 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from correction_server.auth import web as auth_web
 from correction_server.auth.login_limit import LoginRateLimiter
 from correction_server.auth.tokens import TokenCache
+from correction_server.candidate_space import office_web as candidate_office_web
+from correction_server.candidate_space import web as candidate_web
 from correction_server.closing import web as closing_web
 from correction_server.coordination import standardisation_web
 from correction_server.coordination import web as coordination_web
@@ -113,6 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         closing_web.router,
         marking_flags_web.router,
         office_rules_web.router,
+        candidate_web.router,
+        candidate_office_web.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

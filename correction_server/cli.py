@@ -13,6 +13,7 @@ import typer
 
 from correction_server.audit.cli import app as audit_app
 from correction_server.auth import cli as auth_cli
+from correction_server.candidate_space import cli as candidate_cli
 from correction_server.closing import cli as closing_cli
 from correction_server.dispatch import cli as dispatch_cli
 from correction_server.intake import cli as intake_cli
@@ -32,6 +33,7 @@ for area in (
     pages_cli,
     intake_cli,
     closing_cli,
+    candidate_cli,
 ):
     office_app.add_typer(area.app)
 

@@ -13,7 +13,7 @@ type and never looks in `app.state` itself::
   (form field `csrf_token` or header `X-CSRF-Token`) and answers 403 when it is missing or wrong.
   An account whose password the office reset reaches only /account/password (and /logout) until
   it has chosen its own: pages redirect there, other requests get a 403 saying so.
-- Role guards (`OfficeUser`, `CorrectorUser`, `SupervisorUser`, `StaffUser`, `BankUser`):
+- Role guards (`OfficeUser`, `CorrectorUser`, `SupervisorUser`, `StaffUser`, `BankUser`, `CandidateUser`):
   `CurrentUser` whose role must be one of theirs, else 403.
 - `Store`, `SettingsDep`, `Parts`: the page store, the settings, every part at once.
 Ownership (which copy, lot or paper) is decided by `correction_server.auth.access`.
@@ -217,5 +217,7 @@ CorrectorUser = Annotated[User, Depends(require_role(Role.CORRECTOR))]
 SupervisorUser = Annotated[User, Depends(require_role(Role.COORDINATOR, Role.OFFICE))]
 # Who reads lots, copies and marks (each within his own, see auth.access).
 StaffUser = Annotated[User, Depends(require_role(Role.CORRECTOR, Role.COORDINATOR, Role.OFFICE))]
+# A candidate in his own space (correction_server.candidate_space); no other role reaches it.
+CandidateUser = Annotated[User, Depends(require_role(Role.CANDIDATE))]
 # Who keeps a comment bank.
 BankUser = Annotated[User, Depends(require_role(Role.CORRECTOR, Role.COORDINATOR))]

@@ -31,6 +31,7 @@ def pick_language(cookie_value: str | None, accept_language: str | None) -> str:
 def register_words() -> None:
     """Every area's words into the catalogue; the application and the command line call it once."""
     from correction_server.auth import words as auth_words
+    from correction_server.candidate_space import words as candidate_words
     from correction_server.closing import words as closing_words
     from correction_server.coordination import standardisation_words
     from correction_server.coordination import words as coordination_words
@@ -50,6 +51,7 @@ def register_words() -> None:
         closing_words,
         marking_flags_words,
         office_rules_words,
+        candidate_words,
     ):
         # add_messages takes the same words twice without complaint: registering again is harmless.
         add_messages(fr=area.FR, en=area.EN)

@@ -3,6 +3,12 @@
 from correction_server.db import Base
 from correction_server.models.accounts import CorrectorPaper, Role, User
 from correction_server.models.audit import AuditEntry
+from correction_server.models.candidate_space import (
+    ActivationCode,
+    CandidateAccount,
+    RequestStatus,
+    ReviewRequest,
+)
 from correction_server.models.closing import (
     Hold,
     JuryDecision,
@@ -51,6 +57,10 @@ from correction_server.models.pushes import PushUpload
 from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
 
 __all__ = [
+    "ActivationCode",
+    "CandidateAccount",
+    "RequestStatus",
+    "ReviewRequest",
     "Hold",
     "JuryDecision",
     "MissingDeclaration",

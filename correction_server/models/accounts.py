@@ -15,6 +15,8 @@ class Role(enum.StrEnum):
     CENTRE = "centre"
     CORRECTOR = "corrector"
     COORDINATOR = "coordinator"
+    # A candidate reading his own results and copies (correction_server.candidate_space).
+    CANDIDATE = "candidate"
 
 
 class User(Base):

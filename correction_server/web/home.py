@@ -35,11 +35,11 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _pre_token(request: Request) -> str:
+def pre_token(request: Request) -> str:
     return request.cookies.get(auth.PRE_LOGIN_COOKIE) or secrets.token_urlsafe(24)
 
 
-def _with_pre_cookie(request: Request, response: Response, token: str) -> Response:
+def with_pre_cookie(request: Request, response: Response, token: str) -> Response:
     if request.cookies.get(auth.PRE_LOGIN_COOKIE) != token:
         response.set_cookie(
             auth.PRE_LOGIN_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/"
@@ -62,13 +62,13 @@ def root(user: OptionalUser) -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/home", bye: int = 0) -> Response:
-    token = _pre_token(request)
+    token = pre_token(request)
     lang = request_language(request)
     messages = _flash("ok", i18n.translate(lang, "login.logged_out")) if bye else []
     response = render(
         request, "login.html", {"pre_token": token, "next_path": safe_next(next), "messages": messages}
     )
-    return _with_pre_cookie(request, response, token)
+    return with_pre_cookie(request, response, token)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -84,7 +84,7 @@ def login(
     settings: SettingsDep,
 ) -> Response:
     lang = request_language(request)
-    token = _pre_token(request)
+    token = pre_token(request)
 
     def again(message_key: str, status: int, **values: object) -> Response:
         context = {
@@ -93,7 +93,7 @@ def login(
             "username": username,
             "messages": _flash("error", i18n.translate(lang, message_key, **values)),
         }
-        return _with_pre_cookie(request, render(request, "login.html", context, status_code=status), token)
+        return with_pre_cookie(request, render(request, "login.html", context, status_code=status), token)
 
     if not auth.tokens_match(request.cookies.get(auth.PRE_LOGIN_COOKIE), csrf_token):
         return again("login.expired_form", 400)
@@ -104,13 +104,19 @@ def login(
         response.headers["Retry-After"] = str(attempt.retry_after)
         return response
     user = auth.authenticate(session, username, password)
-    if user is None:
+    # Candidates log in on their own page (/candidate/login), under their own rate-limit count.
+    if user is None or user.role == Role.CANDIDATE:
         return again("login.failed", 401)  # the attempt, recorded by begin, stays a failure
     limiter.succeeded(session, attempt)
     opened = auth.open_session(session, user, settings.secret_key)
     session.commit()
     # A one-time password from the office: the person chooses his own before anything else.
     target = PASSWORD_CHANGE_PAGE if user.must_change_password else safe_next(next)
+    return logged_in(request, opened, target)
+
+
+def logged_in(request: Request, opened: auth.OpenedSession, target: str) -> RedirectResponse:
+    """The answer to a successful login: the session cookie, and on to `target`."""
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         auth.SESSION_COOKIE,
@@ -156,7 +162,7 @@ def set_password_page(request: Request, token: str, session: Db, settings: Setti
     messages = (
         [] if valid else _flash("error", i18n.translate(request_language(request), "password.bad_link"))
     )
-    pre = _pre_token(request)
+    pre = pre_token(request)
     context = {
         "valid": valid,
         "pre_token": pre,
@@ -164,9 +170,7 @@ def set_password_page(request: Request, token: str, session: Db, settings: Setti
         "min_distinct": passwords.MIN_DISTINCT,
         "messages": messages,
     }
-    return _with_pre_cookie(
-        request, render(request, "set_password.html", context, 200 if valid else 404), pre
-    )
+    return with_pre_cookie(request, render(request, "set_password.html", context, 200 if valid else 404), pre)
 
 
 @router.post("/password/{token}", response_class=HTMLResponse)
@@ -183,7 +187,7 @@ def set_password(
     lang = request_language(request)
     secret = settings.secret_key
     user = auth.user_for_set_password_token(session, token, secret)
-    pre = _pre_token(request)
+    pre = pre_token(request)
 
     def again(key: str, status: int, valid: bool = True) -> Response:
         context = {
@@ -196,7 +200,7 @@ def set_password(
                 i18n.translate(lang, key, n=auth.MIN_PASSWORD_LENGTH, distinct=passwords.MIN_DISTINCT),
             ),
         }
-        return _with_pre_cookie(request, render(request, "set_password.html", context, status), pre)
+        return with_pre_cookie(request, render(request, "set_password.html", context, status), pre)
 
     if user is None:
         return again("password.bad_link", 404, valid=False)
@@ -221,4 +225,6 @@ def home(request: Request, user: CurrentUser, session: Db) -> Response:
         return render(request, "home_coordinator.html", coordinator_home(session, papers_of(session, user)))
     if user.role == Role.OFFICE:
         return render(request, "home_office.html")
+    if user.role == Role.CANDIDATE:
+        return RedirectResponse("/candidate", status_code=303)
     return render(request, "home_centre.html")

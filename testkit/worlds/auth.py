@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from correction_server.app import create_app
 from correction_server.auth import sessions as auth
 from correction_server.auth.tokens import issue_centre_token
+from correction_server.candidate_space.copies import copy_token
 from correction_server.dispatch.planning import dispatch_paper
 from correction_server.models import (
     Attendance,
     Candidate,
+    CandidateAccount,
     Centre,
     Comment,
     Copy,
@@ -33,9 +35,14 @@ from correction_server.models import (
     Establishment,
     ExamSession,
     IdentityLink,
+    Marking,
+    MarkingStatus,
     Page,
     Paper,
     Question,
+    RequestStatus,
+    ResultsPublication,
+    ReviewRequest,
     Role,
     RollEntry,
     ScanLot,
@@ -46,7 +53,7 @@ from correction_server.models.dispatch import CorrectionLot, LotCopy
 from correction_server.settings import Settings
 
 SECRET = "test-secret-key-for-sessions"
-ROLES = ("anonymous", "office", "centre", "corrector", "coordinator")
+ROLES = ("anonymous", "office", "centre", "corrector", "coordinator", "candidate")
 PASSWORD = "a long test password"
 
 
@@ -189,12 +196,14 @@ def build_world(factory: sessionmaker[Session], secret_key: str, hashed: bool = 
             for c in _all(copies_by_lot)
         }
         centre_of_copy = dict(session.execute(select(Copy.id, Copy.centre_id)).all())
+        candidate_objects = _candidate_space(session, users, papers, password_hash, secret_key, now)
         world = World(
             accounts={
                 "office": Account(users["office@rectorat.fr"].id, "office@rectorat.fr"),
                 "centre": Account(users["centre-0130001A"].id, "centre-0130001A", tokens["0130001A"]),
                 "corrector": Account(users["c1@lycee.fr"].id, "c1@lycee.fr"),
                 "coordinator": Account(users["k1@ac.fr"].id, "k1@ac.fr"),
+                "candidate": Account(users["REG00000"].id, "REG00000"),
             },
             users={name: u.id for name, u in users.items()},
             papers={code: p.id for code, p in papers.items()},
@@ -232,6 +241,7 @@ def build_world(factory: sessionmaker[Session], secret_key: str, hashed: bool = 
             "centre": (centre_a, centre_b, u3_lot, u4_lot, "U3", "U4", "c1@lycee.fr", "k2@ac.fr"),
             "corrector": (c1_copy, c2_copy, c1_lot, c2_lot, "U3", "U4", "c1@lycee.fr", "c2@lycee.fr"),
             "coordinator": (c1_copy, u4_copy, u3_lot, u4_lot, "U3", "U4", "k1@ac.fr", "k2@ac.fr"),
+            "candidate": (c1_copy, u4_copy, u3_lot, u4_lot, "U3", "U4", "c1@lycee.fr", "k2@ac.fr"),
         }
         for role, (
             own_c,
@@ -257,6 +267,11 @@ def build_world(factory: sessionmaker[Session], secret_key: str, hashed: bool = 
                 "kind": ("subject", "subject"),
                 "flag_id": (0, 0),
                 "token": (world.newcomer_token, world.newcomer_token),
+                # The candidate space: the candidate's own U3 copy and another candidate's (its token),
+                # a page position, and review requests (his own, another's).
+                "copy_token": candidate_objects["copy_token"],
+                "position": (0, 0),
+                "request_id": candidate_objects["request_id"],
                 "reading_id": (
                     (readings["c1@lycee.fr"], readings["c2@lycee.fr"])
                     if role == "corrector"
@@ -264,6 +279,64 @@ def build_world(factory: sessionmaker[Session], secret_key: str, hashed: bool = 
                 ),
             }
         return world
+
+
+def _candidate_space(
+    session: Session, users: dict, papers: dict, password_hash, secret_key: str, now
+) -> dict:
+    """Candidate REG00000 has an account; U3's results are published and his U3 copy and
+    REG00001's are marked; each of them has a review request. U4 is not published."""
+    tokens, requests = [], []
+    for registration in ("REG00000", "REG00001"):
+        candidate = session.scalar(select(Candidate).where(Candidate.registration == registration))
+        copy_id = session.scalar(
+            select(Copy.id)
+            .join(IdentityLink, IdentityLink.copy_id == Copy.id)
+            .where(IdentityLink.candidate_id == candidate.id, Copy.paper_id == papers["U3"].id)
+        )
+        marker = session.scalar(select(User.id).where(User.username == "c1@lycee.fr"))
+        session.add(
+            Marking(
+                copy_id=copy_id,
+                corrector_id=marker,
+                version=1,
+                status=MarkingStatus.MARKED,
+                appreciation="Bien.",
+                total=Decimal(12),
+                mark_20=Decimal(12),
+                marked_at=now,
+            )
+        )
+        request = ReviewRequest(
+            candidate_id=candidate.id,
+            paper_id=papers["U3"].id,
+            copy_id=copy_id,
+            message="Question 2 : erreur de report.",
+            asked_at=now,
+            status=RequestStatus.OPEN,
+            answer="",
+            answered_by_name="",
+        )
+        session.add(request)
+        session.flush()
+        tokens.append(copy_token(secret_key, copy_id))
+        requests.append(request.id)
+        if registration == "REG00000":
+            user = User(
+                username=registration,
+                display_name="Given Surname0",
+                role=Role.CANDIDATE,
+                password_hash=password_hash,
+            )
+            session.add(user)
+            session.flush()
+            session.add(CandidateAccount(user_id=user.id, candidate_id=candidate.id, activated_at=now))
+            users[registration] = user
+    session.add(
+        ResultsPublication(paper_id=papers["U3"].id, published_at=now - timedelta(days=3), by_name="Office")
+    )
+    session.commit()
+    return {"copy_token": tuple(tokens), "request_id": tuple(requests)}
 
 
 def _all(copies_by_lot: dict[int, list[str]]) -> list[str]:

@@ -8,7 +8,8 @@ HOW TO ADD A ROUTE (the test `test_every_route_is_in_the_table` fails until you 
   - roles not named are DENY; `PUBLIC` = every role, anonymous included, ALLOW;
   - OWN = allowed on the role's own object, denied on another's (e.g. a corrector's own lot);
   - path parameters are filled from testkit.worlds.auth.World.objects[role][param_name] = (own, other):
-    copy_id, lot_id, paper_id, page_id, comment_id, seal, sha256, code, token. A new kind of
+    copy_id, lot_id, paper_id, page_id, comment_id, seal, sha256, code, token, copy_token,
+    position, request_id. A new kind of
     parameter needs a line there (the test says so);
   - `body=` gives a JSON body (callable world → dict) when the route needs one to get past
     validation; without it an allowed cell may answer 422, which still counts as allowed.
@@ -148,6 +149,21 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("POST", "/office/holds"): expect(office=ALLOW),
     ("POST", "/office/holds/release"): expect(office=ALLOW),
     ("GET", "/office/payment.csv"): expect(office=ALLOW),
+    # The candidate's space: activation and login are public; the rest is the candidate's own
+    # (another candidate's copy token answers like one that does not exist); the office's pages.
+    ("GET", "/candidate/activate"): PUBLIC,
+    ("POST", "/candidate/activate"): PUBLIC,
+    ("GET", "/candidate/login"): PUBLIC,
+    ("POST", "/candidate/login"): PUBLIC,
+    ("GET", "/candidate"): expect(candidate=ALLOW),
+    ("GET", "/candidate/copies/{copy_token}"): expect(candidate=OWN),
+    ("GET", "/candidate/copies/{copy_token}/pages/{position}/image"): expect(candidate=OWN),
+    ("GET", "/candidate/copies/{copy_token}/copy.pdf"): expect(candidate=OWN),
+    ("POST", "/candidate/copies/{copy_token}/requests"): expect(candidate=OWN),
+    ("GET", "/office/candidates"): expect(office=ALLOW),
+    ("POST", "/office/candidates/letters"): expect(office=ALLOW),
+    ("GET", "/office/candidates/requests/{request_id}"): expect(office=ALLOW),
+    ("POST", "/office/candidates/requests/{request_id}"): expect(office=ALLOW),
     # Scan-station API: centre accounts only (bearer token). Which centre a lot belongs to is
     # decided by the ingest service from the announced manifest, and another centre's seal is
     # answered exactly like an unknown one ("unknown" / 404) on purpose: see tests of the ingest.
