@@ -78,6 +78,9 @@ def register_server_commands(app: typer.Typer) -> None:
             access_log=access_log,
             log_level="warning",
             timeout_keep_alive=keep_alive,
+            # X-Forwarded-* are believed only from MASSICOT_TRUSTED_PROXIES (web/guard.py), never
+            # from uvicorn's default of 127.0.0.1: anyone on the host could choose his address.
+            proxy_headers=False,
             loop="uvloop",
             http="httptools",
         )

@@ -39,6 +39,11 @@ class Announced:
     identity: IdentityFile
     pages_by_hash: dict[str, str]  # sha256 → "copy X page N", for messages
 
+    @property
+    def media_types(self) -> dict[str, str]:
+        """sha256 → the media type the manifest states for that image."""
+        return {page.sha256: page.media_type for copy in self.manifest.copies for page in copy.pages}
+
 
 class AnnouncedLots:
     """The announced lots this process has read, and when it last wrote each one's activity."""

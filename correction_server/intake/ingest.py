@@ -46,6 +46,7 @@ from correction_server.intake.refusals import (
     plural,
     require_centre,
 )
+from correction_server.intake.roll_checks import check_links
 from correction_server.intake.seal_checks import check_manifest, parse_identity, parse_manifest
 from correction_server.intake.states import ChunkReceipt, LotState, received_state
 from correction_server.intake.uploads import ChunkUploads
@@ -125,6 +126,7 @@ class IngestService:
             identity = parse_identity(identity_raw, manifest)
             paper_id = self._paper_for(session, principal, manifest.paper)
             self._check_candidates(session, identity)
+            check_links(session, principal, paper_id, manifest, identity)
             try:
                 self._check_copies_are_new(session, [copy.copy for copy in manifest.copies])
             except Conflict:
@@ -251,6 +253,7 @@ class IngestService:
                 return received
         announced = self.lots.get(principal, seal)
         self._refuse_if_missing(announced)
+        self.uploads.check_images(announced)
         damaged = self.store.make_durable(list(announced.pages_by_hash))
         if damaged:
             names = [announced.pages_by_hash[sha] for sha in damaged]
