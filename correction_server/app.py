@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from correction_server.auth import web as auth_web
 from correction_server.auth.login_limit import LoginRateLimiter
+from correction_server.auth.sessions import has_signed_login
 from correction_server.auth.tokens import TokenCache
 from correction_server.closing import web as closing_web
 from correction_server.coordination import standardisation_web
@@ -122,7 +123,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Outermost: the peer, the body's size and the security headers (web/guard.py).
-    app.add_middleware(RequestGuard, trusted_proxies=settings.trusted_proxies, chunk_bytes=MAX_CHUNK_BYTES)
+    app.add_middleware(
+        RequestGuard,
+        trusted_proxies=settings.trusted_proxies,
+        chunk_bytes=MAX_CHUNK_BYTES,
+        has_login=lambda cookies: has_signed_login(cookies, settings.secret_key),
+    )
     return app
 
 

@@ -68,7 +68,7 @@ def register_server_commands(app: typer.Typer) -> None:
         os.environ["MASSICOT_DB"] = settings.database_url
         os.environ["MASSICOT_STORE"] = str(settings.store_path.resolve())
         os.environ.setdefault("MASSICOT_SECRET_KEY", settings.secret_key)
-        typer.echo(f"Massicot server on http://{host}:{port} (API schema: /openapi.json)", err=True)
+        typer.echo(f"Massicot server on http://{host}:{port} (API description: /docs)", err=True)
         uvicorn.run(
             "correction_server.app:create_app",
             factory=True,

@@ -23,7 +23,7 @@ from massicot_core.contract import IDENTITY_FILE, MANIFEST_FILE, Manifest
 from testkit.push_setup import Exam, SealedLot, make_sealed_lot, reseal
 
 CENTRE_A, CENTRE_B = "0130040Y", "0130041Z"
-SECRET = "hostile-test-secret"
+SECRET = "test-secret-key-for-sessions"  # testkit.worlds.auth.SECRET: its login cookies work here
 
 
 def make_app(db_url: str, store: Path, **settings: object):
@@ -107,5 +107,3 @@ def _constructed(data: dict) -> dict:
         for c in data["copies"]
     ]
     return out
-
-

@@ -110,6 +110,16 @@ def session_id_from_cookie(cookie_value: str | None, secret_key: str) -> str | N
         return None
 
 
+def has_signed_login(cookie_header: str | None, secret_key: str) -> bool:
+    """Whether a Cookie header holds a session cookie signed by this installation (no database read:
+    the cheap first check before a request's body is read; the login itself is read later)."""
+    from starlette.requests import cookie_parser  # the parser requests' cookies are read with
+
+    if not cookie_header or SESSION_COOKIE not in cookie_header:
+        return False
+    return session_id_from_cookie(cookie_parser(cookie_header).get(SESSION_COOKIE), secret_key) is not None
+
+
 _LOGIN = (
     select(User, LoginSession)
     .join(LoginSession, LoginSession.user_id == User.id)

@@ -13,8 +13,10 @@ One ASGI middleware (`RequestGuard`, installed by `create_app`) does three thing
   counted as it streams, and refused as soon as it passes the ceiling. Ceilings by route class:
   a page image chunk (`intake.uploads.MAX_CHUNK_BYTES`, given by `create_app`), a lot's
   announce (its manifest), everything else (forms, the marking API's JSON): `SMALL_BODY_BYTES`.
-  Credentials are checked
-  by the routes before they read (the push API's token, the session cookie before a form).
+  Credentials come first: the push API's routes check the station's token before they read,
+  and a state-changing browser request without a validly signed session cookie (`has_login`)
+  is answered 401 here, before its form is read (but for the pages that need no login:
+  `PUBLIC_POSTS`).
 - **Security headers on every answer**: a Content-Security-Policy without inline script,
   no framing (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), `Referrer-Policy`,
   `X-Content-Type-Options: nosniff`, and `Cache-Control: no-store` on every answer that did not
@@ -47,6 +49,10 @@ SMALL_BODY_BYTES = 1024 * 1024
 # A lot's announce carries its manifest: ~400 bytes a page, a few thousand pages at most.
 ANNOUNCE_BODY_BYTES = 32 * 1024 * 1024
 _CHUNK_PATH = re.compile(r"^/api/v1/lots/[^/]+/images/[^/]+$")
+# Requests that change something without a login: the login form, a set-password link, and the
+# stations' API (its routes check the token before reading).
+PUBLIC_POSTS = re.compile(r"^(/login|/password/[^/]+|/api/v1/.*)$")
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -153,10 +159,13 @@ class RequestGuard:
         app: ASGIApp,
         trusted_proxies: tuple[str, ...] | list[str] = (),
         chunk_bytes: int = CHUNK_BODY_BYTES,
+        has_login: Callable[[str | None], bool] | None = None,
     ) -> None:
         self.app = app
         self.proxies = TrustedProxies(trusted_proxies)
         self.chunk_bytes = chunk_bytes
+        # cookie header → whether it holds a validly signed session cookie (no database read).
+        self.has_login = has_login
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -167,6 +176,14 @@ class RequestGuard:
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.strip().isdigit() or int(declared) > limit):
             await _refuse(scope, send, limit if declared.strip().isdigit() else None)
+            return
+        if (
+            self.has_login is not None
+            and scope["method"] in _UNSAFE
+            and not PUBLIC_POSTS.match(scope["path"])
+            and not self.has_login(_header(scope, b"cookie"))
+        ):
+            await _answer(scope, send, 401, translate(_language(scope), "error.login_first"))
             return
         received = 0
         started = False
@@ -215,9 +232,12 @@ async def _refuse(scope: Scope, send: Send, limit: int | None) -> None:
     """413 (or 400 for a Content-Length that is not a number), without reading the body."""
     lang = _language(scope)
     if limit is None:
-        status, words = 400, translate(lang, "error.bad_length")
+        await _answer(scope, send, 400, translate(lang, "error.bad_length"))
     else:
-        status, words = 413, too_large_words(lang, limit)
+        await _answer(scope, send, 413, too_large_words(lang, limit))
+
+
+async def _answer(scope: Scope, send: Send, status: int, words: str) -> None:
     body = json.dumps({"detail": words}, ensure_ascii=False).encode()
     headers = [
         (b"content-type", b"application/json"),

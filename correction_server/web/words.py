@@ -40,6 +40,7 @@ FR = {
     "docs.title": "Description de l'API",
     "error.too_large_mib": "Envoi trop volumineux : au plus {mib} Mio par requête.",
     "error.too_large_kib": "Envoi trop volumineux : au plus {kib} Kio par requête.",
+    "error.login_first": "Connectez-vous d'abord (votre session a pris fin) : rechargez la page.",
     "error.bad_length": "L'en-tête Content-Length doit être un nombre d'octets.",
     "error.bad_json": (
         "Le corps de la requête n'est pas du JSON lisible (mal formé ou imbriqué trop profondément)."
@@ -118,6 +119,7 @@ EN = {
     "docs.title": "API description",
     "error.too_large_mib": "Request too large: at most {mib} MiB per request.",
     "error.too_large_kib": "Request too large: at most {kib} KiB per request.",
+    "error.login_first": "Log in first (your session has ended): reload the page.",
     "error.bad_length": "The Content-Length header must be a number of bytes.",
     "error.bad_json": "The request's body is not readable JSON (malformed or nested too deep).",
     "error.back_home": "Back to the home page",
