@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from correction_server.auth import sessions as auth
 from correction_server.db import make_engine, make_session_factory
-from correction_server.models import Comment, User
+from correction_server.models import Comment
 from correction_server.web.rendering import TEMPLATE_DIR
 from testkit.hostile import CENTRE_A
 from testkit.worlds.auth import SECRET, build_world, login_cookie, make_client
@@ -366,34 +366,36 @@ def test_the_api_description_is_the_offices_and_served_from_here(world) -> None:
 # --- 7. logout counts in every server process at once --------------------------------------------
 
 
-def test_logout_in_one_process_ends_the_login_in_another_at_once(db_url, tmp_path) -> None:
-    from fastapi.testclient import TestClient
+def test_logout_in_one_process_ends_the_login_in_another_at_once(tmp_path: Path) -> None:
+    """Two `massicot serve` processes on one database: what one ends, the other refuses at once."""
+    from correction_server.migrate import upgrade_database
+    from testkit.push_setup import ServerProcess
 
-    from testkit.hostile import make_app
-
-    engine = make_engine(db_url)
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    upgrade_database(url)
+    engine = make_engine(url)
     factory = make_session_factory(engine)
     built = build_world(factory, SECRET)
-    one = TestClient(make_app(db_url, tmp_path / "store"))
-    two = TestClient(make_app(db_url, tmp_path / "store"))
-    with one, two:
-        cookie, csrf = login_cookie(factory, built.accounts["corrector"].user_id, SECRET)
-        for client in (one, two):
-            client.cookies.set(auth.SESSION_COOKIE, cookie)
-        assert two.get("/home").status_code == 200  # process two has read the login
-        assert (
-            one.post("/logout", headers={auth.CSRF_HEADER: csrf}, follow_redirects=False).status_code == 303
-        )
-        assert two.get("/home", follow_redirects=False).status_code in (303, 401)
-        # A password reset (the office's command line: no server process at all) counts at once too.
-        cookie, _ = login_cookie(factory, built.accounts["corrector"].user_id, SECRET)
-        two.cookies.set(auth.SESSION_COOKIE, cookie)
-        assert two.get("/home").status_code == 200
+    env = {"MASSICOT_SECRET_KEY": SECRET}
+    one = ServerProcess(url, tmp_path / "store", tmp_path / "one", env=env).start()
+    two = ServerProcess(url, tmp_path / "store", tmp_path / "two", env=env).start()
+    corrector = built.accounts["corrector"].user_id
+    try:
+        cookie, csrf = login_cookie(factory, corrector, SECRET)
+        jar = {auth.SESSION_COOKIE: cookie}
+        assert httpx.get(two.url + "/home", cookies=jar).status_code == 200  # process two has read it
+        out = httpx.post(one.url + "/logout", cookies=jar, headers={auth.CSRF_HEADER: csrf})
+        assert out.status_code == 303
+        assert httpx.get(two.url + "/home", cookies=jar).status_code in (303, 401)
+        # The office's command line ends every login of an account (no server process involved).
+        cookie, _ = login_cookie(factory, corrector, SECRET)
+        jar = {auth.SESSION_COOKIE: cookie}
+        assert httpx.get(two.url + "/home", cookies=jar).status_code == 200
         with factory() as session:
-            auth.close_all_sessions(session, built.accounts["corrector"].user_id)
-            session.execute(
-                update(User).where(User.id == built.accounts["corrector"].user_id).values(active=True)
-            )
+            auth.close_all_sessions(session, corrector)
             session.commit()
-        assert two.get("/home", follow_redirects=False).status_code in (303, 401)
-    engine.dispose()
+        assert httpx.get(two.url + "/home", cookies=jar).status_code in (303, 401)
+    finally:
+        one.stop()
+        two.stop()
+        engine.dispose()
