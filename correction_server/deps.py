@@ -131,7 +131,7 @@ async def bounded_ids(request: Request) -> None:
     for name, value in request.path_params.items():
         if (name == "id" or name.endswith("_id")) and isinstance(value, str):
             digits = value[1:] if value[:1] in "+-" else value
-            if digits.isdigit() and (len(digits) > 19 or int(digits) > MAX_ID):
+            if digits.isascii() and digits.isdigit() and (len(digits) > 19 or int(digits) > MAX_ID):
                 raise HTTPException(status_code=404, detail="Not Found")
 
 
