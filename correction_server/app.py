@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from correction_server.auth import web as auth_web
 from correction_server.auth.login_limit import LoginRateLimiter
+from correction_server.auth.sessions import has_signed_login
 from correction_server.auth.tokens import TokenCache
 from correction_server.candidate_space import office_web as candidate_office_web
 from correction_server.candidate_space import web as candidate_web
@@ -24,21 +25,23 @@ from correction_server.closing import web as closing_web
 from correction_server.coordination import standardisation_web
 from correction_server.coordination import web as coordination_web
 from correction_server.db import make_engine, make_session_factory
-from correction_server.deps import ServerParts
+from correction_server.deps import ServerParts, bounded_ids
 from correction_server.deps import install as install_parts
 from correction_server.dispatch import web as dispatch_web
 from correction_server.i18n import register_words
 from correction_server.intake import web as intake_web
 from correction_server.intake.ingest import IngestService
 from correction_server.marking import flags_web as marking_flags_web
+from correction_server.intake.uploads import MAX_CHUNK_BYTES
 from correction_server.marking import web as marking_web
 from correction_server.office import rules_web as office_rules_web
 from correction_server.office import web as office_web
 from correction_server.pages.images import PageLook
 from correction_server.pages.store import open_store
 from correction_server.settings import Settings
-from correction_server.web import home
+from correction_server.web import docs, home
 from correction_server.web.errors import install as install_errors
+from correction_server.web.guard import RequestGuard
 from correction_server.web.rendering import STATIC_DIR
 
 SWITCH_INTERVAL = 0.001  # seconds
@@ -80,6 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Massicot correction server",
         version="0.1.0",
         description="Receives sealed lots from scan stations; correctors mark anonymised copies.",
+        # The API description is served by web/docs.py: to the office only, from this server.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(bounded_ids)],
     )
     register_words()
     # One engine per process, shared by every router (see correction_server.deps.db_session).
@@ -117,9 +125,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         office_rules_web.router,
         candidate_web.router,
         candidate_office_web.router,
+        docs.router,
     ):
         app.include_router(router)
+    docs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Outermost: the peer, the body's size and the security headers (web/guard.py).
+    app.add_middleware(
+        RequestGuard,
+        trusted_proxies=settings.trusted_proxies,
+        chunk_bytes=MAX_CHUNK_BYTES,
+        has_login=lambda cookies: has_signed_login(cookies, settings.secret_key),
+    )
     return app
 
 

@@ -80,7 +80,7 @@ def register_server_commands(app: typer.Typer) -> None:
         os.environ["MASSICOT_DB"] = settings.database_url
         os.environ["MASSICOT_STORE"] = str(settings.store_path.resolve())
         os.environ.setdefault("MASSICOT_SECRET_KEY", settings.secret_key)
-        typer.echo(f"Massicot server on http://{host}:{port} (API schema: /openapi.json)", err=True)
+        typer.echo(f"Massicot server on http://{host}:{port} (API description: /docs)", err=True)
         uvicorn.run(
             "correction_server.app:create_app",
             factory=True,
@@ -90,6 +90,9 @@ def register_server_commands(app: typer.Typer) -> None:
             access_log=access_log,
             log_level="warning",
             timeout_keep_alive=keep_alive,
+            # X-Forwarded-* are believed only from MASSICOT_TRUSTED_PROXIES (web/guard.py), never
+            # from uvicorn's default of 127.0.0.1: anyone on the host could choose his address.
+            proxy_headers=False,
             loop="uvloop",
             http="httptools",
         )

@@ -16,6 +16,11 @@ type and never looks in `app.state` itself::
 - Role guards (`OfficeUser`, `CorrectorUser`, `SupervisorUser`, `StaffUser`, `BankUser`, `CandidateUser`):
   `CurrentUser` whose role must be one of theirs, else 403.
 - `Store`, `SettingsDep`, `Parts`: the page store, the settings, every part at once.
+- `bounded_ids` runs before every route (`create_app` gives it to the application): a path id
+  (`paper_id`, `page_id`, ...) beyond what a database integer holds answers 404, like any id
+  that does not exist, instead of failing in the database.
+- `DocsReader`: who may read /docs and /openapi.json (the office; anyone when
+  `Settings.public_api_docs`).
 Ownership (which copy, lot or paper) is decided by `correction_server.auth.access`.
 """
 
@@ -43,6 +48,8 @@ if TYPE_CHECKING:
     from correction_server.pages.rendering import BackgroundRenderer
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The largest id a database integer column holds (BIGINT, and SQLite's INTEGER).
+MAX_ID = 2**63 - 1
 
 
 @dataclass
@@ -119,13 +126,27 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
 Db = Annotated[Session, Depends(db_session)]
 
 
+async def bounded_ids(request: Request) -> None:
+    """404 for a path id no row can have (above 2**63 - 1): the database would refuse to compare it."""
+    for name, value in request.path_params.items():
+        if (name == "id" or name.endswith("_id")) and isinstance(value, str):
+            digits = value[1:] if value[:1] in "+-" else value
+            if digits.isascii() and digits.isdigit() and (len(digits) > 19 or int(digits) > MAX_ID):
+                raise HTTPException(status_code=404, detail="Not Found")
+
+
 async def submitted_csrf_token(request: Request) -> str | None:
     """The CSRF token sent with a state-changing request: header first, else the form field.
 
     Async (reading a form body is); kept apart from `current_user` so that the database
-    lookup runs in the thread pool and never blocks the event loop.
+    lookup runs in the thread pool and never blocks the event loop. The form is read only when
+    the request carries a validly signed session cookie: without credentials nothing of the
+    body is read (`current_user` answers 401 first).
     """
     if request.method not in UNSAFE_METHODS:
+        return None
+    secret = request.app.state.parts.settings.secret_key
+    if auth.session_id_from_cookie(request.cookies.get(auth.SESSION_COOKIE), secret) is None:
         return None
     given = request.headers.get(auth.CSRF_HEADER)
     if given is None and _is_form(request):
@@ -141,18 +162,14 @@ async def current_user(
 ) -> User:
     """The logged-in user (401 if none) — and the CSRF check for state-changing requests.
 
-    A login read in the last few seconds is taken from the process's cache
-    (`auth.known_logins`); otherwise it is read in a worker thread through a short session of
-    its own (one indexed query). The user is then attached to the request's session without a
-    query (`merge(load=False)`).
+    The login is read at every request, in a worker thread through a short session of its own
+    (one indexed query): a logout or a password change made in another server process counts
+    at once. The user is then attached to the request's session without a query
+    (`merge(load=False)`).
     """
     parts: ServerParts = request.app.state.parts
     cookie = request.cookies.get(auth.SESSION_COOKIE)
-    # Keyed by database too: several applications may share a process (tests do).
-    key = (parts.settings.database_url, cookie)
-    known = auth.known_logins.get(key) if cookie else None
-    if known is None and cookie:
-        known = await run_in_threadpool(_read_login, parts, key)
+    known = await run_in_threadpool(_read_login, parts, cookie) if cookie else None
     if known is None:
         raise HTTPException(status_code=401, detail="Please log in.")
     user = session.merge(known.user, load=False)
@@ -169,14 +186,14 @@ async def current_user(
     return user
 
 
-def _read_login(parts: ServerParts, key: tuple[str, str]) -> auth.KnownLogin | None:
-    session_id = auth.session_id_from_cookie(key[1], parts.settings.secret_key)
+def _read_login(parts: ServerParts, cookie: str) -> auth.KnownLogin | None:
+    session_id = auth.session_id_from_cookie(cookie, parts.settings.secret_key)
     if session_id is None:
         return None
     with parts.session_factory() as session:
         read_only(session)
         found = auth.load_session(session, session_id)
-    return None if found is None else auth.known_logins.put(key, *found)
+    return None if found is None else auth.known_login(*found)
 
 
 async def optional_user(
@@ -209,7 +226,19 @@ def require_role(*roles: Role) -> Callable[..., Any]:
     return dependency
 
 
+async def docs_reader(
+    request: Request, session: Db, csrf_given: Annotated[str | None, Depends(submitted_csrf_token)]
+) -> None:
+    """The API description is for the office (and the stations' developers on a test installation)."""
+    if request.app.state.parts.settings.public_api_docs:
+        return
+    user = await current_user(request, session, csrf_given)
+    if user.role != Role.OFFICE:
+        raise HTTPException(status_code=403, detail="Your account may not open this page.")
+
+
 CurrentUser = Annotated[User, Depends(current_user)]
+DocsReader = Depends(docs_reader)
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 OfficeUser = Annotated[User, Depends(require_role(Role.OFFICE))]
 CorrectorUser = Annotated[User, Depends(require_role(Role.CORRECTOR))]

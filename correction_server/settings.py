@@ -17,6 +17,13 @@ class Settings:
     secret_key: str
     # Largest page image accepted, in bytes (a 600 dpi colour A4 JPEG is ~6 MB).
     max_page_bytes: int = 20 * 1024 * 1024
+    # Addresses (or networks, e.g. 10.0.0.0/24) of the reverse proxies in front of the server:
+    # only from them are X-Forwarded-For / X-Forwarded-Proto believed. Default: none (the
+    # peer's own address and scheme count). MASSICOT_TRUSTED_PROXIES, comma-separated.
+    trusted_proxies: tuple[str, ...] = ()
+    # Whether /docs and /openapi.json are open to anyone; by default only to the office.
+    # MASSICOT_PUBLIC_API_DOCS=1 opens them (a test installation).
+    public_api_docs: bool = False
 
     @property
     def derived_path(self) -> Path:
@@ -33,10 +40,14 @@ class Settings:
             url = f"sqlite:///{(data_dir / 'massicot.sqlite3').resolve()}"
         store = store_path or Path(os.environ.get("MASSICOT_STORE", data_dir / "store"))
         secret = os.environ.get("MASSICOT_SECRET_KEY") or _local_secret(data_dir)
+        extra: dict[str, object] = {}
         max_page = os.environ.get("MASSICOT_MAX_PAGE_BYTES")
         if max_page:
-            return cls(database_url=url, store_path=store, secret_key=secret, max_page_bytes=int(max_page))
-        return cls(database_url=url, store_path=store, secret_key=secret)
+            extra["max_page_bytes"] = int(max_page)
+        proxies = os.environ.get("MASSICOT_TRUSTED_PROXIES", "")
+        extra["trusted_proxies"] = tuple(p.strip() for p in proxies.split(",") if p.strip())
+        extra["public_api_docs"] = os.environ.get("MASSICOT_PUBLIC_API_DOCS", "") in ("1", "true", "yes")
+        return cls(database_url=url, store_path=store, secret_key=secret, **extra)  # type: ignore[arg-type]
 
 
 def derived_dir(store_path: Path | str) -> Path:

@@ -167,7 +167,7 @@ def _start_server(demo: Demo, port: int) -> subprocess.Popen:
         if server.poll() is not None:
             raise UserError(f"the server stopped at start; see {log.name}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/login", timeout=1).status_code == 200:
                 return server
         except httpx.TransportError:
             time.sleep(0.3)

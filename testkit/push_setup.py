@@ -268,7 +268,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the server stopped at start:\n{self.log.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.url}/openapi.json", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}/login", timeout=2).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass

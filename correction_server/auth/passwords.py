@@ -125,9 +125,6 @@ def change_own_password_limited(
         return ChangeRefused(exc.key, 400)
     limiter.succeeded(session, attempt)
     session.commit()
-    # Forget this account's cached logins again, now that the change is committed: a request
-    # read between the change and the commit may have cached the old account.
-    auth.known_logins.forget(lambda known: known.user.id == user.id)
     return None
 
 

@@ -23,8 +23,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -112,6 +110,16 @@ def session_id_from_cookie(cookie_value: str | None, secret_key: str) -> str | N
         return None
 
 
+def has_signed_login(cookie_header: str | None, secret_key: str) -> bool:
+    """Whether a Cookie header holds a session cookie signed by this installation (no database read:
+    the cheap first check before a request's body is read; the login itself is read later)."""
+    from starlette.requests import cookie_parser  # the parser requests' cookies are read with
+
+    if not cookie_header or SESSION_COOKIE not in cookie_header:
+        return False
+    return session_id_from_cookie(cookie_parser(cookie_header).get(SESSION_COOKIE), secret_key) is not None
+
+
 _LOGIN = (
     select(User, LoginSession)
     .join(LoginSession, LoginSession.user_id == User.id)
@@ -132,85 +140,39 @@ def load_session(session: Session, session_id: str) -> tuple[User, LoginSession]
 
 def close_session(session: Session, session_id: str) -> None:
     session.execute(delete(LoginSession).where(LoginSession.id == session_id))
-    known_logins.forget(lambda known: known.login_id == session_id)
 
 
 def close_all_sessions(session: Session, user_id: int) -> int:
     """After a password reset or when an account is disabled. Returns how many were open."""
     result = session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
-    known_logins.forget(lambda known: known.user.id == user_id)
     return result.rowcount or 0
 
 
 def close_other_sessions(session: Session, user_id: int, keep_login_id: str) -> int:
-    """After a person changes his own password: every login of the account but this one ends.
-
-    The kept login is dropped from the cache too, so that its next request reads the account
-    afresh (its cached copy still says a password change is due)."""
+    """After a person changes his own password: every login of the account but this one ends."""
     result = session.execute(
         delete(LoginSession).where(LoginSession.user_id == user_id, LoginSession.id != keep_login_id)
     )
-    known_logins.forget(lambda known: known.user.id == user_id)
     return result.rowcount or 0
 
 
-# --- logins already checked ------------------------------------------------------------------
+# --- logins read for a request -------------------------------------------------------------
 
-# How long a server process trusts a login it has read, without reading it again. Every request
-# carries the cookie; reading the login each time costs a database round trip (and a thread) per
-# request. Logout and password changes forget it at once in the process that handles them; a
-# change made elsewhere (another server process, the office's command line) is seen within this
-# many seconds.
-LOGIN_CACHE_SECONDS = 5.0
+# Every request reads its login from the database (one indexed query): a logout, a password
+# change or a disabled account ends the login in every server process at once. (A cache per
+# process, once kept here, let a copied cookie work for seconds after logout in the others.)
 
 
 @dataclass(frozen=True)
 class KnownLogin:
-    user: User  # detached and never changed: each request attaches a copy (Session.merge, load=False)
+    user: User  # detached: each request attaches it (Session.merge, load=False)
     login_id: str
     csrf_token: str
     expires_at: datetime
-    read_at: float  # monotonic clock
 
 
-class LoginCache:
-    """(database, cookie value) → the login behind it, read from the database less than `ttl` seconds ago."""
-
-    def __init__(self, ttl: float = LOGIN_CACHE_SECONDS, max_entries: int = 50_000) -> None:
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self.clock = time.monotonic
-        self._known: dict[tuple[str, str], KnownLogin] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> KnownLogin | None:
-        known = self._known.get(key)
-        if known is None:
-            return None
-        if self.clock() - known.read_at >= self.ttl or known.expires_at <= datetime.now(UTC):
-            self._known.pop(key, None)
-            return None
-        return known
-
-    def put(self, key: tuple[str, str], user: User, login: LoginSession) -> KnownLogin:
-        known = KnownLogin(user, login.id, login.csrf_token, login.expires_at, self.clock())
-        with self._lock:
-            if len(self._known) >= self.max_entries:
-                self._known.clear()
-            self._known[key] = known
-        return known
-
-    def forget(self, which) -> None:
-        with self._lock:
-            for key in [k for k, known in self._known.items() if which(known)]:
-                del self._known[key]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._known.clear()
-
-
-known_logins = LoginCache()
+def known_login(user: User, login: LoginSession) -> KnownLogin:
+    return KnownLogin(user, login.id, login.csrf_token, login.expires_at)
 
 
 def tokens_match(expected: str | None, given: str | None) -> bool:

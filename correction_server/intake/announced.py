@@ -41,6 +41,11 @@ class Announced:
     # A re-push answering rescan requests (intake.repush): the received lot it updates.
     replaces_scan_lot_id: int | None = None
 
+    @property
+    def media_types(self) -> dict[str, str]:
+        """sha256 → the media type the manifest states for that image."""
+        return {page.sha256: page.media_type for copy in self.manifest.copies for page in copy.pages}
+
 
 class AnnouncedLots:
     """The announced lots this process has read, and when it last wrote each one's activity."""

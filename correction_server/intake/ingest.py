@@ -47,6 +47,7 @@ from correction_server.intake.refusals import (
     require_centre,
 )
 from correction_server.intake.repush import Replacement, apply_repush, plan_repush
+from correction_server.intake.roll_checks import check_links
 from correction_server.intake.seal_checks import check_manifest, parse_identity, parse_manifest
 from correction_server.intake.states import ChunkReceipt, LotState, received_state
 from correction_server.intake.uploads import ChunkUploads
@@ -127,6 +128,8 @@ class IngestService:
             paper_id = self._paper_for(session, principal, manifest.paper)
             self._check_candidates(session, identity)
             repush = plan_repush(session, principal.centre_id, paper_id, manifest)
+            # A re-push answering rescan requests carries copies the server already holds.
+            check_links(session, principal, paper_id, manifest, identity, repush=repush is not None)
             try:
                 if repush is None:
                     self._check_copies_are_new(session, [copy.copy for copy in manifest.copies])
@@ -265,6 +268,7 @@ class IngestService:
                 return received
         announced = self.lots.get(principal, seal)
         self._refuse_if_missing(announced)
+        self.uploads.check_images(announced)
         damaged = self.store.make_durable(list(announced.pages_by_hash))
         if damaged:
             names = [announced.pages_by_hash[sha] for sha in damaged]

@@ -11,6 +11,7 @@ import hashlib
 
 from pydantic import ValidationError
 
+from correction_server.intake.page_checks import check_facts
 from correction_server.intake.refusals import Invalid, plural
 from correction_server.pages.store import check_sha256
 from massicot_core.contract import MANIFEST_FORMAT, IdentityFile, Manifest
@@ -46,6 +47,7 @@ def parse_manifest(data: object) -> Manifest:
 
 def check_manifest(manifest: Manifest) -> dict[str, str]:
     """Counts, copy ids and hashes that the seal promises; returns sha256 → page label."""
+    check_facts(manifest)
     pages = sum(len(copy.pages) for copy in manifest.copies)
     if manifest.counts.copies != len(manifest.copies):
         raise Invalid(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from correction_server.auth.tokens import Principal
 from correction_server.intake.announced import Announced, AnnouncedLots
+from correction_server.intake.page_checks import check_image
 from correction_server.intake.refusals import Conflict, Invalid, NotFound, TooLarge, require_centre
 from correction_server.intake.states import ChunkReceipt
 from correction_server.pages.store import HashMismatch, ObjectStore, OffsetMismatch, StoreError
@@ -64,7 +65,26 @@ class ChunkUploads:
             ) from None
         except StoreError as exc:
             raise Invalid(f"{label}: {exc}") from None
+        if result.complete:
+            self._check(announced, sha256, drop=True)
         return ChunkReceipt(offset=result.offset, complete=result.complete)
+
+    def check_images(self, announced: Announced) -> None:
+        """Every image of the lot is a picture of its stated type and a page's size (headers only)."""
+        media_types = announced.media_types
+        for sha256 in announced.pages_by_hash:
+            self._check(announced, sha256, drop=False, media_type=media_types[sha256])
+
+    def _check(self, announced: Announced, sha256: str, drop: bool, media_type: str | None = None) -> None:
+        media_type = media_type or announced.media_types[sha256]
+        try:
+            with self.store.open(sha256) as stream:
+                check_image(stream, media_type, announced.pages_by_hash[sha256])
+        except Invalid:
+            if drop:
+                # Just received and not a page: nothing refers to these bytes, and no lot could.
+                self.store.discard(sha256)
+            raise
 
 
 def image_label(announced: Announced, sha256: str) -> str:

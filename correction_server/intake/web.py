@@ -49,7 +49,7 @@ from fastapi.responses import JSONResponse
 
 from correction_server.auth.tokens import Principal, authenticate
 from correction_server.deps import Ingest, Parts, ServerParts
-from correction_server.intake.refusals import IngestError, Invalid, TooLarge
+from correction_server.intake.refusals import IngestError, Invalid, TooLarge, require_centre
 from correction_server.intake.rescans import open_requests
 from correction_server.intake.seal_checks import decode_identity
 from correction_server.intake.states import LotState
@@ -119,10 +119,14 @@ def _check_hash(value: str, what: str) -> str:
     },
 )
 async def announce_lot(request: Request, principal: Station, ingest: Ingest) -> JSONResponse:
+    require_centre(principal)  # the token first: nothing of the body is read without one
     try:
         body = await request.json()
-    except ValueError:
-        raise Invalid('the body must be JSON: {"manifest": ..., "identity": base64}') from None
+    except (ValueError, RecursionError):
+        raise Invalid(
+            'the body must be JSON (not nested deeper than a manifest is): {"manifest": ..., '
+            '"identity": base64}'
+        ) from None
     if not isinstance(body, dict) or "manifest" not in body or "identity" not in body:
         raise Invalid("the body must be JSON with the fields `manifest` and `identity`")
     identity = decode_identity(str(body["identity"]))
@@ -172,6 +176,7 @@ def image_offset(seal: str, sha256: str, request: Request, principal: Station, i
 async def put_image_chunk(
     seal: str, sha256: str, request: Request, principal: Station, ingest: Ingest
 ) -> JSONResponse:
+    require_centre(principal)  # the token first: nothing of the body is read without one
     _check_hash(seal, "seal")
     _check_hash(sha256, "image")
     data = await _read_body(request)

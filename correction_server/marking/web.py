@@ -17,8 +17,6 @@ correction_server.marking.comments, the image answer from correction_server.page
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -76,7 +74,7 @@ def copy_view(
             "closed": view.closed.words(lang) if view.closed else None,
             "editable": view.editable,
             "special": allowed_special(view.copy.status),
-            "boot_json": json.dumps(view.boot(lang), ensure_ascii=False).replace("</", "<\\/"),
+            "boot": view.boot(lang),
             "fmt": fmt,
             "boot_next": view.next_id,
             "documents": view.documents,

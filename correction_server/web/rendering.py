@@ -10,16 +10,24 @@ The context always has: `t` (translate a key, see correction_server.i18n), `lang
 `user` (or None), `csrf_token` (put it in every POST form as
 `<input type="hidden" name="csrf_token" value="{{ csrf_token }}">`; scripts read
 `<meta name="csrf-token">` and send it as the `X-CSRF-Token` header).
+
+Data a page hands its script travels as JSON inside `<script type="application/json">`, and
+ALWAYS through `script_json` (the template filter `script_json`): whatever a user saved (a
+comment holding `</script>` or `<!--<script>`), the HTML parser sees no tag, no comment, no
+entity in it, because `<`, `>`, `&` (and the line separators JavaScript once refused) are
+written as JSON escapes.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from correction_server import i18n
 
@@ -30,6 +38,26 @@ jinja = Jinja2Templates(directory=str(TEMPLATE_DIR))
 # Templates ship with the code and change only with a new release (and a restart): no stat()
 # of every template file at every page.
 jinja.env.auto_reload = False
+
+_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def script_json(value: object) -> Markup:
+    """`value` as JSON that is inert inside a <script> element, whatever strings it holds."""
+    text = json.dumps(value, ensure_ascii=False)
+    for char, escape in _SCRIPT_ESCAPES.items():
+        text = text.replace(char, escape)
+    return Markup(text)
+
+
+jinja.env.filters["script_json"] = script_json
+jinja.env.filters["tojson"] = script_json  # one way to embed JSON, whichever name a template uses
 
 
 def request_language(request: Request) -> str:

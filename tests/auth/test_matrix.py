@@ -63,11 +63,11 @@ LOGGED_IN = expect(**{role: ALLOW for role in ROLES if role != "anonymous"})
 STAFF = dict(office=ALLOW, corrector=OWN, coordinator=OWN)
 
 ROUTES: dict[tuple[str, str], Expect] = {
-    # FastAPI's own pages: the API schema is public (it names routes, never data).
-    ("GET", "/openapi.json"): PUBLIC,
-    ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
-    ("GET", "/redoc"): PUBLIC,
+    # The API description (web/docs.py): for the office (MASSICOT_PUBLIC_API_DOCS opens it);
+    # Swagger UI's own files are code, never data.
+    ("GET", "/openapi.json"): expect(office=ALLOW),
+    ("GET", "/docs"): expect(office=ALLOW),
+    ("MOUNT", "/static/api-docs"): PUBLIC,
     ("MOUNT", "/static"): PUBLIC,
     # The web shell.
     ("GET", "/"): PUBLIC,

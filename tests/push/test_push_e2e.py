@@ -338,7 +338,13 @@ def test_an_unknown_paper_and_an_unsealed_lot_are_refused(site: Site, tmp_path: 
 
 
 def test_openapi_schema_lists_the_push_routes(site: Site):
-    schema = httpx.get(f"{site.server.url}/openapi.json").json()
+    # The description is the office's (web/docs.py): a station without a login gets 401.
+    assert httpx.get(f"{site.server.url}/openapi.json").status_code == 401
+    from correction_server.app import create_app
+    from correction_server.settings import Settings
+
+    settings = Settings(database_url=site.db_url, store_path=site.store, secret_key="x")
+    schema = create_app(settings).openapi()
     for path in ("/api/v1/lots", "/api/v1/lots/{seal}/images/{sha256}", "/api/v1/lots/{seal}/commit"):
         assert path in schema["paths"]
 
