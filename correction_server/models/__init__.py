@@ -25,6 +25,18 @@ from correction_server.models.exam import (
     Question,
     RollEntry,
 )
+from correction_server.models.jury import (
+    AbsenceJustification,
+    FraudReport,
+    HarmonisationMeeting,
+    HarmonisationRule,
+    HarmonisedMark,
+    JuryMeeting,
+    PaperPayLevel,
+    PaperVoid,
+    SessionPayRates,
+    WorkConfirmation,
+)
 from correction_server.models.logins import LoginFailure, LoginSession
 from correction_server.models.marking import (
     AnnotationLayer,
@@ -39,6 +51,16 @@ from correction_server.models.pushes import PushUpload
 from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
 
 __all__ = [
+    "AbsenceJustification",
+    "FraudReport",
+    "HarmonisationMeeting",
+    "HarmonisationRule",
+    "HarmonisedMark",
+    "JuryMeeting",
+    "PaperPayLevel",
+    "PaperVoid",
+    "SessionPayRates",
+    "WorkConfirmation",
     "Hold",
     "JuryDecision",
     "MissingDeclaration",
