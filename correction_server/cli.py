@@ -14,6 +14,7 @@ import typer
 from correction_server.audit.cli import app as audit_app
 from correction_server.auth import cli as auth_cli
 from correction_server.closing import cli as closing_cli
+from correction_server.closing import jury_cli
 from correction_server.dispatch import cli as dispatch_cli
 from correction_server.intake import cli as intake_cli
 from correction_server.marking import cli as marking_cli
@@ -22,7 +23,7 @@ from correction_server.pages import cli as pages_cli
 
 office_app = typer.Typer(help="The exam office: imports, dispatch, exports.", no_args_is_help=True)
 # In the order of a session: prepare, receive, dispatch, mark, close.
-for area in (auth_cli, office_cli, dispatch_cli, marking_cli, pages_cli, intake_cli, closing_cli):
+for area in (auth_cli, office_cli, dispatch_cli, marking_cli, pages_cli, intake_cli, closing_cli, jury_cli):
     office_app.add_typer(area.app)
 
 __all__ = ["audit_app", "office_app", "register_server_commands"]

@@ -61,7 +61,13 @@ def _ok_copies(world):
 
 def _meeting(session, world):
     return record_meeting(
-        session, world.paper_id, date(2026, 6, 12), "IA-IPR, 4 correcteurs", "Barème appliqué.", OFFICE, "IA-IPR"
+        session,
+        world.paper_id,
+        date(2026, 6, 12),
+        "IA-IPR, 4 correcteurs",
+        "Barème appliqué.",
+        OFFICE,
+        "IA-IPR",
     )
 
 
@@ -210,7 +216,9 @@ def test_no_export_before_the_harmonisation_meeting_whose_rules_change_marks(ses
         assert len(mine) == len(seen.changes) and mine[0].reason == "lecture trop sévère de l'exercice 2"
         owner = world.corrector_of(other)
         assert [c.copy_id for c in changes_for_corrector(session, owner)] == [other]
-        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "coordination.harmonised_mark")).all()
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "coordination.harmonised_mark")
+        ).all()
         assert len(entries) == len(seen.changes) + 1
         assert {e.details["rule"] for e in entries} == {applied.id, applied.id + 1}
 
@@ -218,7 +226,11 @@ def test_no_export_before_the_harmonisation_meeting_whose_rules_change_marks(ses
 def test_the_jury_only_raises_and_its_deliberation_freezes_the_marks(session_factory, tmp_path):
     world = build_world(session_factory, tmp_path)
     ok = _ok_copies(world)
-    copy_id = next(c for c in ok if 2 < session_factory().scalar(select(Marking.mark_20).where(Marking.copy_id == c)) < 18)
+    copy_id = next(
+        c
+        for c in ok
+        if 2 < session_factory().scalar(select(Marking.mark_20).where(Marking.copy_id == c)) < 18
+    )
     reg = world.copies[copy_id]
     with session_factory() as session:
         _meeting(session, world)
@@ -228,12 +240,21 @@ def test_the_jury_only_raises_and_its_deliberation_freezes_the_marks(session_fac
             record_jury_decision(session, world.paper_id, reg, lower, "points", OFFICE, "Président")
         with pytest.raises(ClosingRefused, match="names who"):
             record_jury_decision(
-                session, world.paper_id, reg, lower, "total mal reporté", OFFICE, "Président", material_error=True
+                session,
+                world.paper_id,
+                reg,
+                lower,
+                "total mal reporté",
+                OFFICE,
+                "Président",
+                material_error=True,
             )
         record_jury_decision(session, world.paper_id, reg, higher, "points de jury", OFFICE, "Président")
         session.commit()
         record_meeting_day = date(2026, 6, 20)
-        record_jury_meeting(session, world.paper_id, "deliberation", record_meeting_day, "", OFFICE, "Président")
+        record_jury_meeting(
+            session, world.paper_id, "deliberation", record_meeting_day, "", OFFICE, "Président"
+        )
         session.commit()
         with pytest.raises(ClosingRefused, match="deliberated"):
             record_jury_decision(session, world.paper_id, reg, "20", "encore", OFFICE, "Président")
@@ -286,7 +307,9 @@ def test_the_anonymised_export_has_copy_ids_marks_and_statistics_only(session_fa
     table, _blank, stats_part = text.partition("\n\n")
     lines = list(csv.DictReader(io.StringIO(table + "\n")))
     assert list(lines[0]) == ANONYMISED_COLUMNS and len(lines) == len(world.copies)
-    real = [float(m) for _c, m, s in marks if s is None] + [0.0 for _c, _m, s in marks if s and s.value == "00"]
+    real = [float(m) for _c, m, s in marks if s is None] + [
+        0.0 for _c, _m, s in marks if s and s.value == "00"
+    ]
     assert stats.count == len(real)
     assert stats.mean == pytest.approx(sum(real) / len(real))
     assert sum(stats.by_point) == stats.count

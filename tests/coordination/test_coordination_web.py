@@ -130,6 +130,23 @@ def test_office_commands_reconcile_export_jury_and_purge(fresh_database, tmp_pat
         == 0
     )
     result = run("office", "export", "--paper", "U3", "--out", str(tmp_path / "marks.csv"))
+    assert result.exit_code != 0 and "harmonisation meeting" in str(result.exception)
+    result = run(
+        "office",
+        "harmonisation-meeting",
+        "--paper",
+        "U3",
+        "--on",
+        "2026-06-12",
+        "--attendees",
+        "IA-IPR, correcteurs",
+        "--minutes",
+        "Barème appliqué",
+        "--by",
+        "IA-IPR",
+    )
+    assert result.exit_code == 0, result.output
+    result = run("office", "export", "--paper", "U3", "--out", str(tmp_path / "marks.csv"))
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO((tmp_path / "marks.csv").read_text())))
     assert len(rows) == 60
@@ -142,7 +159,7 @@ def test_office_commands_reconcile_export_jury_and_purge(fresh_database, tmp_pat
         "--candidate",
         reg,
         "--mark",
-        "14",
+        "20",
         "--reason",
         "délibération",
         "--by",
