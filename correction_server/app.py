@@ -18,8 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from correction_server.auth import web as auth_web
 from correction_server.auth.login_limit import LoginRateLimiter
 from correction_server.auth.tokens import TokenCache
+from correction_server.closing import jury_web
 from correction_server.closing import web as closing_web
-from correction_server.coordination import standardisation_web
+from correction_server.coordination import harmonisation_web, standardisation_web
 from correction_server.coordination import web as coordination_web
 from correction_server.db import make_engine, make_session_factory
 from correction_server.deps import ServerParts
@@ -109,6 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         coordination_web.router,
         standardisation_web.router,
         closing_web.router,
+        jury_web.router,
+        harmonisation_web.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -8,7 +8,6 @@ coordinator has confirmed the work was done."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -17,9 +16,9 @@ from sqlalchemy.orm import Session
 from correction_server.audit import log as audit
 from correction_server.closing.export import csv_bytes
 from correction_server.closing.refusals import ClosingRefused
+from correction_server.coordination.work_done import CAPACITIES, confirm_work
 from correction_server.models import (
     Copy,
-    CorrectorPaper,
     Marking,
     MarkingStatus,
     Paper,
@@ -32,9 +31,10 @@ from correction_server.models import (
 )
 from massicot_core.files import sha256_bytes
 
+__all__ = ["CAPACITIES", "PAYMENT_COLUMNS", "PaymentLine", "confirm_work", "payment_csv", "payment_lines"]
+
 DEFAULT_RATES = {"bac": Decimal("5.00"), "iv": Decimal("1.10"), "v": Decimal("0.75")}
 LEVELS = tuple(DEFAULT_RATES)
-CAPACITIES = ("head_of_centre", "coordinator")
 
 PAYMENT_COLUMNS = [
     "corrector",
@@ -133,55 +133,6 @@ def set_paper_level(session: Session, paper_id: int, level: str, actor: audit.Ac
         row.level = level
     session.flush()
     audit.record(session, actor, "closing.pay_level", "paper", paper_id, {"level": level, "by": by_name})
-
-
-def confirm_work(
-    session: Session,
-    paper_id: int,
-    corrector_id: int,
-    capacity: str,
-    confirmed_by: str,
-    actor: audit.Actor,
-) -> WorkConfirmation:
-    """The head of centre's or the coordinator's word that the corrector's work was done."""
-    if capacity not in CAPACITIES:
-        raise ClosingRefused("jury.err.capacity")
-    confirmed_by = (confirmed_by or "").strip()
-    if not confirmed_by:
-        raise ClosingRefused("jury.err.confirm_who")
-    on_paper = session.scalar(
-        select(CorrectorPaper.id).where(
-            CorrectorPaper.paper_id == paper_id, CorrectorPaper.user_id == corrector_id
-        )
-    )
-    if on_paper is None:
-        raise ClosingRefused("jury.err.not_a_corrector")
-    existing = session.scalar(
-        select(WorkConfirmation).where(
-            WorkConfirmation.paper_id == paper_id, WorkConfirmation.corrector_id == corrector_id
-        )
-    )
-    if existing is not None:
-        raise ClosingRefused("jury.err.already_confirmed", by=existing.confirmed_by)
-    row = WorkConfirmation(
-        paper_id=paper_id,
-        corrector_id=corrector_id,
-        capacity=capacity,
-        confirmed_by=confirmed_by[:200],
-        by_id=actor.user_id,
-        at=datetime.now(UTC),
-    )
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "closing.work_confirmed",
-        "paper",
-        paper_id,
-        {"corrector_id": corrector_id, "capacity": capacity, "by": row.confirmed_by},
-    )
-    return row
 
 
 def payment_lines(session: Session, paper_id: int | None = None) -> list[PaymentLine]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -26,10 +26,10 @@ from correction_server.coordination import plots, statistics
 from correction_server.coordination.harmonisation_meeting import HarmonisationRefused, ensure_harmonised
 from correction_server.coordination.people import display_name
 from correction_server.marking.frozen import is_frozen
+from correction_server.marking.harmonised import ChangeSeen, changes_for_corrector
 from correction_server.marking.rules import MarkingRefused, parse_points
 from correction_server.models import (
     Copy,
-    HarmonisationMeeting,
     HarmonisationRule,
     HarmonisedMark,
     Marking,
@@ -39,6 +39,8 @@ from correction_server.models import (
     SecondReading,
     User,
 )
+
+__all__ = ["ChangeSeen", "RuleIn", "apply_rule", "changes_for_corrector", "preview"]
 
 KINDS = ("corrector", "all", "copy")
 TOP = Decimal(20)
@@ -282,36 +284,3 @@ def apply_rule(
         )
     session.flush()
     return row
-
-
-@dataclass(frozen=True)
-class ChangeSeen:
-    """A change on one of his copies, as the corrector reads it."""
-
-    copy_id: str
-    paper: str
-    before: Decimal
-    after: Decimal
-    reason: str
-    held_on: date
-    at: datetime
-
-
-def changes_for_corrector(
-    session: Session, corrector_id: int, copy_id: str | None = None
-) -> list[ChangeSeen]:
-    """What the harmonisation meeting changed on the copies he marked (one copy, or all)."""
-    query = (
-        select(HarmonisedMark, HarmonisationRule.reason, HarmonisationMeeting.held_on, Paper.code)
-        .join(HarmonisationRule, HarmonisationRule.id == HarmonisedMark.rule_id)
-        .join(HarmonisationMeeting, HarmonisationMeeting.id == HarmonisationRule.meeting_id)
-        .join(Paper, Paper.id == HarmonisedMark.paper_id)
-        .where(HarmonisedMark.corrector_id == corrector_id)
-        .order_by(HarmonisedMark.id)
-    )
-    if copy_id is not None:
-        query = query.where(HarmonisedMark.copy_id == copy_id)
-    return [
-        ChangeSeen(h.copy_id, code, h.before, h.after, reason, held_on, h.at)
-        for h, reason, held_on, code in session.execute(query)
-    ]

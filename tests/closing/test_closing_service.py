@@ -149,7 +149,7 @@ def test_the_jury_mark_is_kept_beside_the_original_with_who_and_why(session_fact
         assert Decimal(row["corrector_mark"]) == original
         assert row["jury_by"] == "M. Président" and row["jury_reason"] == "harmonisation du jury"
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "closing.jury_mark")).one()
-        assert entry.details["original"] == decision.original and entry.details["mark_20"] == "15.50"
+        assert entry.details["original"] == decision.original and entry.details["mark_20"] == "20.00"
 
 
 def test_a_hold_keeps_the_mark_for_the_jury_withholds_consultation_and_the_corrector_sees_nothing(
