@@ -21,8 +21,9 @@ from correction_server.auth.sessions import has_signed_login
 from correction_server.auth.tokens import TokenCache
 from correction_server.candidate_space import office_web as candidate_office_web
 from correction_server.candidate_space import web as candidate_web
+from correction_server.closing import jury_web
 from correction_server.closing import web as closing_web
-from correction_server.coordination import standardisation_web
+from correction_server.coordination import harmonisation_web, standardisation_web
 from correction_server.coordination import web as coordination_web
 from correction_server.db import make_engine, make_session_factory
 from correction_server.deps import ServerParts, bounded_ids
@@ -126,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         candidate_web.router,
         candidate_office_web.router,
         docs.router,
+        jury_web.router,
+        harmonisation_web.router,
     ):
         app.include_router(router)
     docs.mount_assets(app)

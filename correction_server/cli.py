@@ -15,6 +15,7 @@ from correction_server.audit.cli import app as audit_app
 from correction_server.auth import cli as auth_cli
 from correction_server.candidate_space import cli as candidate_cli
 from correction_server.closing import cli as closing_cli
+from correction_server.closing import jury_cli
 from correction_server.dispatch import cli as dispatch_cli
 from correction_server.intake import cli as intake_cli
 from correction_server.marking import cli as marking_cli
@@ -34,6 +35,7 @@ for area in (
     intake_cli,
     closing_cli,
     candidate_cli,
+    jury_cli,
 ):
     office_app.add_typer(area.app)
 

@@ -32,8 +32,9 @@ def register_words() -> None:
     """Every area's words into the catalogue; the application and the command line call it once."""
     from correction_server.auth import words as auth_words
     from correction_server.candidate_space import words as candidate_words
+    from correction_server.closing import jury_words
     from correction_server.closing import words as closing_words
-    from correction_server.coordination import standardisation_words
+    from correction_server.coordination import harmonisation_words, standardisation_words
     from correction_server.coordination import words as coordination_words
     from correction_server.dispatch import words as dispatch_words
     from correction_server.marking import flags_words as marking_flags_words
@@ -52,6 +53,8 @@ def register_words() -> None:
         marking_flags_words,
         office_rules_words,
         candidate_words,
+        jury_words,
+        harmonisation_words,
     ):
         # add_messages takes the same words twice without complaint: registering again is harmless.
         add_messages(fr=area.FR, en=area.EN)

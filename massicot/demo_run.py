@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -250,6 +250,20 @@ def _correction(demo: Demo) -> None:
     console.print(f"{marked} copies marked.")
     demo.massicot("office", "progress", "--paper", PAPER)
     demo.massicot("office", "reconcile", "--paper", PAPER)
+    demo.massicot(
+        "office",
+        "harmonisation-meeting",
+        "--paper",
+        PAPER,
+        "--on",
+        date.today().isoformat(),
+        "--attendees",
+        "coordinator, correctors",
+        "--minutes",
+        "Marks reviewed; no change.",
+        "--by",
+        "coordinator",
+    )
     demo.massicot("office", "export", "--paper", PAPER, "--out", "office/marks.csv")
     demo.massicot("office", "export", "--paper", PAPER, "--out", "office/marks.xlsx")
     demo.massicot("office", "payment", "--out", "office/payment.csv")

@@ -99,10 +99,14 @@ def reconcile_command(
 def export_command(
     paper: str = typer.Option(..., "--paper", help="The paper's code, e.g. U3."),
     out: Path = typer.Option(..., "--out", help="marks.csv or marks.xlsx (the format follows the name)."),
+    anonymised: bool = typer.Option(
+        False, "--anonymised", help="Copy ids and marks only, with the paper's statistics (first-group jury)."
+    ),
     by: str = typer.Option("exam office (command line)", "--by", help=BY_OPTION_HELP),
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
-    """The de-anonymised marks for the jury (registration, name, paper, mark or AB/00)."""
+    """The marks for the jury: named (registration, name, mark or AB/00), or --anonymised."""
+    from correction_server.closing.anonymised import export_anonymised
     from correction_server.closing.export import export_marks
     from correction_server.db import transaction
     from correction_server.dispatch.planning import find_paper
@@ -110,14 +114,16 @@ def export_command(
     kind = out.suffix.lower().lstrip(".")
     if kind not in ("csv", "xlsx"):
         raise UserError(f"{out}: name the file .csv or .xlsx, the format follows the name.")
+    export = export_anonymised if anonymised else export_marks
 
     def work(factory):
         with transaction(factory) as session:
-            return export_marks(session, find_paper(session, paper).id, kind, SYSTEM, by)
+            return export(session, find_paper(session, paper).id, kind, SYSTEM, by)
 
-    export = with_database(db, work)
-    write_atomically(out, export.data)
-    typer.echo(f"{export.rows} candidates of {paper} written to {out} (the export is in the audit log).")
+    done = with_database(db, work)
+    write_atomically(out, done.data)
+    what = "copies (anonymised)" if anonymised else "candidates"
+    typer.echo(f"{done.rows} {what} of {paper} written to {out} (the export is in the audit log).")
 
 
 @app.command("declare-missing")
@@ -148,9 +154,14 @@ def jury_mark_command(
     mark: str = typer.Option(..., "--mark", help="The jury's mark out of 20, e.g. 12.5."),
     reason: str = typer.Option(..., "--reason", help="The jury's reason."),
     by: str = typer.Option(..., "--by", help="Who decided (the jury's president)."),
+    material_error: bool = typer.Option(
+        False, "--material-error", help="A lower mark: the correction of a material error."
+    ),
+    found_by: str = typer.Option("", "--found-by", help="With --material-error: who found the error."),
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
-    """Record a mark set by the jury beside the corrector's (which is kept)."""
+    """Record a mark set by the jury beside the corrector's (which is kept); it only raises, unless
+    it corrects a material error."""
     from correction_server.closing.jury import record_jury_decision
     from correction_server.db import transaction
     from correction_server.dispatch.planning import find_paper
@@ -158,7 +169,15 @@ def jury_mark_command(
     def work(factory):
         with transaction(factory) as session:
             d = record_jury_decision(
-                session, find_paper(session, paper).id, candidate, mark, reason, SYSTEM, by
+                session,
+                find_paper(session, paper).id,
+                candidate,
+                mark,
+                reason,
+                SYSTEM,
+                by,
+                material_error=material_error,
+                material_error_by=found_by,
             )
             return d.original, d.mark_20
 
@@ -173,18 +192,45 @@ def hold_command(
     candidate: str = typer.Option(..., "--candidate", help="Registration number."),
     reason: str = typer.Option(..., "--reason", help="The procedure."),
     by: str = typer.Option(..., "--by", help=BY_OPTION_HELP),
+    report_by: str = typer.Option("", "--report-by", help="Who drew up the report of suspected fraud."),
+    report_at: str = typer.Option(
+        "", "--report-at", help="When, ISO 8601 with offset (2026-06-10T09:40+02:00)."
+    ),
+    seized: str = typer.Option("", "--seized", help="What was seized."),
+    report_file: Path | None = typer.Option(None, "--report-file", help="The report's scan (PDF, image)."),
+    paper: str | None = typer.Option(None, "--paper", help="The paper concerned (default: all his papers)."),
+    store: Path | None = typer.Option(None, "--store", help="Folder of the page images."),
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
-    """Hold a candidate's results and copy access during a fraud procedure."""
-    from correction_server.closing.holds import place_hold
+    """Hold a candidate's results and copy access during a fraud procedure (the jury still gets his
+    mark, flagged), with the report of suspected fraud."""
+    from correction_server.closing.attachments import Attachment
+    from correction_server.closing.holds import ReportIn, place_hold
     from correction_server.db import transaction
+    from correction_server.dispatch.planning import find_paper
+
+    objects = attachment = written_at = None
+    if report_by or report_at or report_file or paper:
+        try:
+            written_at = datetime.fromisoformat(report_at.strip()) if report_at else datetime.now(UTC)
+        except ValueError:
+            raise UserError(
+                f"--report-at {report_at!r} is not a date and time: write it as 2026-06-10T09:40+02:00."
+            ) from None
+        if report_file is not None:
+            objects, _derived = open_page_store(db, store)
+        attachment = Attachment(report_file.name, report_file.read_bytes()) if report_file else None
 
     def work(factory):
         with transaction(factory) as session:
-            place_hold(session, candidate, reason, SYSTEM, by)
+            filled = None
+            if report_by or report_at or report_file or paper:
+                paper_id = find_paper(session, paper).id if paper else None
+                filled = ReportIn(report_by, written_at, seized, paper_id, attachment)
+            place_hold(session, candidate, reason, SYSTEM, by, report=filled, store=objects)
 
     with_database(db, work)
-    typer.echo(f"Results and copy access of {candidate.upper()} held.")
+    typer.echo(f"Results and copy access of {candidate.upper()} held (the jury gets his marks, flagged).")
 
 
 @app.command("release")

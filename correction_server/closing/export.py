@@ -1,8 +1,10 @@
 """The de-anonymised export for the jury (CSV, XLSX): registration, name, paper, mark or AB / 00.
 
-Only when every registered candidate has a marked copy or is explicitly declared missing; a
-held candidate's mark is withheld. The export itself is recorded in the audit log before the
-file is handed over (the caller commits).
+Only after the paper's harmonisation meeting is recorded, and when every registered candidate
+has a marked copy or is explicitly declared missing. A candidate under a fraud procedure keeps
+his mark, flagged in the `procedure` column (the jury deliberates on it; only the candidate is
+kept waiting); a paper declared void shows as such; a justified absence gets 0, not AB. The
+export itself is recorded in the audit log before the file is handed over (the caller commits).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from correction_server.audit import log as audit
-from correction_server.closing.lines import paper_lines, plain
+from correction_server.closing.lines import Line, paper_lines, plain
 from correction_server.closing.reconcile import reconcile
 from correction_server.closing.refusals import ClosingRefused, Listing, Phrase
+from correction_server.coordination.harmonisation_meeting import ensure_harmonised
 from correction_server.models import Paper
 from massicot_core.files import sha256_bytes
 
@@ -35,7 +38,11 @@ EXPORT_COLUMNS = [
     "jury_mark",
     "jury_by",
     "jury_reason",
+    "procedure",
 ]
+
+FRAUD = "under fraud procedure"
+VOID = "void: deemed present without having sat the paper"
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,9 @@ class Export:
 
 
 def export_rows(session: Session, paper_id: int) -> list[list[str]]:
-    """The table for the jury, refused while a copy is neither marked nor declared missing."""
+    """The table for the jury, refused before the harmonisation meeting and while a copy is
+    neither marked nor declared missing."""
+    ensure_harmonised(session, paper_id)
     recon = reconcile(session, paper_id)
     if recon.blockers:
         first = [
@@ -65,13 +74,7 @@ def export_rows(session: Session, paper_id: int) -> list[list[str]]:
     for line in paper_lines(session, paper_id):
         if line.candidate_id is None:
             continue
-        if line.held:
-            mark, status = "", "held"
-        elif line.missing_reason is not None and not line.marked:
-            mark, status = "", "missing"
-        else:
-            mark = line.final_mark
-            status = "jury" if line.jury else "marked"
+        mark, status = line_mark(line)
         rows.append(
             [
                 line.registration,
@@ -82,14 +85,32 @@ def export_rows(session: Session, paper_id: int) -> list[list[str]]:
                 ", ".join(line.copy_ids),
                 mark,
                 status,
-                "" if line.held else line.corrector_mark,
-                "" if line.held else plain(line.coordinator_mark_20),
-                "" if line.held or not line.jury else plain(line.jury.mark_20),
-                "" if line.held or not line.jury else line.jury.by_name,
-                "" if line.held or not line.jury else line.jury.reason,
+                line.corrector_mark,
+                plain(line.coordinator_mark_20),
+                "" if not line.jury else plain(line.jury.mark_20),
+                "" if not line.jury else line.jury.by_name,
+                "" if not line.jury else line.jury.reason,
+                procedure_of(line),
             ]
         )
     return rows
+
+
+def line_mark(line: Line) -> tuple[str, str]:
+    """(mark, status) of a line as the jury reads it."""
+    if line.void_reason is not None:
+        return "", "void"
+    if line.missing_reason is not None and not line.marked:
+        return "", "missing"
+    if line.justified is not None and line.corrector_mark in ("AB", ""):
+        return "0", "justified_absence"  # fiche 6 §IV.2: a justified absence is 0, not AB
+    return line.final_mark, "jury" if line.jury else "marked"
+
+
+def procedure_of(line: Line) -> str:
+    if line.void_reason is not None:
+        return VOID
+    return FRAUD if line.held else ""
 
 
 def export_marks(session: Session, paper_id: int, kind: str, actor: audit.Actor, by_name: str) -> Export:
@@ -145,7 +166,8 @@ def _xlsx(rows: list[list[str]], code: str) -> bytes:
         # Marks as numbers (the jury sorts and averages them); AB and 00 stay as written.
         sheet.append([_number(v) if i in numeric and v not in ("AB", "00") else v for i, v in enumerate(row)])
     sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGHIJKLM", (14, 18, 18, 10, 7, 12, 7, 8, 9, 9, 9, 18, 40), strict=True):
+    widths = (14, 18, 18, 10, 7, 12, 7, 8, 9, 9, 9, 18, 40, 24)
+    for column, width in zip("ABCDEFGHIJKLMN", widths, strict=True):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()
     book.save(out)

@@ -1,5 +1,9 @@
 """A paper's lines: each registered candidate (or copy nobody is registered for) with his copy,
-its marking, the coordinator's and the jury's marks, a declared absence of copy, a hold.
+its marking, the coordinator's, the harmonisation meeting's and the jury's marks, a declared
+absence of copy, a justified absence, a fraud procedure and its outcome.
+
+The mark that stands, from the latest word down: the jury's, else the harmonisation meeting's,
+else the coordinator's (second reading), else the corrector's.
 
 Reconciliation and the jury export read the same lines.
 """
@@ -13,15 +17,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from correction_server.models import (
+    AbsenceJustification,
     Candidate,
     Centre,
     Copy,
+    FraudReport,
+    HarmonisedMark,
     Hold,
     IdentityLink,
     JuryDecision,
     Marking,
     MarkingStatus,
     MissingDeclaration,
+    PaperVoid,
     ReadingStatus,
     RollEntry,
     SecondReading,
@@ -46,8 +54,11 @@ class Line:
     corrector_mark_20: Decimal | None = None
     coordinator_mark_20: Decimal | None = None
     jury: JuryDecision | None = None
+    harmonised_mark_20: Decimal | None = None
     missing_reason: str | None = None
-    held: bool = False
+    held: bool = False  # under a fraud procedure: the jury sees the mark, the candidate nothing
+    void_reason: str | None = None  # the paper declared void after the procedure
+    justified: AbsenceJustification | None = None  # an AB whose absence is justified: mark 0
 
     @property
     def name(self) -> str:
@@ -62,6 +73,8 @@ class Line:
         """What the jury sees: its own mark, else the coordinator's decision, else the corrector's."""
         if self.jury is not None:
             return plain(self.jury.mark_20)
+        if self.harmonised_mark_20 is not None:
+            return plain(self.harmonised_mark_20)
         if self.coordinator_mark_20 is not None:
             return plain(self.coordinator_mark_20)
         return self.corrector_mark
@@ -118,6 +131,12 @@ def paper_lines(session: Session, paper_id: int) -> list[Line]:
             select(JuryDecision).where(JuryDecision.paper_id == paper_id).order_by(JuryDecision.id)
         )
     }
+    harmonised = {
+        h.copy_id: h.after
+        for h in session.scalars(
+            select(HarmonisedMark).where(HarmonisedMark.paper_id == paper_id).order_by(HarmonisedMark.id)
+        )
+    }
     for copy, candidate_id, mark in rows:
         if candidate_id is None:
             line = Line(None, "", "", "", centres[copy.centre_id], None)
@@ -133,14 +152,71 @@ def paper_lines(session: Session, paper_id: int) -> list[Line]:
                 line.corrector_mark = mark.special.value if mark.special else plain(mark.mark_20)
                 line.corrector_mark_20 = mark.mark_20 if not mark.special else None
         line.coordinator_mark_20 = decided.get(copy.id)
+        line.harmonised_mark_20 = harmonised.get(copy.id)
         line.jury = jury.get(copy.id)
     for declared in session.scalars(
         select(MissingDeclaration).where(MissingDeclaration.paper_id == paper_id)
     ):
         if declared.candidate_id in lines:
             lines[declared.candidate_id].missing_reason = declared.reason
-    held = set(session.scalars(select(Hold.candidate_id).where(Hold.released_at.is_(None))))
+    held = {
+        cid
+        for cid, about in session.execute(
+            select(Hold.candidate_id, FraudReport.paper_id)
+            .outerjoin(FraudReport, FraudReport.hold_id == Hold.id)
+            .where(Hold.released_at.is_(None))
+        )
+        if about is None or about == paper_id
+    }
+    voids = {
+        v.candidate_id: v.reason
+        for v in session.scalars(select(PaperVoid).where(PaperVoid.paper_id == paper_id))
+    }
+    justified = {
+        j.candidate_id: j
+        for j in session.scalars(
+            select(AbsenceJustification).where(AbsenceJustification.paper_id == paper_id)
+        )
+    }
     for line in lines.values():
         line.held = line.candidate_id in held
+        line.void_reason = voids.get(line.candidate_id)
+        line.justified = justified.get(line.candidate_id)
     return sorted(lines.values(), key=lambda x: (x.centre_uai, x.registration)) + strangers
 
+
+def current_mark_20(session: Session, copy_id: str) -> Decimal:
+    """The mark of a marked copy that stands now, out of 20 (jury, harmonisation, coordinator,
+    corrector: the latest word first); 0 for a copy marked AB or 00."""
+    jury = session.scalar(
+        select(JuryDecision.mark_20)
+        .where(JuryDecision.copy_id == copy_id)
+        .order_by(JuryDecision.id.desc())
+        .limit(1)
+    )
+    if jury is not None:
+        return jury
+    return standing_before_jury(session, copy_id)
+
+
+def standing_before_jury(session: Session, copy_id: str) -> Decimal:
+    """The mark the harmonisation meeting works on: its own latest change, else the coordinator's
+    decision, else the corrector's."""
+    harmonised = session.scalar(
+        select(HarmonisedMark.after)
+        .where(HarmonisedMark.copy_id == copy_id)
+        .order_by(HarmonisedMark.id.desc())
+        .limit(1)
+    )
+    if harmonised is not None:
+        return harmonised
+    decided = session.scalar(
+        select(SecondReading.decided_mark_20)
+        .where(SecondReading.copy_id == copy_id, SecondReading.status == ReadingStatus.DECIDED)
+        .order_by(SecondReading.decided_at.desc())
+        .limit(1)
+    )
+    if decided is not None:
+        return decided
+    mark = session.scalar(select(Marking.mark_20).where(Marking.copy_id == copy_id))
+    return mark if mark is not None else Decimal(0)

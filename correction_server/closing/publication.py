@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from correction_server.audit import log as audit
-from correction_server.closing.holds import active_hold
+from correction_server.closing.fraud import result_withheld
 from correction_server.closing.records import who
 from correction_server.closing.refusals import ClosingRefused
 from correction_server.models import ResultsPublication
@@ -52,5 +52,5 @@ def consultation_open(session: Session, paper_id: int, candidate_id: int, now: d
     closes = one_year_after(published.published_at)
     if now > closes:
         raise ClosingRefused("closing.err.consultation_over", closes=closes, published=published.published_at)
-    if active_hold(session, candidate_id) is not None:
+    if result_withheld(session, candidate_id, paper_id):
         raise ClosingRefused("closing.err.consultation_held")

@@ -8,7 +8,8 @@ GET  /office/closing/papers/{paper_id}/consultation.pdf?registration=...
 POST /office/closing/papers/{paper_id}/missing         declare a copy missing (registration, reason)
 POST /office/closing/papers/{paper_id}/jury            the jury's mark (registration, mark, reason, by)
 POST /office/closing/papers/{paper_id}/publish         results published on (date)
-POST /office/holds                                     hold a candidate's results (registration, reason)
+POST /office/holds                                     hold a candidate's results (registration, reason,
+                                                       the report of suspected fraud and its scan)
 POST /office/holds/release                             release it (registration, reason)
 GET  /office/payment.csv                               copies marked per corrector and paper
 """
@@ -18,17 +19,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from correction_server import i18n
 from correction_server.audit.actors import actor_of
 from correction_server.auth.access import NOT_YOURS
+from correction_server.closing.attachments import Attachment
 from correction_server.closing.consultation import consultation_pdf
 from correction_server.closing.export import export_marks
-from correction_server.closing.holds import place_hold, release_hold
+from correction_server.closing.holds import ReportIn, place_hold, release_hold
 from correction_server.closing.jury import record_jury_decision
+from correction_server.closing.jury_views import jury_context
 from correction_server.closing.missing import declare_missing as declare_copy_missing
 from correction_server.closing.payment import payment_csv
 from correction_server.closing.publication import publish_results
@@ -46,6 +49,13 @@ from correction_server.web.rendering import render, request_language
 from massicot_core.errors import Refused, UserError
 
 router = APIRouter(include_in_schema=False)
+
+
+async def attachment_of(upload: UploadFile | None) -> Attachment | None:
+    """An uploaded file as an attachment; None when the field was left empty."""
+    if upload is None or not upload.filename:
+        return None
+    return Attachment(upload.filename, await upload.read())
 
 
 def _said(exc: UserError, lang: str) -> str:
@@ -70,9 +80,13 @@ def closing_home(request: Request, _user: OfficeUser, session: Db):
     return render(request, "office_closing.html", as_context(closing_home_view(session)))
 
 
+def _paper_context(session: Session, paper_id: int) -> dict[str, object]:
+    return as_context(_paper_view(session, paper_id)) | jury_context(session, paper_id)
+
+
 @router.get("/office/closing/papers/{paper_id}", response_class=HTMLResponse)
 def paper_page(request: Request, paper_id: int, _user: OfficeUser, session: Db):
-    return render(request, "office_paper.html", as_context(_paper_view(session, paper_id)))
+    return render(request, "office_paper.html", _paper_context(session, paper_id))
 
 
 def _messages(lang: str, error: str | None) -> dict[str, object]:
@@ -81,7 +95,7 @@ def _messages(lang: str, error: str | None) -> dict[str, object]:
 
 
 def _after(request: Request, session: Session, paper_id: int, error: str | None) -> Response:
-    context = as_context(_paper_view(session, paper_id)) | _messages(request_language(request), error)
+    context = _paper_context(session, paper_id) | _messages(request_language(request), error)
     return render(request, "office_paper.html", context, status_code=409 if error else 200)
 
 
@@ -170,6 +184,8 @@ def jury_mark(
     mark: str = Form(""),
     reason: str = Form(""),
     by: str = Form(""),
+    material_error: str = Form(""),
+    found_by: str = Form(""),
     *,
     user: OfficeUser,
     session: Db,
@@ -179,7 +195,15 @@ def jury_mark(
         request,
         session,
         lambda: record_jury_decision(
-            session, paper_id, registration, mark, reason, actor_of(user), by or display_name(user)
+            session,
+            paper_id,
+            registration,
+            mark,
+            reason,
+            actor_of(user),
+            by or display_name(user),
+            material_error=material_error == "yes",
+            material_error_by=found_by,
         ),
     )
     return _after(request, session, paper_id, refusal)
@@ -213,20 +237,49 @@ def _holds_page(request: Request, session: Session, error: str | None) -> Respon
 
 
 @router.post("/office/holds", response_class=HTMLResponse)
-def hold(
+async def hold(
     request: Request,
     registration: str = Form(""),
     reason: str = Form(""),
+    report_by: str = Form(""),
+    report_at: str = Form(""),
+    seized: str = Form(""),
+    paper_id: str = Form(""),
+    report_file: UploadFile | None = File(None),
     *,
     user: OfficeUser,
     session: Db,
+    store: Store,
 ):
+    """A hold with its report of suspected fraud (who drew it up, when, what was seized, its scan)."""
+    attachment = await attachment_of(report_file)
+    report = None
+    if report_by.strip() or report_at.strip() or attachment or seized.strip():
+        written_at = _moment(report_at)
+        report = ReportIn(
+            report_by,
+            written_at,
+            seized,
+            int(paper_id) if paper_id.strip().isdigit() else None,
+            attachment,
+        )
     refusal = _committed(
         request,
         session,
-        lambda: place_hold(session, registration, reason, actor_of(user), display_name(user)),
+        lambda: place_hold(
+            session, registration, reason, actor_of(user), display_name(user), report=report, store=store
+        ),
     )
     return _holds_page(request, session, refusal)
+
+
+def _moment(text: str) -> datetime | None:
+    """A date and time typed in the page (datetime-local: no zone, read as UTC), or None."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @router.post("/office/holds/release", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ from correction_server.audit import log as audit
 from correction_server.coordination.people import display_name, paper_correctors
 from correction_server.coordination.refusals import CoordinationRefused
 from correction_server.dispatch.conflicts import TEACHES, conflicts_for
+from correction_server.marking.frozen import ensure_not_frozen
 from correction_server.marking.reading import assigned_corrector, load_scheme
 from correction_server.marking.rules import check_open, check_points, evaluate, fmt, parse_points
 from correction_server.models import (
@@ -190,6 +191,7 @@ def decide_second_reading(
     reading = session.get(SecondReading, reading_id)
     if reading is None or reading.paper_id != paper_id:
         raise CoordinationRefused("not_found")
+    ensure_not_frozen(session, session.get(Paper, paper_id))  # the jury has deliberated
     if reading.status != ReadingStatus.DONE:
         raise CoordinationRefused(
             "not_read_yet" if reading.status == ReadingStatus.REQUESTED else "already_decided"

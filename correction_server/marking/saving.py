@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from correction_server.audit import log as audit
 from correction_server.marking import annotations
 from correction_server.marking.comments import usable_comment_ids
+from correction_server.marking.frozen import ensure_not_frozen
 from correction_server.marking.reading import (
     MarkingState,
     Stored,
@@ -185,6 +186,7 @@ def _apply(session: Session, user_id: int, copy_id: str, request: SaveRequest, n
             "flagged",
             copy=copy.id,
         )
+    ensure_not_frozen(session, paper)
     scheme = scheme_of(session, paper)
     new_marks = _validated_marks(scheme, copy, request)
     special = _validated_special(copy, request.special)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from correction_server.auth.access import NOT_YOURS, can_see_copy, ensure_copy_visible
 from correction_server.db import read_only
 from correction_server.deps import BankUser, CorrectorUser, Db, SettingsDep, StaffUser, Store
-from correction_server.marking import comments, views
+from correction_server.marking import comments, harmonised, views
 from correction_server.marking.rules import allowed_special, fmt, utcnow
 from correction_server.marking.saving import SaveRequest, save
 from correction_server.models import Role
@@ -41,8 +41,9 @@ router = APIRouter()
 @router.get("/marking")
 def home(request: Request, user: CorrectorUser, session: Db):
     lots = views.lots_of(read_only(session), user, utcnow(), request_language(request))
+    changed = harmonised.changes_for_corrector(session, user.id)
     session.close()
-    return render(request, "marking_home.html", {"lots": lots})
+    return render(request, "marking_home.html", {"lots": lots, "harmonised": changed, "fmt": fmt})
 
 
 @router.get("/marking/copies/{copy_id}")
@@ -56,6 +57,8 @@ def copy_view(
     view = views.copy_page(session, user, copy_id, utcnow())
     if view is None:
         raise HTTPException(status_code=404, detail=NOT_YOURS)
+    # What the harmonisation meeting changed on this copy, shown to the corrector who marked it.
+    changed = harmonised.changes_for_corrector(session, user.id, copy_id) if view.mine else []
     session.close()  # everything is read: give the connection back before rendering
     lang = request_language(request)
     return render(
@@ -80,6 +83,7 @@ def copy_view(
             "documents": view.documents,
             "flags": view.flags,
             "flagged_copy": request.query_params.get("flagged", "")[:16],
+            "harmonised": changed,
         },
     )
 

@@ -128,6 +128,10 @@ FR = {
         "la saisie ouvrira ensuite."
     ),
     "marking.err.not_yet": "La période de correction de {paper} ouvre le {when}.",
+    "marking.err.frozen": (
+        "Le jury a délibéré sur {paper} : les notes sont arrêtées. Une modification demande que le jury "
+        "se réunisse à nouveau (le service des examens l'enregistre)."
+    ),
     "marking.err.window_closed": (
         "La période de correction de {paper} est close depuis le {when}. Les notes ne peuvent plus être "
         "modifiées ; contactez le service des examens en cas d'erreur."
@@ -281,6 +285,10 @@ EN = {
         "The exam office has not set the marking window of {paper} yet; marks open then."
     ),
     "marking.err.not_yet": "The marking window of {paper} opens on {when}.",
+    "marking.err.frozen": (
+        "The jury has deliberated on {paper}: its marks are final. A change needs the jury to meet "
+        "again (the exam office records that meeting)."
+    ),
     "marking.err.window_closed": (
         "The marking window of {paper} closed on {when}. Marks can no longer be changed; contact the "
         "exam office if a mark is wrong."

@@ -20,7 +20,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from correction_server.db import Base, UtcDateTime
@@ -99,6 +99,9 @@ class JuryDecision(Base):
     by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     by_name: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # A jury only raises a mark; a lower one is a material error correction, naming who found it.
+    material_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    material_error_by: Mapped[str] = mapped_column(String(200), default="")
 
 
 class Hold(Base):

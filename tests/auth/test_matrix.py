@@ -133,6 +133,11 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("POST", "/coordination/papers/{paper_id}/comments/{comment_id}/retire"): expect(
         office=ALLOW, coordinator=OWN
     ),
+    # The harmonisation meeting after marking, its mark changes, the coordinator's confirmation.
+    ("GET", "/coordination/papers/{paper_id}/harmonisation"): expect(office=ALLOW, coordinator=OWN),
+    ("POST", "/coordination/papers/{paper_id}/harmonisation/meeting"): expect(office=ALLOW, coordinator=OWN),
+    ("POST", "/coordination/papers/{paper_id}/harmonisation/apply"): expect(office=ALLOW, coordinator=OWN),
+    ("POST", "/coordination/papers/{paper_id}/confirm-work"): expect(office=ALLOW, coordinator=OWN),
     ("GET", "/second-readings"): expect(corrector=ALLOW),
     ("GET", "/second-readings/{reading_id}"): expect(corrector=OWN),
     ("POST", "/second-readings/{reading_id}"): expect(corrector=OWN),
@@ -164,6 +169,18 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("POST", "/office/candidates/letters"): expect(office=ALLOW),
     ("GET", "/office/candidates/requests/{request_id}"): expect(office=ALLOW),
     ("POST", "/office/candidates/requests/{request_id}"): expect(office=ALLOW),
+    # The jury rules: anonymised export, justified absences, void, jury meetings, harmonisation
+    # meeting, payment by level and the confirmation of the work — the exam office only.
+    ("GET", "/office/closing/papers/{paper_id}/export-anonymised.csv"): expect(office=ALLOW),
+    ("GET", "/office/closing/papers/{paper_id}/export-anonymised.xlsx"): expect(office=ALLOW),
+    ("POST", "/office/closing/papers/{paper_id}/absence"): expect(office=ALLOW),
+    ("GET", "/office/closing/papers/{paper_id}/replacement.csv"): expect(office=ALLOW),
+    ("POST", "/office/closing/papers/{paper_id}/void"): expect(office=ALLOW),
+    ("POST", "/office/closing/papers/{paper_id}/jury-meeting"): expect(office=ALLOW),
+    ("POST", "/office/closing/papers/{paper_id}/harmonisation"): expect(office=ALLOW),
+    ("POST", "/office/closing/papers/{paper_id}/pay-level"): expect(office=ALLOW),
+    ("POST", "/office/closing/papers/{paper_id}/pay-rates"): expect(office=ALLOW),
+    ("POST", "/office/closing/papers/{paper_id}/confirm-work"): expect(office=ALLOW),
     # Scan-station API: centre accounts only (bearer token). Which centre a lot belongs to is
     # decided by the ingest service from the announced manifest, and another centre's seal is
     # answered exactly like an unknown one ("unknown" / 404) on purpose: see tests of the ingest.

@@ -29,6 +29,7 @@ from correction_server.closing.publication import consultation_open, publish_res
 from correction_server.closing.reconcile import reconcile
 from correction_server.closing.refusals import ClosingRefused
 from correction_server.closing.retention import purge
+from correction_server.coordination.harmonisation_meeting import record_meeting
 from correction_server.coordination.refusals import CoordinationRefused
 from correction_server.marking.reading import state_for
 from correction_server.marking.saving import SaveRequest, save
@@ -69,6 +70,7 @@ def test_reconciliation_lists_every_difference_and_the_export_waits_for_them(ses
         assert len(blocking) == 3  # two copies never received, one not marked
         assert sum("no copy was received" in d.problem for d in blocking) == 2
         assert sum("not marked yet" in d.problem for d in blocking) == 1
+        record_meeting(session, world.paper_id, date(2026, 6, 12), "IA-IPR", "Barème appliqué.", OFFICE, "IA")
         with pytest.raises(ClosingRefused, match="3 line"):
             export_marks(session, world.paper_id, "csv", OFFICE, "Office")
         unmarked = min(world.lots)
@@ -133,23 +135,26 @@ def test_the_jury_mark_is_kept_beside_the_original_with_who_and_why(session_fact
             record_jury_decision(
                 session, world.paper_id, registration, "20,25", "x", OFFICE, "Président"
             )
+        record_meeting(session, world.paper_id, date(2026, 6, 12), "IA-IPR", "Barème appliqué.", OFFICE, "IA")
         record_jury_decision(
-            session, world.paper_id, registration, "15,5", "harmonisation du jury", OFFICE, "M. Président"
+            session, world.paper_id, registration, "20", "harmonisation du jury", OFFICE, "M. Président"
         )
         session.commit()
         assert session.scalar(select(Marking.mark_20).where(Marking.copy_id == ok_copy)) == original
         decision = session.scalar(select(JuryDecision))
-        assert decision.original == f"{original.normalize():f}" and decision.mark_20 == Decimal("15.5")
+        assert decision.original == f"{original.normalize():f}" and decision.mark_20 == Decimal("20")
         rows = {r[0]: r for r in export_rows(session, world.paper_id)}
         row = dict(zip(EXPORT_COLUMNS, rows[registration], strict=True))
-        assert row["mark"] == "15.5" and row["status"] == "jury"
+        assert row["mark"] == "20" and row["status"] == "jury"
         assert Decimal(row["corrector_mark"]) == original
         assert row["jury_by"] == "M. Président" and row["jury_reason"] == "harmonisation du jury"
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "closing.jury_mark")).one()
-        assert entry.details["original"] == decision.original and entry.details["mark_20"] == "15.50"
+        assert entry.details["original"] == decision.original and entry.details["mark_20"] == "20.00"
 
 
-def test_a_hold_withholds_results_and_consultation_and_the_corrector_sees_nothing(session_factory, tmp_path):
+def test_a_hold_keeps_the_mark_for_the_jury_withholds_consultation_and_the_corrector_sees_nothing(
+    session_factory, tmp_path
+):
     world = build_world(session_factory, tmp_path)
     ok_copy = next(c for c, s in sorted(world.status.items()) if s.value == "ok")
     registration = world.copies[ok_copy]
@@ -161,12 +166,15 @@ def test_a_hold_withholds_results_and_consultation_and_the_corrector_sees_nothin
         with pytest.raises(ClosingRefused, match="already held"):
             place_hold(session, registration, "encore", OFFICE, "Office")
         assert state_for(session, corrector, ok_copy).to_json() == before
+        record_meeting(session, world.paper_id, date(2026, 6, 12), "IA-IPR", "Barème appliqué.", OFFICE, "IA")
         rows = {
             r[0]: dict(zip(EXPORT_COLUMNS, r, strict=True))
             for r in export_rows(session, world.paper_id)
         }
-        assert rows[registration]["status"] == "held" and rows[registration]["mark"] == ""
-        assert rows[registration]["corrector_mark"] == ""
+        # The jury deliberates on his mark (fiche 11), flagged; only the candidate waits.
+        stored = session.scalar(select(Marking.mark_20).where(Marking.copy_id == ok_copy))
+        assert rows[registration]["status"] == "marked" and Decimal(rows[registration]["mark"]) == stored
+        assert rows[registration]["procedure"] == "under fraud procedure"
         publish_results(
             session, world.paper_id, datetime.now(UTC) - timedelta(days=3), OFFICE, "Office"
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,13 @@ def test_the_office_exports_for_the_jury_and_the_payment(site):
     context, page = login(browser, server, "office@rectorat.fr", "/office/closing")
     page.get_by_role("link", name="U3").first.click()
     page.wait_for_url(f"**/office/closing/papers/{world.paper_id}")
+    # No export before the harmonisation meeting; the office records it on the page.
+    assert page.locator("#export-needs-meeting").count() == 1
+    page.fill("#harmo-attendees", "IA-IPR, correcteurs")
+    page.fill("#harmo-minutes", "Barème appliqué, pas de modification.")
+    page.click("#harmonisation-form button")
+    page.wait_for_load_state()
+    assert page.locator("#harmonisation-held").count() == 1
     assert page.locator("#export-blocked").count() == 1
     # Mark the three copies left unmarked, as their corrector would.
     first = min(world.lots)
@@ -167,7 +175,7 @@ def test_the_office_exports_for_the_jury_and_the_payment(site):
     assert sheet.max_row == 401 and sheet["A1"].value == "registration"
     page.screenshot(path=str(SCREENSHOT_DIR / "office_paper.png"), full_page=True)
 
-    # A fraud hold: listed for the office; the next export withholds the mark.
+    # A fraud hold: listed for the office; the jury still gets the mark, flagged.
     held = sorted(world.copies.values())[0]
     page.goto("/office/closing")
     page.fill("#hold-reg", held)
@@ -181,5 +189,66 @@ def test_the_office_exports_for_the_jury_and_the_payment(site):
     assert sum(int(r["copies_marked"]) for r in payment) == len(world.copies)
     response = page.request.get(f"/office/closing/papers/{world.paper_id}/export.csv")
     rows = {r["registration"]: r for r in csv.DictReader(io.StringIO(response.text()))}
-    assert rows[held]["status"] == "held" and rows[held]["mark"] == ""
+    assert rows[held]["status"] == "marked" and rows[held]["mark"] != ""
+    assert rows[held]["procedure"] == "under fraud procedure"
+    with page.expect_download() as download:
+        page.goto(f"/office/closing/papers/{world.paper_id}")
+        page.click("#export-anonymised")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "copy_id,mark,status,procedure" in text and held not in text
+    context.close()
+
+
+def test_the_coordinator_previews_a_harmonisation_change_then_applies_it(site):
+    """The preview shows the distributions before and after (table, histogram, each corrector's
+    average) and writes nothing; applying it changes the harsh corrector's copies only, and he
+    reads on his home what was changed and why."""
+    world, server, browser, factory = site
+    harsh = sorted(world.correctors.values())[3]
+    harsh_name = next(u for u, i in world.correctors.items() if i == harsh)
+    context, page = login(browser, server, "coordinator@ac.fr", f"/coordination/papers/{world.paper_id}")
+    page.click("#harmonisation-meeting-link")
+    page.wait_for_url(f"**/coordination/papers/{world.paper_id}/harmonisation")
+    assert page.locator("#meeting-none").count() == 1
+    page.fill("#meeting-attendees", "IA-IPR, 10 correcteurs")
+    page.fill("#meeting-minutes", "Lecture trop sévère de l'exercice 2 par un correcteur.")
+    page.click("#meeting-form button")
+    page.wait_for_url("**/harmonisation?done=1")
+    assert page.locator("#meeting-held").count() == 1
+    # Keyboard: the change form is reached and filled without the mouse.
+    page.focus("#kind-corrector")
+    page.keyboard.press("Space")
+    page.select_option("#rule-corrector", str(harsh))
+    page.fill("#rule-delta", "1,5")
+    page.fill("#rule-reason", "exercice 2 lu trop sévèrement")
+    page.focus("#preview-go")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#preview")
+    before = page.locator("#stats-before td").all_inner_texts()
+    after = page.locator("#stats-after td").all_inner_texts()
+    assert before[0] == after[0]  # the same copies
+    mean_before, mean_after = (float(x[1].replace(",", ".")) for x in (before, after))
+    assert mean_after > mean_before
+    assert page.locator("#preview-histogram svg").count() == 1
+    assert page.locator("#preview-means svg").count() == 1
+    rows = {r.split("\t")[0]: r for r in page.locator("#preview-correctors tbody tr").all_inner_texts()}
+    assert len(rows) == 10
+    page.screenshot(path=str(SCREENSHOT_DIR / "harmonisation_preview.png"), full_page=True)
+    from correction_server.models import HarmonisedMark
+
+    with factory() as session:
+        assert session.scalar(select(HarmonisedMark.id)) is None  # the preview wrote nothing
+        marks = {c: m for c, m in session.execute(select(Marking.copy_id, Marking.mark_20))}
+    changed_expected = page.locator("#preview-changes tbody tr").count()
+    page.click("#apply-go")
+    page.wait_for_url("**/harmonisation?applied=*")
+    assert page.locator(".flash.ok").count() == 1
+    with factory() as session:
+        changed = session.scalars(select(HarmonisedMark)).all()
+    assert len(changed) == changed_expected > 0
+    assert {h.corrector_id for h in changed} == {harsh}
+    assert all(h.after == min(Decimal(20), marks[h.copy_id] + Decimal("1.5")) for h in changed)
+    context.close()
+    context, page = login(browser, server, harsh_name, "/marking")
+    assert "exercice 2 lu trop sévèrement" in page.locator("#harmonised").inner_text()
     context.close()

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from correction_server.audit import log as audit
 from correction_server.closing.holds import place_hold
-from correction_server.closing.refusals import ClosingRefused
 from correction_server.coordination.refusals import CoordinationRefused
 from correction_server.coordination.second_reading import request_second_reading
 from correction_server.models import Marking, SecondReading
@@ -108,7 +107,7 @@ def test_office_commands_reconcile_export_jury_and_purge(fresh_database, tmp_pat
     assert result.exit_code == 0, result.output
     assert "BLOCKS EXPORT" in result.output and "no copy was received" in result.output
     result = run("office", "export", "--paper", "U3", "--out", str(tmp_path / "marks.csv"))
-    assert result.exit_code != 0 and isinstance(result.exception, ClosingRefused)
+    assert result.exit_code != 0 and "harmonisation meeting" in str(result.exception)
     missing = [
         line.split("\t")[2].split()[0]
         for line in run("office", "reconcile", "--paper", "U3").output.splitlines()
@@ -130,6 +129,23 @@ def test_office_commands_reconcile_export_jury_and_purge(fresh_database, tmp_pat
         == 0
     )
     result = run("office", "export", "--paper", "U3", "--out", str(tmp_path / "marks.csv"))
+    assert result.exit_code != 0 and "harmonisation meeting" in str(result.exception)
+    result = run(
+        "office",
+        "harmonisation-meeting",
+        "--paper",
+        "U3",
+        "--on",
+        "2026-06-12",
+        "--attendees",
+        "IA-IPR, correcteurs",
+        "--minutes",
+        "Barème appliqué",
+        "--by",
+        "IA-IPR",
+    )
+    assert result.exit_code == 0, result.output
+    result = run("office", "export", "--paper", "U3", "--out", str(tmp_path / "marks.csv"))
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO((tmp_path / "marks.csv").read_text())))
     assert len(rows) == 60
@@ -142,7 +158,7 @@ def test_office_commands_reconcile_export_jury_and_purge(fresh_database, tmp_pat
         "--candidate",
         reg,
         "--mark",
-        "14",
+        "20",
         "--reason",
         "délibération",
         "--by",
