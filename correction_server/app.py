@@ -32,8 +32,8 @@ from correction_server.dispatch import web as dispatch_web
 from correction_server.i18n import register_words
 from correction_server.intake import web as intake_web
 from correction_server.intake.ingest import IngestService
-from correction_server.marking import flags_web as marking_flags_web
 from correction_server.intake.uploads import MAX_CHUNK_BYTES
+from correction_server.marking import flags_web as marking_flags_web
 from correction_server.marking import web as marking_web
 from correction_server.office import rules_web as office_rules_web
 from correction_server.office import web as office_web

@@ -42,6 +42,7 @@ from correction_server.models.flags import (
     RescanRequest,
     RescanState,
     ScanLotRepush,
+)
 from correction_server.models.jury import (
     AbsenceJustification,
     FraudReport,
