@@ -36,9 +36,11 @@ from correction_server.models.marking import (
     SpecialMark,
 )
 from correction_server.models.pushes import PushUpload
+from correction_server.models.room_reports import RoomReportRecord
 from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
 
 __all__ = [
+    "RoomReportRecord",
     "Hold",
     "JuryDecision",
     "MissingDeclaration",

@@ -142,6 +142,9 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("HEAD", "/api/v1/lots/{seal}/images/{sha256}"): expect(centre=ALLOW),
     ("PUT", "/api/v1/lots/{seal}/images/{sha256}"): expect(centre=ALLOW),
     ("POST", "/api/v1/lots/{seal}/commit"): expect(centre=ALLOW),
+    # The room report a centre sealed into its lot: it names candidates, the office only.
+    ("GET", "/office/scan-lots/{seal}/room-report"): expect(office=ALLOW),
+    ("GET", "/office/scan-lots/{seal}/room-report/{sha256}"): expect(office=ALLOW),
 }
 
 
