@@ -42,6 +42,9 @@ FR = {
     "console.scan.watch": "Le dossier où le logiciel du scanner enregistre ses fichiers",
     "console.scan.watch_folder": "Dossier surveillé",
     "console.scan.start_watch": "Surveiller ce dossier",
+    "console.scan.no_folder": (
+        "Ce dossier n'existe pas sur ce poste : choisissez le dossier où le scanner enregistre."
+    ),
     "console.scan.files": "Ajouter des fichiers (PDF, TIFF, JPEG)",
     "console.scan.add_files": "Ajouter ces fichiers",
     "console.scan.running": "Numérisation en cours…",
@@ -138,6 +141,7 @@ FR = {
     "console.room.pv_file": "Procès-verbal numérisé (PDF ou image), si vous ne le saisissez pas",
     "console.room.sheet_file": "Liste d'émargement signée, numérisée (PDF ou image)",
     "console.room.save": "Enregistrer le procès-verbal",
+    "console.room.not_number": "Inscrits et présents s'écrivent en chiffres.",
     "console.room.saved": "Procès-verbal enregistré dans le lot.",
     "console.room.none": "Pas encore de procès-verbal dans ce lot.",
     "console.seal.title": "Sceller le lot",
@@ -200,6 +204,9 @@ EN = {
     "console.scan.watch": "The folder the scanner's software saves its files to",
     "console.scan.watch_folder": "Watched folder",
     "console.scan.start_watch": "Watch this folder",
+    "console.scan.no_folder": (
+        "There is no such folder on this station: choose the folder the scanner saves to."
+    ),
     "console.scan.files": "Add files (PDF, TIFF, JPEG)",
     "console.scan.add_files": "Add these files",
     "console.scan.running": "Scanning…",
@@ -292,6 +299,7 @@ EN = {
     "console.room.pv_file": "Scanned room report (PDF or image), if you do not type it",
     "console.room.sheet_file": "Signed signing sheet, scanned (PDF or image)",
     "console.room.save": "Save the room report",
+    "console.room.not_number": "Registered and present are written in figures.",
     "console.room.saved": "Room report saved in the lot.",
     "console.room.none": "No room report in this lot yet.",
     "console.seal.title": "Seal the lot",
