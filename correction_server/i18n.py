@@ -40,6 +40,7 @@ def register_words() -> None:
     from correction_server.marking import flags_words as marking_flags_words
     from correction_server.marking import words as marking_words
     from correction_server.office import rules_words as office_rules_words
+    from correction_server.office import words as office_words
     from correction_server.web import words as page_words
 
     for area in (
@@ -55,6 +56,7 @@ def register_words() -> None:
         candidate_words,
         jury_words,
         harmonisation_words,
+        office_words,
     ):
         # add_messages takes the same words twice without complaint: registering again is harmless.
         add_messages(fr=area.FR, en=area.EN)

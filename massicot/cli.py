@@ -15,14 +15,16 @@ from massicot.demo import register_demo_command
 from massicot_core.errors import UserError
 from paper.cli import build_print_app, template_app
 from scanner.cli import register_push_command, scan_app
+from scanner.console.cli import station
 
 app = typer.Typer(
     name="massicot",
     help=(
         "Massicot: scan exam copies in the centre, mask the candidate's identity, "
         "and mark them online.\n\n"
-        "A centre's evening: `massicot scan import` (or `scan sane` / `scan watch`), "
-        "`massicot scan report`, `massicot scan seal`, `massicot push`."
+        "A centre's evening: `massicot station` (the console in the browser), or by hand "
+        "`massicot scan import` (or `scan sane` / `scan watch`), `massicot scan report`, "
+        "`massicot scan seal`, `massicot push`."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -37,6 +39,7 @@ app.add_typer(audit_app, name="audit")
 register_push_command(app)
 register_server_commands(app)
 register_demo_command(app)
+app.command("station")(station)
 
 _err = Console(stderr=True, highlight=False)
 

@@ -56,6 +56,38 @@ class RollCounts(BaseModel):
     pages: int
 
 
+class RoomDocument(BaseModel):
+    """A scanned sheet that travels with the lot: the room report itself, or the signed signing sheet."""
+
+    kind: Literal["room_report_scan", "signing_sheet"]
+    file: str  # path relative to the lot folder
+    sha256: str
+    media_type: str
+
+
+class RoomReport(BaseModel):
+    """The procès-verbal de salle, as the centre entered it (and/or scanned it). Office only.
+
+    `registered` and `present` are None when the centre scanned a handwritten report instead.
+    """
+
+    room: str = ""
+    registered: int | None = None
+    present: int | None = None
+    absent: list[str] = []  # names, as the room's supervisors wrote them
+    late: list[str] = []  # late arrivals admitted
+    left: list[str] = []  # candidates who left for good (with the time)
+    incidents: str = ""
+    documents: list[RoomDocument] = []
+    written_by: str
+    written_at: str
+
+
+# Fields added to the manifest after format massicot-lot/1 was first sealed. Left out of the
+# canonical hash while unset, so a manifest sealed before they existed keeps its seal.
+OPTIONAL_FIELDS = frozenset({"room_report"})
+
+
 class Manifest(BaseModel):
     format: str = MANIFEST_FORMAT
     paper: str
@@ -66,10 +98,14 @@ class Manifest(BaseModel):
     copies: list[ManifestCopy]
     sources: list[ManifestSource]
     identity_sha256: str  # SHA-256 of identity.json (the office-only copy → candidate file)
+    room_report: RoomReport | None = None  # optional: older stations send none
     manifest_sha256: str = Field(default="")
 
     def computed_sha256(self) -> str:
         body = self.model_dump(exclude={"manifest_sha256"})
+        for name in OPTIONAL_FIELDS:
+            if body.get(name) is None:
+                body.pop(name, None)
         return canonical_sha256(body)
 
     def sealed(self) -> Manifest:

@@ -87,6 +87,14 @@ def _register_rescan_commands() -> None:
 
 
 _register_rescan_commands()
+def _register_room_command() -> None:
+    # room-report lives in its own module (scanner/room_cli.py)
+    from scanner.room_cli import register_room_command
+
+    register_room_command(scan_app)
+
+
+_register_room_command()
 
 
 # The sample scans come from the test kit, imported only when the command runs.

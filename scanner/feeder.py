@@ -30,6 +30,7 @@ class FeedEnd(enum.Enum):
     ACCESS_DENIED = "access_denied"
     NOT_FOUND = "not_found"
     CANCELLED = "cancelled"
+    HUNG = "hung"  # no page, no status, no exit for the profile's stall time: the station stopped it
     FAILED = "failed"  # anything else the device said; `detail` holds its words
 
     @property
@@ -68,6 +69,11 @@ ADVICE: dict[FeedEnd, str] = {
         "then list scanners with `massicot scan devices`."
     ),
     FeedEnd.CANCELLED: "Scanning was cancelled at the scanner.",
+    FeedEnd.HUNG: (
+        "The scanner stopped talking to the computer: no page and no answer for a while, so the station "
+        "stopped it. Every page received is kept. Switch the scanner off and on, put the sheets not yet "
+        "scanned back in the feeder, then continue (run the same command again)."
+    ),
     FeedEnd.FAILED: "The scanner reported a fault.",
 }
 
@@ -80,7 +86,8 @@ class FeedResult:
 
     def advice(self) -> str:
         text = ADVICE[self.end]
-        return f"{text} ({self.detail})" if self.detail and self.end is FeedEnd.FAILED else text
+        shown = self.detail and self.end in (FeedEnd.FAILED, FeedEnd.HUNG)
+        return f"{text} ({self.detail})" if shown else text
 
 
 Receive = Callable[[SourcePage], None]

@@ -165,6 +165,20 @@ def read_sealed_lot(folder: Path) -> SealedLot:
                 )
             images[page.sha256] = path
             labels[page.sha256] = label
+    # The room report's scanned sheets travel as the page images do (the server stores them by hash).
+    for document in manifest.room_report.documents if manifest.room_report else []:
+        label = document.kind.replace("_", " ")
+        path = (folder / document.file).resolve()
+        if root not in path.parents:
+            raise UserError(f"the {label}'s path {document.file!r} leaves the lot folder; seal again")
+        try:
+            actual = sha256_file(path)
+        except FileNotFoundError:
+            raise UserError(f"the {label} {document.file} is missing from the lot folder") from None
+        if actual != document.sha256:
+            raise UserError(f"the {label} {document.file} was changed after sealing; seal the lot again")
+        images.setdefault(document.sha256, path)
+        labels.setdefault(document.sha256, label)
     return SealedLot(folder, manifest, identity_raw, images, labels)
 
 

@@ -23,14 +23,18 @@ device announces (`scanimage -d DEVICE -A`) and says in plain words what does no
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import hashlib
+import os
+import queue
 import re
 import shutil
 import signal
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +48,10 @@ from scanner.sources import SourcePage
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "hardware" / "profiles"
 SCANIMAGE = "scanimage"
 PAGE_SUFFIX = ".jpg"
+# A page at 600 dpi on a slow USB scanner takes well under a minute; a backend silent for longer is stuck.
+DEFAULT_STALL_SECONDS = 60.0
+STOP_GRACE_SECONDS = 3.0  # after SIGTERM, before SIGKILL: a deadlocked backend ignores the polite signal
+WATCH_EVERY_SECONDS = 0.25
 
 # SANE_Status numbers (sane.h); scanimage exits with them.
 _STATUS_BY_CODE = {
@@ -83,6 +91,9 @@ class ScannerProfile(BaseModel):
     # Scan area: option name → mm. Only options the device offers are applied.
     geometry: dict[str, float] = {}
     options: dict[str, str] = {}  # further options (name without dashes → value), when offered
+    # The watchdog: seconds without a page, a status line, a growing page file or an exit before the
+    # station stops the backend (a hung driver would otherwise hang the station with it).
+    stall_seconds: float = DEFAULT_STALL_SECONDS
     notes: str = ""
 
 
@@ -254,6 +265,7 @@ class SaneSettings:
     args: list[str]  # scanimage options, device-specific, in order
     duplex: bool
     dpi: int
+    stall_seconds: float = DEFAULT_STALL_SECONDS
 
 
 def _pick(wanted: list[str], option: DeviceOption | None, what: str, device: SaneDevice) -> str | None:
@@ -275,6 +287,7 @@ def settings_for(
     *,
     duplex: bool = False,
     dpi: int | None = None,
+    stall_seconds: float | None = None,
 ) -> SaneSettings:
     """The scanimage options for this device: ADF source, gray mode, resolution, scan area."""
     args: list[str] = ["-d", device.name]
@@ -326,7 +339,14 @@ def settings_for(
                 f"(it accepts: {', '.join(option.choices)})"
             )
         args += [f"{name}={value}"]
-    return SaneSettings(device=device, profile=profile.name, args=args, duplex=duplex, dpi=dpi)
+    return SaneSettings(
+        device=device,
+        profile=profile.name,
+        args=args,
+        duplex=duplex,
+        dpi=dpi,
+        stall_seconds=stall_seconds or profile.stall_seconds,
+    )
 
 
 # ---------------------------------------------------------------- feeding
@@ -389,7 +409,26 @@ class TestBackendFault:
     """
 
     pages: int
-    status: str  # "JAMMED", "COVER_OPEN", "NO_DOCS", "DEVICE_BUSY", "IO_ERROR"...
+    status: str  # "JAMMED", "COVER_OPEN", "NO_DOCS", "DEVICE_BUSY", "IO_ERROR"..., or "SLOW"
+
+    def inject(self) -> list[str]:
+        """scanimage options for the faulty sheet.
+
+        SLOW is a sheet the test device takes many seconds to deliver (600 dpi, one byte per read,
+        delays in its reader): long enough for a test to freeze the backend in the middle of the
+        page (SIGSTOP), as a driver stuck in a futex wait is frozen; the station's watchdog must
+        then stop it.
+        """
+        if self.status == "SLOW":
+            return [
+                "--resolution=600",
+                "--read-limit=yes",
+                "--read-limit-size=1",
+                "--read-delay=yes",
+                "--read-delay-duration=200000",
+                "--batch-count=1",
+            ]
+        return ["--read-return-value", f"SANE_STATUS_{self.status}", "--batch-count=1"]
 
     @classmethod
     def parse_plan(cls, text: str) -> list[TestBackendFault]:
@@ -458,8 +497,7 @@ class SaneFeeder:
             end, detail, pages = self._scanimage([f"--batch-count={fault.pages}"], receive)
             if pages < fault.pages:  # the feeder emptied (or failed) before the fault point
                 return FeedResult(end, delivered + pages, detail)
-        inject = ["--read-return-value", f"SANE_STATUS_{fault.status}", "--batch-count=1"]
-        end, detail, extra = self._scanimage(inject, receive)
+        end, detail, extra = self._scanimage(fault.inject(), receive)
         return FeedResult(end, delivered + pages + extra, detail)
 
     def _scanimage(self, extra: list[str], receive: Receive) -> tuple[FeedEnd, str, int]:
@@ -478,30 +516,64 @@ class SaneFeeder:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # its own process group: the watchdog stops it and any child at once
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - needed for the parent-death signal
         )
         self._process = process
+        watch = _Watchdog(self.spool, self.settings.stall_seconds)
         errors: list[str] = []
-        # stderr gets a line or two per page: drain it aside so a long pile never blocks on a full pipe.
-        drain = threading.Thread(target=lambda: errors.extend(process.stderr or []), daemon=True)
-        drain.start()
+
+        def drain() -> None:
+            # stderr gets a line or two per page ("Scanning page 7"): each one is a sign of life.
+            for line in process.stderr or []:
+                errors.append(line)
+                watch.alive()
+
+        drainer = threading.Thread(target=drain, daemon=True)
+        drainer.start()
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def read() -> None:
+            for line in process.stdout or []:
+                lines.put(line)
+            lines.put(None)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
         pages = 0
+        hung = False
         try:
-            assert process.stdout is not None
-            for line in process.stdout:
+            while True:
+                try:
+                    line = lines.get(timeout=WATCH_EVERY_SECONDS)
+                except queue.Empty:
+                    if watch.stalled():
+                        hung = True
+                        self._stop_group(process)
+                        break
+                    continue
+                if line is None:
+                    break
                 name = line.strip()
                 if not name:
                     continue
                 self._sequence += 1
                 self._deliver(Path(name), receive)
                 pages += 1
+                watch.alive()  # the time spent analysing the page is the station's, not the scanner's
         except BaseException:
             self.stop()
             raise
         finally:
             returncode = process.wait()
-            drain.join(timeout=5)
+            drainer.join(timeout=5)
+            reader.join(timeout=5)
             self._process = None
+        if hung:
+            for part in self.spool.glob("*.part"):
+                part.unlink(missing_ok=True)  # the sheet being read is rescanned, never half kept
+            seconds = f"{self.settings.stall_seconds:g}"
+            return FeedEnd.HUNG, f"no sign of the scanner for {seconds} s", pages
         stderr = "".join(errors)
         if "write error" in stderr.lower():
             # scanimage: "Output file write error --- out of disk space?": the lot's disk is full.
@@ -518,14 +590,44 @@ class SaneFeeder:
     def stop(self) -> None:
         process = self._process
         if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            self._stop_group(process)
         for part in self.spool.glob("*.part"):
             part.unlink(missing_ok=True)
+
+    @staticmethod
+    def _stop_group(process: subprocess.Popen[str]) -> None:
+        """SIGTERM to scanimage's process group, SIGKILL if it is still there after a grace time."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, sig)
+            try:
+                process.wait(timeout=STOP_GRACE_SECONDS)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+class _Watchdog:
+    """When did the scanner last show a sign of life: a line it wrote, or its page file growing."""
+
+    def __init__(self, spool: Path, stall_seconds: float) -> None:
+        self.spool = spool
+        self.stall_seconds = stall_seconds
+        self._last = time.monotonic()
+        self._part_size = -1
+        self._lock = threading.Lock()
+
+    def alive(self) -> None:
+        with self._lock:
+            self._last = time.monotonic()
+
+    def stalled(self) -> bool:
+        size = sum(p.stat().st_size for p in self.spool.glob("*.part") if p.exists())
+        if size != self._part_size:  # a slow scanner writing its page is alive
+            self._part_size = size
+            self.alive()
+        with self._lock:
+            return time.monotonic() - self._last > self.stall_seconds
 
 
 def _last_error(stderr: str) -> str:

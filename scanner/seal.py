@@ -109,6 +109,13 @@ def seal(lot: Lot, by: str, centre: str | None = None) -> Manifest:
             raise UserError(
                 "the lot does not say which centre it comes from: give --centre UAI (e.g. 0130040Y)"
             )
+        from scanner import room_report
+
+        room = room_report.read(lot)
+        if room is not None:
+            problems = room_report.check_documents(lot.folder, room)
+            if problems:
+                raise SealRefused(problems)
         identity = _identity(view, centre)
         identity_bytes = (json.dumps(identity.model_dump(), indent=2, ensure_ascii=False) + "\n").encode()
         counts = view.reconciliation.counts
@@ -131,6 +138,7 @@ def seal(lot: Lot, by: str, centre: str | None = None) -> Manifest:
             ],
             sources=_sources(view),
             identity_sha256=sha256_bytes(identity_bytes),
+            room_report=room,
         ).sealed()
         write_atomic(lot.identity_path, identity_bytes)
         write_atomic(lot.manifest_path, (manifest.model_dump_json(indent=2) + "\n").encode())
@@ -187,6 +195,10 @@ def verify(lot: Lot) -> VerifyResult:
             problems.append("identity.json differs from the one sealed (its SHA-256 does not match)")
     except FileNotFoundError:
         problems.append("identity.json is missing")
+    if manifest.room_report is not None:
+        from scanner.room_report import check_documents
+
+        problems += check_documents(lot.folder, manifest.room_report)
     checked = 0
     for copy in manifest.copies:
         for page in copy.pages:

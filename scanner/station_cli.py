@@ -63,19 +63,26 @@ def scan_sane(
     ),
     centre: str | None = typer.Option(None, "--centre", help="The centre's UAI code, e.g. 0130040Y."),
     pages: int | None = typer.Option(None, "--pages", min=1, max=999, help="Pages per booklet."),
+    stall_seconds: float | None = typer.Option(
+        None,
+        "--stall-seconds",
+        min=1,
+        help="Seconds without any sign of the scanner before the station stops it (default: the profile's).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No live display: a summary line at the end."),
     test_faults: str | None = typer.Option(
         None,
         "--test-faults",
         hidden=True,
-        help="SANE test device only: faults to inject, e.g. jammed@3,cover_open@0.",
+        help="SANE test device only: faults to inject, e.g. jammed@3,cover_open@0,slow@2.",
     ),
 ) -> None:
     """Scan the pile with a SANE scanner: each page goes into the lot as soon as it is scanned.
 
     On a jam or an open cover the station keeps every page, says what to do and goes on when you
-    press Enter. Stopped by a crash or a power cut: run the same command again, nothing is lost
-    and no page is added twice.
+    press Enter. A scanner that stops answering (no page, no status) is stopped after --stall-seconds;
+    the pages received are kept. Stopped by a crash or a power cut: run the same command again,
+    nothing is lost and no page is added twice.
     """
     from scanner.live import LiveDisplay
     from scanner.sane_device import (
@@ -95,7 +102,9 @@ def scan_sane(
     spool_is_writable(spool)
     chosen = choose_device(device)
     the_profile = load_profile(profile) if profile else profile_for(chosen)
-    settings = settings_for(chosen, the_profile, device_options(chosen), duplex=duplex, dpi=dpi)
+    settings = settings_for(
+        chosen, the_profile, device_options(chosen), duplex=duplex, dpi=dpi, stall_seconds=stall_seconds
+    )
     faults = TestBackendFault.parse_plan(test_faults) if test_faults else None
     run_id = f"sane-{datetime.now():%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
     feeder = SaneFeeder(settings, spool, run_id, faults)

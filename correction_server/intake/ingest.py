@@ -64,6 +64,7 @@ from correction_server.models import (
     ScanLot,
 )
 from correction_server.models.pushes import PushUpload
+from correction_server.models.room_reports import RoomReportRecord
 from correction_server.pages.images import PageLook
 from correction_server.pages.store import ObjectStore
 from massicot_core.contract import IdentityFile, Manifest
@@ -399,6 +400,10 @@ class IngestService:
                 ],
             )
             self._record_attendance(session, announced, ids)
+        if manifest.room_report is not None:
+            session.add(
+                RoomReportRecord(scan_lot_id=lot.id, report_json=manifest.room_report.model_dump_json())
+            )
         return len(copy_rows), len(page_rows)
 
     @staticmethod

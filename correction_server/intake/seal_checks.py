@@ -78,6 +78,16 @@ def check_manifest(manifest: Manifest) -> dict[str, str]:
                     f"{label}: its SHA-256 {page.sha256!r} is not 64 lowercase hex digits"
                 ) from None
             labels.setdefault(page.sha256, label)
+    # The room report's scanned sheets (optional) are sent and stored as the page images are.
+    for document in manifest.room_report.documents if manifest.room_report else []:
+        label = f"the room report's {document.kind.replace('_', ' ')}"
+        try:
+            check_sha256(document.sha256)
+        except ValueError:
+            raise Invalid(
+                f"{label}: its SHA-256 {document.sha256!r} is not 64 lowercase hex digits"
+            ) from None
+        labels.setdefault(document.sha256, label)
     return labels
 
 

@@ -66,6 +66,7 @@ from correction_server.models.marking import (
     SpecialMark,
 )
 from correction_server.models.pushes import PushUpload
+from correction_server.models.room_reports import RoomReportRecord
 from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
 
 __all__ = [
@@ -83,6 +84,7 @@ __all__ = [
     "PaperVoid",
     "SessionPayRates",
     "WorkConfirmation",
+    "RoomReportRecord",
     "Hold",
     "JuryDecision",
     "MissingDeclaration",

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from correction_server.audit.log import Actor
-from correction_server.deps import Db, OfficeUser
+from correction_server.deps import Db, OfficeUser, Store
 from correction_server.office.console import dispatch_from_page, dispatch_overview
+from correction_server.office.room_reports import room_document, room_report
 from correction_server.web.rendering import render, request_language
 
 router = APIRouter(include_in_schema=False)
@@ -33,3 +34,19 @@ def run_dispatch(
         raise HTTPException(status_code=404, detail="No such paper.")
     context = dispatch_overview(session) | {"messages": run.messages, "problem": run.problem}
     return render(request, "dispatch.html", context, status_code=run.status)
+
+
+@router.get("/office/scan-lots/{seal}/room-report", response_class=HTMLResponse)
+def room_report_page(request: Request, seal: str, _user: OfficeUser, session: Db) -> Response:
+    return render(request, "office_room_report.html", {"found": room_report(session, seal)})
+
+
+@router.get("/office/scan-lots/{seal}/room-report/{sha256}")
+def room_report_sheet(seal: str, sha256: str, _user: OfficeUser, session: Db, store: Store) -> Response:
+    document = room_document(session, seal, sha256)
+    if not store.has(document.sha256):
+        raise HTTPException(status_code=404, detail="This sheet has not arrived on the server yet.")
+    with store.open(document.sha256) as handle:
+        data = handle.read()
+    # It names candidates: never cached by a shared cache, never kept by the browser.
+    return Response(data, media_type=document.media_type, headers={"Cache-Control": "no-store"})

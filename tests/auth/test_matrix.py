@@ -191,6 +191,9 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("POST", "/api/v1/lots/{seal}/commit"): expect(centre=ALLOW),
     # The rescan requests of the centre's own lots (the service filters by the token's centre).
     ("GET", "/api/v1/rescan-requests"): expect(centre=ALLOW),
+    # The room report a centre sealed into its lot: it names candidates, the office only.
+    ("GET", "/office/scan-lots/{seal}/room-report"): expect(office=ALLOW),
+    ("GET", "/office/scan-lots/{seal}/room-report/{sha256}"): expect(office=ALLOW),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +22,11 @@ from scanner.sane_device import (
 from testkit.station import journal_entries, report_of, run_cli, write_roll
 from testkit.tmpfs import remount, tmpfs
 
-pytestmark = pytest.mark.slow
+# The suite's own watchdog: a backend stuck in spite of the station's fails its one test within
+# two minutes instead of stalling the run (pytest-timeout, pinned in the dev extra).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+# The station's watchdog, short for the tests: a test page at 75-150 dpi takes well under a second.
+TEST_STALL_SECONDS = "15"
 
 
 def _sane(lot: Path, roll: Path, *extra: str, stdin: str = "", env: dict | None = None):
@@ -38,9 +43,12 @@ def _sane(lot: Path, roll: Path, *extra: str, stdin: str = "", env: dict | None 
         "test:0",
         "--dpi",
         "75",
+        "--stall-seconds",
+        TEST_STALL_SECONDS,
         *extra,
         stdin=stdin,
         env=env,
+        timeout=100,
     )
 
 
@@ -159,6 +167,64 @@ def test_io_error_stops_in_plain_words(sane_test_device, tmp_path):
     assert done.returncode == 2
     assert "stopped talking to the computer" in done.stderr
     _assert_every_page_once(tmp_path / "lot", expected_pages=1)
+
+
+def test_a_backend_that_stops_answering_is_stopped_and_the_pages_are_kept(sane_test_device, tmp_path):
+    """2 pages, then the backend freezes in the middle of the third (SIGSTOP: no page, no status,
+    no exit, as a driver deadlocked in a futex wait): the watchdog stops scanimage after
+    --stall-seconds (SIGTERM, then SIGKILL, which a frozen process cannot ignore), keeps the 2 pages
+    and says what to do. Without the watchdog the run never ends and run_cli's timeout fails it."""
+    import signal
+    import sys
+    import time
+
+    roll = write_roll(tmp_path / "roll.csv")
+    lot = tmp_path / "lot"
+    command = [
+        str(Path(sys.executable).with_name("massicot")),
+        "scan", "sane", "--paper", "U3", "--roll", str(roll), "--lot", str(lot), "--device", "test:0",
+        "--dpi", "75", "--stall-seconds", "3", "--test-faults", "slow@2", "--quiet",
+    ]  # fmt: skip
+    station = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    frozen = None
+    try:
+        for _ in range(600):  # the slow sheet's scanimage, found by its options and its lot
+            found = subprocess.run(["pgrep", "-f", "read-delay=yes"], capture_output=True, text=True).stdout
+            pids = [int(p) for p in found.split() if _cmdline_has(int(p), str(lot), "read-delay=yes")]
+            if pids:
+                frozen = pids[0]
+                os.kill(frozen, signal.SIGSTOP)
+                break
+            time.sleep(0.05)
+        assert frozen is not None, "the slow sheet was never started"
+        out, err = station.communicate(timeout=90)
+    finally:  # a failed run leaves nothing behind
+        for pid in (frozen, station.pid):
+            if pid and Path(f"/proc/{pid}").exists():
+                os.kill(pid, signal.SIGKILL)
+        station.wait()
+    out, err = out.decode(), err.decode()
+    assert station.returncode == 2, out + err
+    assert "stopped talking to the computer" in err
+    assert "Switch the scanner off and on" in err
+    assert "the 2 pages received in this session are kept" in err
+    assert "Traceback" not in out + err
+    assert not Path(f"/proc/{frozen}").exists(), "the frozen scanimage is still there"
+    _assert_every_page_once(lot, expected_pages=2)
+    # switched off and on: the same command goes on with the next sheets
+    again = _sane(lot, roll, stdin="end\n")
+    assert again.returncode == 0, again.stdout + again.stderr
+    _assert_every_page_once(lot, expected_pages=2 + 10)
+
+
+def _cmdline_has(pid: int, *words: str) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+    return all(w in cmdline for w in words)
 
 
 def test_no_scanner_found(tmp_path):

@@ -1,0 +1,43 @@
+"""The office pages' words (room reports), French first."""
+
+FR = {
+    "office.room_report.title": "Procès-verbal de salle",
+    "office.room_report.lot": "Lot de l'épreuve {paper}, centre {centre}",
+    "office.room_report.none": "Ce lot est arrivé sans procès-verbal de salle.",
+    "office.room_report.room": "Salle",
+    "office.room_report.registered": "Inscrits",
+    "office.room_report.present": "Présents",
+    "office.room_report.absent": "Absents",
+    "office.room_report.late": "Retardataires admis",
+    "office.room_report.left": "Sortis définitivement",
+    "office.room_report.incidents": "Incidents",
+    "office.room_report.nobody": "aucun",
+    "office.room_report.not_typed": "non saisi (voir le procès-verbal numérisé)",
+    "office.room_report.documents": "Feuilles numérisées",
+    "office.room_report.room_report_scan": "Procès-verbal numérisé",
+    "office.room_report.signing_sheet": "Liste d'émargement signée",
+    "office.room_report.written": "Saisi par {by} le {at}",
+    "office.room_report.no_lot": "Ce lot n'existe pas.",
+    "office.room_report.no_document": "Ce procès-verbal n'a pas cette feuille.",
+}
+
+EN = {
+    "office.room_report.title": "Room report",
+    "office.room_report.lot": "Lot of paper {paper}, centre {centre}",
+    "office.room_report.none": "This lot came without a room report.",
+    "office.room_report.room": "Room",
+    "office.room_report.registered": "Registered",
+    "office.room_report.present": "Present",
+    "office.room_report.absent": "Absent",
+    "office.room_report.late": "Late arrivals admitted",
+    "office.room_report.left": "Left for good",
+    "office.room_report.incidents": "Incidents",
+    "office.room_report.nobody": "none",
+    "office.room_report.not_typed": "not typed (see the scanned report)",
+    "office.room_report.documents": "Scanned sheets",
+    "office.room_report.room_report_scan": "Scanned room report",
+    "office.room_report.signing_sheet": "Signed signing sheet",
+    "office.room_report.written": "Entered by {by} on {at}",
+    "office.room_report.no_lot": "There is no such lot.",
+    "office.room_report.no_document": "This room report has no such sheet.",
+}
