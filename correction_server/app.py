@@ -36,6 +36,8 @@ from correction_server.settings import Settings
 from correction_server.web import home
 from correction_server.web.errors import install as install_errors
 from correction_server.web.rendering import STATIC_DIR
+from correction_server.web.timing import ServerTiming
+from correction_server.web.timing import enabled as timing_enabled
 
 SWITCH_INTERVAL = 0.001  # seconds
 
@@ -112,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if timing_enabled():
+        app.add_middleware(ServerTiming)
     return app
 
 
