@@ -57,7 +57,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     parts: ServerParts = app.state.parts
     # Display images are made when lots arrive (and, at start, for pages left without one).
-    renderer = BackgroundRenderer(parts.settings.store_path, parts.session_factory).start()
+    renderer = BackgroundRenderer(
+        parts.settings.store_path, parts.session_factory, store_url=parts.settings.store_url
+    ).start()
     parts.page_renderer = renderer
     try:
         yield
@@ -82,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_words()
     # One engine per process, shared by every router (see correction_server.deps.db_session).
     session_factory = make_session_factory(make_engine(settings.database_url))
-    store = open_store(settings.store_path)
+    store = open_store(settings.store_location)
     parts = ServerParts(
         settings=settings,
         session_factory=session_factory,

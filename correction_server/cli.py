@@ -52,8 +52,7 @@ def register_server_commands(app: typer.Typer) -> None:
         """Start the correction server (upgrades the database first)."""
         import os
 
-        import uvicorn
-
+        from correction_server import processes
         from correction_server.migrate import upgrade_database
         from correction_server.settings import Settings
 
@@ -69,12 +68,12 @@ def register_server_commands(app: typer.Typer) -> None:
         os.environ["MASSICOT_STORE"] = str(settings.store_path.resolve())
         os.environ.setdefault("MASSICOT_SECRET_KEY", settings.secret_key)
         typer.echo(f"Massicot server on http://{host}:{port} (API schema: /openapi.json)", err=True)
-        uvicorn.run(
-            "correction_server.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
+        # One listening socket per process (see correction_server.processes): the kernel spreads
+        # the connections evenly, where uvicorn's shared socket let one process take most.
+        processes.run(
+            host,
+            port,
+            workers,
             access_log=access_log,
             log_level="warning",
             timeout_keep_alive=keep_alive,

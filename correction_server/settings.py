@@ -17,6 +17,14 @@ class Settings:
     secret_key: str
     # Largest page image accepted, in bytes (a 600 dpi colour A4 JPEG is ~6 MB).
     max_page_bytes: int = 20 * 1024 * 1024
+    # The page images in an S3-compatible bucket (`s3://bucket/prefix`, MASSICOT_STORE_URL) rather
+    # than under `store_path`, which then holds only this host's derived display images.
+    store_url: str | None = None
+
+    @property
+    def store_location(self) -> str:
+        """What `pages.store.open_store` opens: the bucket when one is set, else the folder."""
+        return self.store_url or str(self.store_path)
 
     @property
     def derived_path(self) -> Path:
@@ -34,9 +42,10 @@ class Settings:
         store = store_path or Path(os.environ.get("MASSICOT_STORE", data_dir / "store"))
         secret = os.environ.get("MASSICOT_SECRET_KEY") or _local_secret(data_dir)
         max_page = os.environ.get("MASSICOT_MAX_PAGE_BYTES")
+        extra: dict = {"store_url": os.environ.get("MASSICOT_STORE_URL") or None}
         if max_page:
-            return cls(database_url=url, store_path=store, secret_key=secret, max_page_bytes=int(max_page))
-        return cls(database_url=url, store_path=store, secret_key=secret)
+            extra["max_page_bytes"] = int(max_page)
+        return cls(database_url=url, store_path=store, secret_key=secret, **extra)
 
 
 def derived_dir(store_path: Path | str) -> Path:

@@ -163,8 +163,10 @@ class S3Store:
             )
         if offset == 0 and len(data) == total:
             # The usual case: the whole image in one chunk, hashed from memory.
+            # Whole and verified: taken even if an earlier try left chunks, which go now.
             self._verify(sha256, data, [])
             self._put_object(sha256, data)
+            self._delete_keys([k for _, _, k in self._chunks(sha256)])
             return ChunkResult(offset=total, complete=True)
         held_chunks = self._contiguous(self._chunks(sha256))
         held = sum(size for _, size, _ in held_chunks)
