@@ -307,12 +307,25 @@ class Stats:
         self.error_samples: list[str] = []
         self.acked: dict[str, dict[int, str]] = {}  # copy -> question -> last acknowledged mark
         self.acked_appreciation: dict[str, str] = {}  # copy -> last acknowledged appreciation
+        # From the server's timing headers (MASSICOT_SERVER_TIMING, correction_server.web.timing):
+        self.by_worker: dict[str, int] = {}  # server process id -> requests it answered
+        self.service: list[float] = []  # ms the application took (request taken -> answer starts)
+        self.queued: list[float] = []  # ms before that: accept queue, event loops, this client
 
     def record(self, kind: str, started: float, response: Reply | None, expected: tuple[int, ...]) -> bool:
         """Every request counts: its latency, and an error unless the answer is one of `expected`."""
         elapsed = (time.perf_counter() - started) * 1000
         self.latencies.append(elapsed)
         self.by_kind.setdefault(kind, []).append(elapsed)
+        if response is not None:
+            worker = response.headers.get("x-massicot-worker")
+            if worker:
+                self.by_worker[worker] = self.by_worker.get(worker, 0) + 1
+            timing = APP_TIME.search(response.headers.get("server-timing", ""))
+            if timing:
+                served = float(timing.group(1))
+                self.service.append(served)
+                self.queued.append(max(0.0, elapsed - served))
         if response is None or response.status_code not in expected:
             self.errors += 1
             if len(self.error_samples) < 5:
@@ -476,6 +489,7 @@ class Browser:
 TIMEOUT = 30.0  # seconds before a request without an answer counts as an error
 
 
+APP_TIME = re.compile(r"\bapp;dur=([0-9.]+)")
 BOOT = re.compile(r'<script id="boot" type="application/json">(.*?)</script>', re.S)
 
 
@@ -607,6 +621,39 @@ def tree_cpu_seconds(root_pid: int, niced_only: bool = False) -> float:
     return total
 
 
+def process_cpu_seconds() -> dict[str, float]:
+    """CPU seconds each process has used so far, by process id (its own, not its children's)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                raw = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = raw[raw.rindex(")") + 2 :].split()
+            used[entry] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def describe_workers(stats: Stats, before: dict[str, float], after: dict[str, float], seconds: float) -> None:
+    """Per server process: requests answered and cores used; then queue time against service time."""
+    total = sum(stats.by_worker.values()) or 1
+    for pid, count in sorted(stats.by_worker.items(), key=lambda item: -item[1]):
+        cpu = (after.get(pid, 0.0) - before.get(pid, 0.0)) / seconds
+        print(
+            f"  server process {pid}: requests={count} ({100 * count / total:.0f} %) cpu_cores={cpu:.2f}",
+            flush=True,
+        )
+    print(
+        f"  time before the application (queued) p50_ms={percentile(stats.queued, 50):.1f} "
+        f"p95_ms={percentile(stats.queued, 95):.1f}; in it (served) p50_ms="
+        f"{percentile(stats.service, 50):.1f} p95_ms={percentile(stats.service, 95):.1f} "
+        f"(of {len(stats.service)} answers with the timing header)",
+        flush=True,
+    )
+
+
 def lost_marks(url: str, stats: Stats) -> int:
     """Acknowledged marks (and appreciations) the database does not hold as acknowledged."""
     engine = make_engine(url)
@@ -632,7 +679,12 @@ def lost_marks(url: str, stats: Stats) -> int:
 
 def start_server(url: str, store: Path, data: Path, workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "MASSICOT_SECRET_KEY": SECRET, "MASSICOT_DATA": str(data)}
+    env = {
+        **os.environ,
+        "MASSICOT_SECRET_KEY": SECRET,
+        "MASSICOT_DATA": str(data),
+        "MASSICOT_SERVER_TIMING": "1",
+    }
     massicot = str(Path(sys.executable).parent / "massicot")
     process = subprocess.Popen(
         [
@@ -767,7 +819,9 @@ def main() -> None:
             flush=True,
         )
         cpu_server, cpu_pg = tree_cpu_seconds(server.pid), tree_cpu_seconds(postmaster)
+        per_process = process_cpu_seconds()
         run = run_clients(base, people[1:], args.seconds, True, args.seed)
+        per_process_after = process_cpu_seconds()
         cpu_server = tree_cpu_seconds(server.pid) - cpu_server
         cpu_pg = tree_cpu_seconds(postmaster) - cpu_pg
         stats = run.stats
@@ -785,6 +839,7 @@ def main() -> None:
             f"(machine load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)",
             flush=True,
         )
+        describe_workers(stats, per_process, per_process_after, run.seconds)
         images = stats.by_kind.get("page image", [])
         print(
             f"page images under load: n={len(images)} p95_ms={percentile(images, 95):.1f} "

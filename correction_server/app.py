@@ -44,6 +44,8 @@ from correction_server.web import docs, home
 from correction_server.web.errors import install as install_errors
 from correction_server.web.guard import RequestGuard
 from correction_server.web.rendering import STATIC_DIR
+from correction_server.web.timing import ServerTiming
+from correction_server.web.timing import enabled as timing_enabled
 
 SWITCH_INTERVAL = 0.001  # seconds
 
@@ -63,7 +65,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     parts: ServerParts = app.state.parts
     # Display images are made when lots arrive (and, at start, for pages left without one).
-    renderer = BackgroundRenderer(parts.settings.store_path, parts.session_factory).start()
+    renderer = BackgroundRenderer(
+        parts.settings.store_path, parts.session_factory, store_url=parts.settings.store_url
+    ).start()
     parts.page_renderer = renderer
     try:
         yield
@@ -93,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     register_words()
     # One engine per process, shared by every router (see correction_server.deps.db_session).
     session_factory = make_session_factory(make_engine(settings.database_url))
-    store = open_store(settings.store_path)
+    store = open_store(settings.store_location)
     parts = ServerParts(
         settings=settings,
         session_factory=session_factory,
@@ -133,6 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     docs.mount_assets(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if timing_enabled():
+        app.add_middleware(ServerTiming)
     # Outermost: the peer, the body's size and the security headers (web/guard.py).
     app.add_middleware(
         RequestGuard,

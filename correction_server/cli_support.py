@@ -59,7 +59,7 @@ def configured_paper_known(paper: str) -> bool:
 
 
 def require_store_folder(settings: Settings) -> None:
-    if not settings.store_path.is_dir():
+    if settings.store_url is None and not settings.store_path.is_dir():
         raise UserError(
             f"No page store at {settings.store_path}: give the server's folder with --store "
             "(or set MASSICOT_STORE)."
@@ -71,7 +71,7 @@ def open_page_store(db: str | None, store: Path | None):
     from correction_server.pages.store import open_store
 
     settings = Settings.from_env(database_url=db, store_path=store)
-    return open_store(settings.store_path), settings.derived_path
+    return open_store(settings.store_location), settings.derived_path
 
 
 def parse_day(text: str, option: str) -> date:

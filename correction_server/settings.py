@@ -24,6 +24,14 @@ class Settings:
     # Whether /docs and /openapi.json are open to anyone; by default only to the office.
     # MASSICOT_PUBLIC_API_DOCS=1 opens them (a test installation).
     public_api_docs: bool = False
+    # The page images in an S3-compatible bucket (`s3://bucket/prefix`, MASSICOT_STORE_URL) rather
+    # than under `store_path`, which then holds only this host's derived display images.
+    store_url: str | None = None
+
+    @property
+    def store_location(self) -> str:
+        """What `pages.store.open_store` opens: the bucket when one is set, else the folder."""
+        return self.store_url or str(self.store_path)
 
     @property
     def derived_path(self) -> Path:
@@ -40,8 +48,8 @@ class Settings:
             url = f"sqlite:///{(data_dir / 'massicot.sqlite3').resolve()}"
         store = store_path or Path(os.environ.get("MASSICOT_STORE", data_dir / "store"))
         secret = os.environ.get("MASSICOT_SECRET_KEY") or _local_secret(data_dir)
-        extra: dict[str, object] = {}
         max_page = os.environ.get("MASSICOT_MAX_PAGE_BYTES")
+        extra: dict[str, object] = {"store_url": os.environ.get("MASSICOT_STORE_URL") or None}
         if max_page:
             extra["max_page_bytes"] = int(max_page)
         proxies = os.environ.get("MASSICOT_TRUSTED_PROXIES", "")

@@ -179,10 +179,9 @@ def purge(
     session.commit()
     for sha in report_files:
         try:
-            path = store.object_path(sha)
-            size = path.stat().st_size if path.exists() else 0
-            if path.exists():
-                path.unlink()
+            # Through the store's interface: the local folder or the bucket alike.
+            size = store.discard(sha)
+            if size:
                 report.images_deleted += 1
                 report.bytes_freed += size
             if derived_dir is not None:

@@ -38,7 +38,7 @@ def purge_uploads_command(
     check_threshold(older_than)
     settings = Settings.from_env(database_url=db, store_path=store)
     require_store_folder(settings)
-    objects = open_store(settings.store_path)
+    objects = open_store(settings.store_location)
     report = with_database(
         settings.database_url,
         lambda factory: purge_uploads(factory, objects, older_than, by, dry_run=dry_run),

@@ -58,6 +58,7 @@ def render_pages_command(
                 paper_id,
                 jobs=jobs or os.cpu_count() or 1,
                 progress=advance,
+                store_url=settings.store_url,
             )
 
     report = with_database(settings.database_url, work)

@@ -90,9 +90,14 @@ class RenderReport:
 # --- the work itself (runs in the renderer process, or in the CLI's) ---------------------
 
 
-def render_batch(store_path: str, looks: Sequence[PageLook], widths: Sequence[int]) -> Outcome:
-    """Make the missing derivatives of `looks`; a page that cannot be rendered is reported."""
-    store = open_store(store_path)
+def render_batch(
+    store_path: str, looks: Sequence[PageLook], widths: Sequence[int], store_url: str | None = None
+) -> Outcome:
+    """Make the missing derivatives of `looks`; a page that cannot be rendered is reported.
+
+    `store_path` holds the derived images; the originals are there too, or in the bucket
+    `store_url` names (correction_server.pages.s3store)."""
+    store = open_store(store_url or store_path)
     cache = derived_dir(Path(store_path))
     rendered = present = 0
     failed: list[str] = []
@@ -165,10 +170,13 @@ def page_looks(session_factory: sessionmaker[Session], paper_id: int | None = No
 
 
 def missing_looks(
-    store_path: Path, looks: Iterable[PageLook], widths: Sequence[int] = PRERENDERED_WIDTHS
+    store_path: Path,
+    looks: Iterable[PageLook],
+    widths: Sequence[int] = PRERENDERED_WIDTHS,
+    store_url: str | None = None,
 ) -> Iterator[PageLook]:
     """The looks with a derivative missing (and whose image is in the store)."""
-    store = open_store(store_path)
+    store = open_store(store_url or store_path)
     cache = derived_dir(store_path)
     for look in looks:
         if missing_widths(cache, look, widths) and store.has(look.sha256):
@@ -193,6 +201,7 @@ def render_missing(
     jobs: int = 1,
     widths: Sequence[int] = PRERENDERED_WIDTHS,
     progress: Callable[[int, int, Outcome], None] | None = None,
+    store_url: str | None = None,
 ) -> RenderReport:
     """Render every missing derivative (of one paper's pages, or all), `jobs` processes at once.
 
@@ -202,14 +211,16 @@ def render_missing(
     report = RenderReport()
     looks = list(page_looks(session_factory, paper_id))
     report.pages = len(looks)
-    todo = list(missing_looks(store_path, looks, widths))
+    todo = list(missing_looks(store_path, looks, widths, store_url))
     report.present = report.pages - len(todo)
     _clean_stale_parts(derived_dir(store_path))
     done = 0
     if todo:
         with renderer_pool(jobs, nice=False) as pool:
             # Small batches keep every process busy to the end and the progress bar moving.
-            futures = [pool.submit(render_batch, str(store_path), b, widths) for b in _batches(todo, 4)]
+            futures = [
+                pool.submit(render_batch, str(store_path), b, widths, store_url) for b in _batches(todo, 4)
+            ]
             for future in futures:
                 outcome = future.result()
                 report.add(outcome)
@@ -257,8 +268,10 @@ class BackgroundRenderer:
         session_factory: sessionmaker[Session] | None = None,
         widths: Sequence[int] = PRERENDERED_WIDTHS,
         pool_factory: Callable[[], Executor] = renderer_pool,
+        store_url: str | None = None,
     ) -> None:
         self.store_path = Path(store_path)
+        self.store_url = store_url
         self.session_factory = session_factory
         self.widths = tuple(widths)
         self._pool_factory = pool_factory
@@ -328,7 +341,9 @@ class BackgroundRenderer:
         try:
             if self._pool is None:
                 self._pool = self._pool_factory()
-            outcome = self._pool.submit(render_batch, str(self.store_path), batch, self.widths).result()
+            outcome = self._pool.submit(
+                render_batch, str(self.store_path), batch, self.widths, self.store_url
+            ).result()
         except Exception:  # noqa: BLE001 - a dead renderer is replaced; the pages render on demand
             log.exception("the page renderer failed; a new one is started for the next pages")
             if self._pool is not None:
@@ -354,7 +369,9 @@ class BackgroundRenderer:
                 _clean_stale_parts(cache)
                 _drop_old_renderings(cache)
                 assert self.session_factory is not None
-                found = missing_looks(self.store_path, page_looks(self.session_factory), self.widths)
+                found = missing_looks(
+                    self.store_path, page_looks(self.session_factory), self.widths, self.store_url
+                )
                 for look in found:
                     if self._stopping.is_set():
                         return

@@ -77,6 +77,10 @@ class ObjectStore(Protocol):
 
     def discard(self, sha256: str) -> int: ...
 
+    def partial_uploads(self) -> list[str]: ...
+
+    def hashes(self) -> list[str]: ...
+
 
 def check_sha256(value: str) -> str:
     if not SHA256_RE.match(value):
@@ -217,6 +221,15 @@ class LocalStore:
         return freed
 
 
+    def partial_uploads(self) -> list[str]:
+        """The images with an upload begun and no object yet."""
+        return sorted(p.name.removesuffix(".part") for p in self.partial.glob("*.part"))
+
+    def hashes(self) -> list[str]:
+        """Every object's name (the backup lists what it must copy)."""
+        return [p.name for p in self.objects.glob("*/*/*") if len(p.name) == 64]
+
+
 @contextlib.contextmanager
 def _locked_append(path: Path) -> Iterator[BinaryIO]:
     """Open `path` for appending under an exclusive lock, on the file that is still at `path`.
@@ -262,8 +275,11 @@ _libc = _load_libc()
 
 
 def open_store(location: Path | str) -> ObjectStore:
-    """The store named in the settings: a local folder today (an s3:// URL later)."""
+    """The store named in the settings: a local folder, or an S3 bucket (`s3://bucket/prefix`,
+    see correction_server.pages.s3store for the settings it reads)."""
     text = str(location)
     if text.startswith("s3://"):
-        raise NotImplementedError("S3-compatible stores are not supported yet: give a local folder")
+        from correction_server.pages.s3store import S3Store
+
+        return S3Store.from_url(text)
     return LocalStore(Path(text))

@@ -1,4 +1,6 @@
-"""Fixtures for the push tests (helpers in testkit.push_helpers): a seeded server process, proxies."""
+"""Fixtures for the push tests (helpers in testkit.push_helpers): a seeded server process, proxies,
+and the page store under contract (`any_store`: the local folder, and a bucket of a real SeaweedFS
+started once for the session by testkit.s3)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from correction_server.pages.s3store import S3Store
+from correction_server.pages.store import LocalStore
 from testkit.push_helpers import CENTRE_A, CENTRE_B, Site, TcpProxy
 from testkit.push_setup import ServerProcess, seed_exam
+from testkit.s3 import SeaweedS3, throwaway_seaweed
 
 
 def _start_site(db_url: str, root: Path, env: dict[str, str] | None = None) -> Site:
@@ -45,3 +50,18 @@ def proxy_factory() -> Iterator:
     yield make
     for proxy in made:
         proxy.close()
+
+
+@pytest.fixture(scope="session")
+def seaweed() -> Iterator[SeaweedS3]:
+    with throwaway_seaweed() as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_store(request, tmp_path: Path):
+    """A fresh, empty page store of each kind."""
+    if request.param == "local":
+        return LocalStore(tmp_path / "store")
+    server: SeaweedS3 = request.getfixturevalue("seaweed")
+    return S3Store(server.client(), server.new_bucket(), "pages")

@@ -1,57 +1,79 @@
-"""The content-addressed store on its own: chunks, resume points, races, damaged objects."""
+"""The content-addressed store's contract, on the local folder and on a real S3 server (SeaweedFS):
+chunks, resume points (from another host), races, damaged objects."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import threading
-from pathlib import Path
 
 import pytest
 
+from correction_server.pages.s3store import S3Store
 from correction_server.pages.store import HashMismatch, LocalStore, OffsetMismatch
 
 
-def test_chunks_resume_and_the_object_appears_only_when_whole_and_verified(tmp_path: Path):
-    store = LocalStore(tmp_path)
+def partials(store) -> list[str]:
+    return store.partial_uploads()
+
+
+def another_host(store):
+    """The same store as another server host opens it: nothing shared but the folder or bucket."""
+    if isinstance(store, LocalStore):
+        return LocalStore(store.root)
+    return S3Store(store.client, store.bucket, store.prefix)
+
+
+def test_chunks_resume_and_the_object_appears_only_when_whole_and_verified(any_store):
+    store = any_store
     data = os.urandom(300_000)
     sha = hashlib.sha256(data).hexdigest()
     assert store.append_chunk(sha, 0, data[:100_000], len(data)).complete is False
     assert not store.has(sha) and store.upload_offset(sha) == 100_000
+    with pytest.raises(FileNotFoundError):
+        store.open(sha)
     with pytest.raises(OffsetMismatch) as lost:
         store.append_chunk(sha, 200_000, data[200_000:], len(data))
     assert lost.value.expected == 100_000
-    # A new store on the same folder (a restarted server) resumes from the same point.
-    again = LocalStore(tmp_path)
-    assert again.append_chunk(sha, 100_000, data[100_000:], len(data)).complete is True
+    # Another host (or a restarted server) resumes from the same point.
+    again = another_host(store)
+    assert again.upload_offset(sha) == 100_000
+    assert again.append_chunk(sha, 100_000, data[100_000:250_000], len(data)).complete is False
+    assert store.append_chunk(sha, 250_000, data[250_000:], len(data)).complete is True
     with again.open(sha) as handle:
         assert handle.read() == data
-    assert not list((tmp_path / "partial").iterdir())
+    assert store.upload_offset(sha) == len(data)
+    assert partials(store) == []
 
 
-def test_a_damaged_upload_is_dropped_and_can_start_again(tmp_path: Path):
-    store = LocalStore(tmp_path)
+def test_a_damaged_upload_is_dropped_and_can_start_again(any_store):
+    store = any_store
     data = os.urandom(50_000)
     sha = hashlib.sha256(data).hexdigest()
     bad = data[:-1] + bytes([data[-1] ^ 1])
     with pytest.raises(HashMismatch):
         store.append_chunk(sha, 0, bad, len(bad))
     assert not store.has(sha) and store.upload_offset(sha) == 0
+    # Damaged in a later chunk: every chunk is dropped, the upload starts again at byte 0.
+    store.append_chunk(sha, 0, bad[:20_000], len(bad))
+    with pytest.raises(HashMismatch):
+        store.append_chunk(sha, 20_000, bad[20_000:], len(bad))
+    assert not store.has(sha) and store.upload_offset(sha) == 0 and partials(store) == []
     assert store.append_chunk(sha, 0, data, len(data)).complete
 
 
-def test_two_uploads_of_the_same_image_at_once_store_it_once(tmp_path: Path):
-    store = LocalStore(tmp_path)
-    data = os.urandom(2_000_000)
+def test_two_uploads_of_the_same_image_at_once_store_it_once(any_store):
+    store = any_store
+    data = os.urandom(1_000_000)
     sha = hashlib.sha256(data).hexdigest()
-    chunk = 64 * 1024
+    chunk = 128 * 1024
     errors: list[Exception] = []
 
-    def upload() -> None:
+    def upload(host) -> None:
         offset = 0
         while True:
             try:
-                result = store.append_chunk(sha, offset, data[offset : offset + chunk], len(data))
+                result = host.append_chunk(sha, offset, data[offset : offset + chunk], len(data))
             except OffsetMismatch as exc:
                 offset = exc.expected
                 continue
@@ -62,7 +84,7 @@ def test_two_uploads_of_the_same_image_at_once_store_it_once(tmp_path: Path):
                 return
             offset = result.offset
 
-    threads = [threading.Thread(target=upload) for _ in range(4)]
+    threads = [threading.Thread(target=upload, args=(another_host(store),)) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -70,13 +92,32 @@ def test_two_uploads_of_the_same_image_at_once_store_it_once(tmp_path: Path):
     assert errors == []
     with store.open(sha) as handle:
         assert hashlib.sha256(handle.read()).hexdigest() == sha
-    assert not list((tmp_path / "partial").iterdir())
+    assert partials(store) == []
 
 
-def test_make_durable_drops_an_object_damaged_on_disk(tmp_path: Path):
+def test_make_durable_reports_what_is_not_there_and_discard_frees_it(any_store):
+    store = any_store
+    good = store.put(b"page one")
+    absent = hashlib.sha256(b"never sent").hexdigest()
+    assert store.make_durable([good, absent, good]) == [absent]
+    assert store.missing([good, absent]) == [absent]
+    assert store.discard(good) == len(b"page one")
+    assert not store.has(good)
+
+
+def test_make_durable_drops_a_local_object_damaged_on_disk(tmp_path):
     store = LocalStore(tmp_path)
     good = store.put(b"page one")
     broken = store.put(b"page two")
     store.object_path(broken).write_bytes(b"")  # as a power cut can leave a renamed file
     assert store.make_durable([good, broken]) == [broken]
     assert store.has(good) and not store.has(broken)
+
+
+def test_an_s3_object_without_its_verified_hash_is_not_taken_as_durable(seaweed):
+    store = S3Store(seaweed.client(), seaweed.new_bucket())
+    sha = hashlib.sha256(b"page").hexdigest()
+    # Written under the name by something else than the store (no verified SHA-256 with it).
+    store.client.put_object(Bucket=store.bucket, Key=store.object_key(sha), Body=b"other bytes")
+    assert store.make_durable([sha]) == [sha]
+    assert not store.has(sha)
