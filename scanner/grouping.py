@@ -98,6 +98,10 @@ class PlacedPage:
     annex: bool = False
     confirmed: bool = True  # an annex attached by position stays unconfirmed until the operator says so
     anchor: int = 0  # the page number it follows (annexes), for ordering
+    # The printed booklet this page came from, when its copy holds several (a copie
+    # supplémentaire joined to the first booklet); None for the first booklet's own pages.
+    booklet: str | None = None
+    insert: str | None = None  # a printed insert sheet's kind (intercalaire), None otherwise
 
 
 @dataclass

@@ -112,6 +112,14 @@ WRITING_INSET_MM = 1.5
 # figures): unwritten zones measure 0 mm² at 200 and 300 dpi whatever the skew and backing, the
 # least written page over 2,000 mm²; one short word ("oui", 4.5 mm high) is well above 6 mm².
 WRITING_MIN_MM2 = 6.0
+# Faint pencil: a thin (0.15 mm) light stroke fades into the paper at ⅛ (one pixel is ~1 mm at
+# 200 dpi). A zone measured empty there is looked at again upright at FAINT_GRID_PX_PER_MM, where
+# the printed rules and the margin line would reach the contrast: their bands (known from the
+# copy model) are left out. Only pages found empty pay for it (a blank copy's, an ABSENT one's).
+FAINT_GRID_PX_PER_MM = 6.0
+FAINT_CONTRAST = 22
+FAINT_RULE_BAND_MM = 1.1
+FAINT_MIN_MM2 = 1.5
 
 def _scaled(placement: np.ndarray, factor: float) -> np.ndarray:
     return placement * factor
@@ -262,6 +270,49 @@ def answer_writing(small: np.ndarray, placement: np.ndarray, box: Box, pixels_pe
     return round(cv2.countNonZero(ink & inside) / pixels_per_mm**2, 1)
 
 
+def faint_writing(img: PageImage, placement: np.ndarray, box: Box, model: CopyModel) -> float:
+    """Strokes in an answer zone measured empty at ⅛, in mm², looked for at a finer scale.
+
+    The zone is straightened onto an upright grid (as the header is) from the analysis image, the
+    printed rules and margin line left out by position, and specks smaller than a stroke dropped."""
+    x, y, w, h = box
+    inset = WRITING_INSET_MM + 0.5
+    box = (x + inset, y + inset, w - 2 * inset, h - 2 * inset)
+    grid = zone_grid(img, placement, box, FAINT_GRID_PX_PER_MM)
+    s = FAINT_GRID_PX_PER_MM
+    ink = grid < _background(grid) - FAINT_CONTRAST
+    settings = model.extra.get("print", {})
+    pitch = float(settings.get("rule_pitch_mm", 8))
+    band = int(FAINT_RULE_BAND_MM * s) + 1
+    rule = y + pitch
+    while rule <= y + h + 0.01:
+        row = int(round((rule - box[1]) * s))
+        ink[max(0, row - band) : max(0, row + band + 1), :] = False
+        rule += pitch
+    column = int(round((x + float(settings.get("margin_line_mm", 20)) - box[0]) * s))
+    ink[:, max(0, column - band) : max(0, column + band + 1)] = False
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
+    strokes = stats[1:, cv2.CC_STAT_AREA]
+    # a speck of dust or a JPEG ringing dot is a few pixels; a stroke of a letter is more
+    return round(float(strokes[strokes >= int(0.6 * s)].sum()) / s**2, 1)
+
+
+def zone_grid(img: PageImage, placement_small: np.ndarray, box: Box, px_per_mm: float) -> np.ndarray:
+    """A model box straightened onto an upright grid of `px_per_mm`, read from its part of the image."""
+    bx, by, bw, bh = box
+    poly = box_polygon(placement_small, box)
+    x0, y0 = (int(v) - 2 for v in poly.min(axis=0))
+    x1, y1 = (int(v) + 3 for v in poly.max(axis=0))
+    zone = img.crop(x0, y0, x1, y1)
+    x0, y0 = max(0, x0), max(0, y0)
+    to_mm = np.array([[1 / px_per_mm, 0, bx], [0, 1 / px_per_mm, by], [0, 0, 1]])
+    m = placement_small @ to_mm - np.array([[0, 0, x0], [0, 0, y0]])
+    size = (int(bw * px_per_mm), int(bh * px_per_mm))
+    if zone.size == 0:
+        return np.full((size[1], size[0]), 255, np.uint8)
+    return cv2.warpAffine(zone, m, size, flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP, borderValue=255)
+
+
 def projection_skew(small: np.ndarray) -> float:
     """Skew (clockwise correction, degrees) from the sharpest row profile of a ⅛ image, ±6°."""
     ink = (_background(small) - small.astype(np.float32)).clip(0, None)
@@ -380,10 +431,15 @@ def analyse(page: SourcePage, img: PageImage, model: CopyModel, expected_paper: 
         rotation, skew = 0, projection_skew(small) if cells > BLANK_MAX_INK_CELLS else 0.0
         placement = None
     blank = not found and cells <= BLANK_MAX_INK_CELLS
-    writing = None
+    writing = written = None
     if placement_small is not None and verdict.number is not None:
         zone = model.answer_first if verdict.number == 1 else model.answer
         writing = answer_writing(small, placement_small / shrink, zone, dpi_small / 25.4)
+        written = writing >= WRITING_MIN_MM2
+        if not written:
+            faint = faint_writing(img, placement_small, zone, model)
+            written = faint >= FAINT_MIN_MM2
+            writing = max(writing, faint)
     if expected_paper and verdict.paper and verdict.paper != expected_paper:
         notes.append(f"this page belongs to paper {verdict.paper}, not {expected_paper}")
     registration = label_paper = None
@@ -429,7 +485,7 @@ def analyse(page: SourcePage, img: PageImage, model: CopyModel, expected_paper: 
         label_paper=label_paper,
         ink_ratio=round(ink_ratio, 5),
         writing_mm2=writing,
-        written=None if writing is None else writing >= WRITING_MIN_MM2,
+        written=written,
     )
 
 

@@ -162,6 +162,9 @@ def report_json(view: LotView) -> dict:
                         "blank": placed.page.blank,
                         "annex": placed.annex,
                         "skew_degrees": placed.page.analysis.skew_degrees if placed.page.analysis else 0.0,
+                        "written": placed.page.analysis.written if placed.page.analysis else None,
+                        "booklet": placed.booklet or (result.copy if placed.number is not None else None),
+                        "insert": placed.insert,
                     }
                     for placed in result.pages
                 ],

@@ -117,6 +117,8 @@ def plan_evening(
         marks[c.copy_id]["duplicate_copy"] = True
     for c in take(plan.header_ink, "header_ink"):
         marks[c.copy_id]["header_ink"] = True
+    for c in take(plan.faint_pencil, "faint_pencil"):
+        marks[c.copy_id]["faint_pencil"] = True
 
     sheets: list[PlannedSheet] = []
     order = list(copies)

@@ -158,7 +158,10 @@ def generate_session(
                             artist.absent(img)
                     if c.status in ("present", "foreign"):
                         area = model.answer_first if sheet.page == 1 else model.answer
-                        artist.handwriting(img, area, c.ink)
+                        if marks[c.copy_id].get("faint_pencil"):
+                            artist.pencil(img, area)
+                        else:
+                            artist.handwriting(img, area, c.ink)
                         written = True
                 artist.rng = scan_rng
                 scanned = artist.scan(img, sheet.rotation, sheet.skew)
