@@ -25,6 +25,9 @@ class DefectPlan:
     duplicate_copy: int = 0  # copies scanned twice (a batch fed again after a jam)
     header_ink: int = 0  # candidates who wrote an answer in the header, outside the identity boxes
     faint_pencil: int = 0  # candidates who wrote a few short lines in a light, thin pencil stroke
+    extra_booklet: int = 0  # candidates given a second booklet (no label, no name), slid in the first
+    orphan_booklet: int = 0  # extra booklets that reached the scanner first, before any copy
+    printed_insert: int = 0  # copies with a printed insert sheet (graph paper) after a page
 
     @classmethod
     def none(cls) -> DefectPlan:
