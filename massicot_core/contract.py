@@ -23,6 +23,9 @@ MANIFEST_FILE = "manifest.json"
 IDENTITY_FILE = "identity.json"
 
 
+OPTIONAL_PAGE_FIELDS = ("written", "booklet", "insert")
+
+
 class ManifestPage(BaseModel):
     number: int | None  # None: an annex sheet without a code, confirmed by the operator
     image: str  # path relative to the lot folder, of the masked corrector-facing image
@@ -32,6 +35,13 @@ class ManifestPage(BaseModel):
     skew_degrees: float = 0.0
     blank: bool = False
     source: str  # "FILE#INDEX"
+    # Added fields (optional; left out of the seal's hash when unset, so lots sealed before them
+    # keep their hash): whether anything is written in the page's answer zone (None: not
+    # measured, a sheet without a code), the printed booklet the page came from when a copy
+    # holds several (copie supplémentaire), and an insert sheet's kind (intercalaire).
+    written: bool | None = None
+    booklet: str | None = None
+    insert: str | None = None
 
 
 class ManifestCopy(BaseModel):
@@ -106,6 +116,11 @@ class Manifest(BaseModel):
         for name in OPTIONAL_FIELDS:
             if body.get(name) is None:
                 body.pop(name, None)
+        for copy in body["copies"]:
+            for page in copy["pages"]:
+                for name in OPTIONAL_PAGE_FIELDS:
+                    if page.get(name) is None:
+                        page.pop(name, None)
         return canonical_sha256(body)
 
     def sealed(self) -> Manifest:

@@ -17,6 +17,10 @@ COPY_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 COPY_ID_RANDOM_LENGTH = 8
 PAGE_CODE_VERSION = "MC1"
 LABEL_CODE_VERSION = "ML1"
+INSERT_CODE_VERSION = "MI1"
+# Printed insert sheets (intercalaires): graph paper, a lined answer sheet, an answer sheet with
+# an anonymity corner (the subject's own kind, masked like a booklet's header).
+INSERT_KINDS = ("graph", "lined", "corner")
 CORNERS = ("TL", "TR", "BL", "BR")
 # A paper's code, as every page code carries it. Patterns that hold a paper code among other
 # things (an accounts file's "U3:40") are built on PAPER_CODE, so the rule stays one.
@@ -70,15 +74,47 @@ def validate_paper_code(code: str) -> str:
 
 @dataclass(frozen=True)
 class PageCode:
-    """What the code in one corner of a printed page says."""
+    """What the code in one corner of a printed page says.
+
+    An insert sheet's code reads as a PageCode too, with `insert` set to its kind, its own id as
+    `copy_id` and page 0, so that the corner codes are judged and placed the same way."""
 
     paper: str
     copy_id: str
     page: int
     corner: str
+    insert: str | None = None
 
     def payload(self) -> str:
         return f"{PAGE_CODE_VERSION}/{self.paper}/{self.copy_id}/{self.page:02d}/{self.corner}"
+
+
+@dataclass(frozen=True)
+class InsertCode:
+    """What the code in one corner of a printed insert sheet says: it is an insert, of which kind.
+
+    It names no copy (the sheet is handed out blank, to whoever needs one) and carries its own
+    id, so the same sheet scanned twice is caught."""
+
+    paper: str
+    insert_id: str
+    kind: str
+    corner: str
+
+    def payload(self) -> str:
+        return f"{INSERT_CODE_VERSION}/{self.paper}/{self.insert_id}/{self.kind}/{self.corner}"
+
+
+def parse_insert_code(payload: str) -> InsertCode:
+    parts = payload.split("/")
+    if len(parts) != 5 or parts[0] != INSERT_CODE_VERSION:
+        raise CodeError(f"not a Massicot insert code: {payload!r}")
+    _, paper, insert_id, kind, corner = parts
+    if not is_copy_id(insert_id):
+        raise CodeError(f"insert id {insert_id!r} fails its check character")
+    if kind not in INSERT_KINDS or corner not in CORNERS:
+        raise CodeError(f"insert code {payload!r} has a bad kind or corner")
+    return InsertCode(paper=paper, insert_id=insert_id, kind=kind, corner=corner)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,20 @@ def template_show(
     typer.echo(f"  label sheet          {description['label_sheet']}")
 
 
+def _new_ids(count: int) -> list[str]:
+    """`count` distinct copy-id-shaped numbers (booklets, insert sheets)."""
+    from massicot_core.identifiers import new_copy_id
+
+    ids: list[str] = []
+    seen: set[str] = set()
+    while len(ids) < count:
+        new = new_copy_id()
+        if new not in seen:  # 32^8 ids: a repeat is near impossible, but never print one twice
+            seen.add(new)
+            ids.append(new)
+    return ids
+
+
 def build_print_app(known_paper: Callable[[str], bool] | None = None) -> typer.Typer:
     """`massicot print`: booklets, labels and signing sheets of a paper `known_paper` knows
     (any well-formed code when None)."""
@@ -49,20 +63,36 @@ def build_print_app(known_paper: Callable[[str], bool] | None = None) -> typer.T
         model: str = typer.Option(DEFAULT_MODEL, help="Copy model name."),
     ) -> None:
         """Blank booklets with a page code in every corner, ready to print double-sided."""
-        from massicot_core.identifiers import new_copy_id
         from paper.printing import booklet_pdf, check_counts, check_paper
 
         check_paper(paper, known_paper)
         check_counts(count, pages)
-        copy_ids: list[str] = []
-        seen: set[str] = set()
-        while len(copy_ids) < count:
-            copy_id = new_copy_id()
-            if copy_id not in seen:  # 32^8 ids: a repeat is near impossible, but never print one twice
-                seen.add(copy_id)
-                copy_ids.append(copy_id)
+        copy_ids = _new_ids(count)
         booklet_pdf(paper, copy_ids, pages, out, model=load_model(model))
         typer.echo(f"{count} booklets of {pages} pages for paper {paper} written to {out}")
+
+    @print_app.command("inserts")
+    def print_inserts(
+        paper: str = typer.Option(..., "--paper", help="Paper code, e.g. U3."),
+        count: int = typer.Option(..., "--count", help="How many insert sheets (each gets its own id)."),
+        kind: str = typer.Option(
+            "graph",
+            "--kind",
+            help="graph (graph paper), lined (blank answer sheet), "
+            "corner (answer sheet with an anonymity corner).",
+        ),
+        out: Path = typer.Option(..., "--out", help="PDF file to write."),
+        model: str = typer.Option(DEFAULT_MODEL, help="Copy model name."),
+    ) -> None:
+        """Insert sheets (intercalaires) coded as inserts, no identity header: in a copy, they join it."""
+        from paper.inserts import check_insert_kind, inserts_pdf
+        from paper.printing import check_paper
+
+        check_paper(paper, known_paper)
+        check_insert_kind(kind)
+        ids = _new_ids(count)
+        inserts_pdf(paper, [(i, kind) for i in ids], out, model=load_model(model))
+        typer.echo(f"{count} insert sheets ({kind}) for paper {paper} written to {out}")
 
     def print_for_roll(paper: str, roll: Path, out: Path, model: str, draw: Callable[..., None]) -> int:
         """Check the paper, read the roll and draw one document of it; how many lines it has."""

@@ -51,6 +51,10 @@ class CopyModel:
     title_line: Box
     label_sheet: LabelSheet
     extra: dict = field(default_factory=dict)
+    # Printed insert sheets (intercalaires): where candidates write, and the anonymity corner of
+    # an answer sheet that has one (masked like a booklet's header).
+    insert_answer: Box = (20.0, 50.0, 176.0, 220.0)
+    insert_corner: Box = (110.0, 24.0, 92.0, 22.0)
 
     def as_json(self) -> dict:
         """The shape `massicot template show --json` promises to outside tools."""
@@ -114,6 +118,11 @@ def load_model(name: str = DEFAULT_MODEL) -> CopyModel:
         answer=_box(raw["answer"]),
         title_line=_box(raw["title_line"]),
         extra={"print": raw.get("print", {})},
+        **{
+            f"insert_{name}": _box(box)
+            for name, box in raw.get("inserts", {}).items()
+            if name in ("answer", "corner")
+        },
         label_sheet=LabelSheet(
             page_mm=_pair(sheet["page_mm"]),
             label_mm=_pair(sheet["label_mm"]),

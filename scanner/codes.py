@@ -13,7 +13,14 @@ from typing import Protocol
 import numpy as np
 import zxingcpp
 
-from massicot_core.identifiers import CodeError, LabelCode, PageCode, parse_label_code, parse_page_code
+from massicot_core.identifiers import (
+    CodeError,
+    LabelCode,
+    PageCode,
+    parse_insert_code,
+    parse_label_code,
+    parse_page_code,
+)
 from paper.copy_model import Box, CopyModel
 
 MATRIX_FORMATS = (
@@ -70,6 +77,9 @@ def _to_found(barcode, offset: Point) -> FoundCode:
     try:
         if text.startswith("MC"):
             page_code = parse_page_code(text)
+        elif text.startswith("MI"):
+            code = parse_insert_code(text)
+            page_code = PageCode(code.paper, code.insert_id, 0, code.corner, insert=code.kind)
         elif text.startswith("ML"):
             label_code = parse_label_code(text)
         else:

@@ -33,6 +33,8 @@ ANOMALY_KINDS = (
     "missing_copy",
     "unexpected_copy",
     "absent_with_copy",
+    "continuation",
+    "orphan_continuation",
 )
 
 
@@ -98,6 +100,10 @@ class PlacedPage:
     annex: bool = False
     confirmed: bool = True  # an annex attached by position stays unconfirmed until the operator says so
     anchor: int = 0  # the page number it follows (annexes), for ordering
+    # The printed booklet this page came from, when its copy holds several (a copie
+    # supplémentaire joined to the first booklet); None for the first booklet's own pages.
+    booklet: str | None = None
+    insert: str | None = None  # a printed insert sheet's kind (intercalaire), None otherwise
 
 
 @dataclass
@@ -145,6 +151,7 @@ class Grouping:
     copies: dict[str, GroupedCopy]
     unassigned: list[Unassigned]
     anomalies: list[Anomaly]
+    scan_order: list[tuple[int, str]] = field(default_factory=list)  # (order, copy) of placed pages
 
 
 def _set_aside(page: ScannedPage, reason: str, unassigned: list[Unassigned], **flags: bool) -> None:
@@ -160,14 +167,39 @@ class _Grouper:
         self.taken: dict[tuple[str, int], ScannedPage] = {}
         self.last_copy: str | None = None
         self.last_foreign: str | None = None  # the other paper, when the sheet before was a foreign page
+        self.scan_order: list[tuple[int, str]] = []  # (order, copy) of every placed page
 
     def anomaly(self, kind: str, page: ScannedPage, message: str, action: str, copy: str | None = None):
         self.anomalies.append(Anomaly(kind, copy, None, page.source, message, action))
 
     def place(
-        self, page: ScannedPage, copy: str, number: int | None, *, annex: bool, confirmed: bool
+        self,
+        page: ScannedPage,
+        copy: str,
+        number: int | None,
+        *,
+        annex: bool,
+        confirmed: bool,
+        insert: str | None = None,
     ) -> None:
         grouped = self.copies.setdefault(copy, GroupedCopy(copy))
+        if insert is not None and page.analysis is not None and page.analysis.insert_id:
+            seen = self.taken.get((page.analysis.insert_id, 0))
+            if seen is not None:
+                _set_aside(
+                    page, f"insert sheet {page.analysis.insert_id} was already scanned", self.unassigned
+                )
+                self.anomaly(
+                    "duplicate_page",
+                    page,
+                    f"insert sheet {page.analysis.insert_id} was scanned twice: {seen.source} and "
+                    f"{page.source}",
+                    "compare the two scans and discard one "
+                    f"({command('discard', repr(page.source), SCANNED_TWICE)})",
+                    copy,
+                )
+                return
+            self.taken[(page.analysis.insert_id, 0)] = page
         if number is not None:
             first = self.taken.get((copy, number))
             if first is not None:
@@ -195,7 +227,10 @@ class _Grouper:
         if annex:
             before = [p.number for p in grouped.pages if p.number is not None and p.page.order < page.order]
             anchor = before[-1] if before else 0
-        grouped.pages.append(PlacedPage(page, number, annex=annex, confirmed=confirmed, anchor=anchor))
+        grouped.pages.append(
+            PlacedPage(page, number, annex=annex, confirmed=confirmed, anchor=anchor, insert=insert)
+        )
+        self.scan_order.append((page.order, copy))
         self.last_copy = copy
         self.last_foreign = None
 
@@ -257,6 +292,9 @@ class _Grouper:
         if analysis.copy_id and analysis.number:
             self.place(page, analysis.copy_id, analysis.number, annex=False, confirmed=True)
             return
+        if analysis.insert:
+            self.printed_insert(page, analysis.insert)
+            return
         if analysis.copy_id or analysis.codes_read:
             self.unreadable(page, "only part of its code could be read")
             return
@@ -274,6 +312,21 @@ class _Grouper:
             )
             return
         self.uncoded(page)
+
+    def printed_insert(self, page: ScannedPage, kind: str) -> None:
+        """A printed insert sheet (intercalaire) joins the copy scanned before it, with no question
+        asked: its code says what it is, and it carries no identity."""
+        if self.last_copy is None:
+            _set_aside(page, "an insert sheet scanned before any copy", self.unassigned)
+            self.anomaly(
+                "uncoded_page",
+                page,
+                f"insert sheet {page.source} was scanned before any copy: whose is it?",
+                f"find its copy and assign it ({command('assign', repr(page.source), 'COPY')}), "
+                "or discard it",
+            )
+            return
+        self.place(page, self.last_copy, None, annex=True, confirmed=True, insert=kind)
 
     def uncoded(self, page: ScannedPage) -> None:
         if self.last_foreign is not None:
@@ -324,7 +377,12 @@ def group_pages(pages: Sequence[ScannedPage], paper: str) -> Grouping:
         grouper.add(page)
     for grouped in grouper.copies.values():
         grouped.pages = grouped.ordered()
-    return Grouping(copies=grouper.copies, unassigned=grouper.unassigned, anomalies=grouper.anomalies)
+    return Grouping(
+        copies=grouper.copies,
+        unassigned=grouper.unassigned,
+        anomalies=grouper.anomalies,
+        scan_order=sorted(grouper.scan_order),
+    )
 
 
 def expected_page_count(grouping: Grouping, declared: int | None) -> int | None:

@@ -267,6 +267,33 @@ def resolve_label(
     typer.echo(label(_lot(lot), copy, candidate, _by(by)))
 
 
+@resolve_app.command("join")
+def resolve_join(
+    lot: Path = typer.Argument(..., help=DIR_HELP),
+    copy: str = typer.Argument(..., help="The extra booklet (its own printed number)."),
+    to: str | None = typer.Option(
+        None, "--to", help="The copy it belongs to (default: the one the report proposes)."
+    ),
+    by: str | None = typer.Option(None, "--by", help=BY_HELP),
+) -> None:
+    """An extra booklet (no label, no name) is part of that copy: confirm the join, or join an orphan."""
+    from scanner.resolve import join
+
+    typer.echo(join(_lot(lot), copy, to, _by(by)))
+
+
+@resolve_app.command("separate")
+def resolve_separate(
+    lot: Path = typer.Argument(..., help=DIR_HELP),
+    copy: str = typer.Argument(..., help="The booklet."),
+    by: str | None = typer.Option(None, "--by", help=BY_HELP),
+) -> None:
+    """That booklet is not an extra booklet of the copy before it: a copy on its own."""
+    from scanner.resolve import separate
+
+    typer.echo(separate(_lot(lot), copy, _by(by)))
+
+
 def _mark(action: str):
     def command(
         lot: Path = typer.Argument(..., help=DIR_HELP),

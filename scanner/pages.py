@@ -30,6 +30,7 @@ from scanner.decoding import (
     too_large,
 )
 from scanner.masking import (
+    HEADER_MARGIN_MM,
     MaskingError,
     box_polygon,
     header_polygon,
@@ -78,6 +79,12 @@ class PageAnalysis:
     # verdict drawn from it; None when not measured (no code read, so the zone is not placed).
     writing_mm2: float | None = None
     written: bool | None = None
+    # Page 1: something written in the identity boxes (a name, ABSENT). A booklet with neither a
+    # label nor a name is read as another booklet's continuation (copie supplémentaire).
+    identity_written: bool | None = None
+    # A printed insert sheet (intercalaire: graph paper, answer sheet): its kind and its own id.
+    insert: str | None = None
+    insert_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,15 @@ WRITING_INSET_MM = 1.5
 # figures): unwritten zones measure 0 mm² at 200 and 300 dpi whatever the skew and backing, the
 # least written page over 2,000 mm²; one short word ("oui", 4.5 mm high) is well above 6 mm².
 WRITING_MIN_MM2 = 6.0
+# Faint pencil: a thin (0.15 mm) light stroke fades into the paper at ⅛ (one pixel is ~1 mm at
+# 200 dpi). A zone measured empty there is looked at again upright at FAINT_GRID_PX_PER_MM, where
+# the printed rules and the margin line would reach the contrast: their bands (known from the
+# copy model) are left out. Only pages found empty pay for it (a blank copy's, an ABSENT one's).
+FAINT_GRID_PX_PER_MM = 6.0
+FAINT_CONTRAST = 22
+FAINT_RULE_BAND_MM = 1.1
+FAINT_MIN_MM2 = 1.5
+
 
 def _scaled(placement: np.ndarray, factor: float) -> np.ndarray:
     return placement * factor
@@ -129,6 +145,7 @@ class _CodeVerdict:
     disagree: bool = False
     rejected: int = 0
     notes: list[str] = field(default_factory=list)
+    insert: str | None = None  # the codes are an insert sheet's: its kind
 
 
 def find_page_codes(img: PageImage, model: CopyModel, *, has_ink: bool) -> list[FoundCode]:
@@ -187,6 +204,7 @@ def judge_codes(found: list[FoundCode], shape: tuple[int, int]) -> _CodeVerdict:
     if verdict.disagree:
         return verdict
     verdict.paper, verdict.copy_id, verdict.number = next(iter(identities))
+    verdict.insert = page_codes[0].page_code.insert
     verdict.agreeing = page_codes
     return verdict
 
@@ -262,6 +280,49 @@ def answer_writing(small: np.ndarray, placement: np.ndarray, box: Box, pixels_pe
     return round(cv2.countNonZero(ink & inside) / pixels_per_mm**2, 1)
 
 
+def faint_writing(img: PageImage, placement: np.ndarray, box: Box, model: CopyModel) -> float:
+    """Strokes in an answer zone measured empty at ⅛, in mm², looked for at a finer scale.
+
+    The zone is straightened onto an upright grid (as the header is) from the analysis image, the
+    printed rules and margin line left out by position, and specks smaller than a stroke dropped."""
+    x, y, w, h = box
+    inset = WRITING_INSET_MM + 0.5
+    box = (x + inset, y + inset, w - 2 * inset, h - 2 * inset)
+    grid = zone_grid(img, placement, box, FAINT_GRID_PX_PER_MM)
+    s = FAINT_GRID_PX_PER_MM
+    ink = grid < _background(grid) - FAINT_CONTRAST
+    settings = model.extra.get("print", {})
+    pitch = float(settings.get("rule_pitch_mm", 8))
+    band = int(FAINT_RULE_BAND_MM * s) + 1
+    rule = y + pitch
+    while rule <= y + h + 0.01:
+        row = int(round((rule - box[1]) * s))
+        ink[max(0, row - band) : max(0, row + band + 1), :] = False
+        rule += pitch
+    column = int(round((x + float(settings.get("margin_line_mm", 20)) - box[0]) * s))
+    ink[:, max(0, column - band) : max(0, column + band + 1)] = False
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
+    strokes = stats[1:, cv2.CC_STAT_AREA]
+    # a speck of dust or a JPEG ringing dot is a few pixels; a stroke of a letter is more
+    return round(float(strokes[strokes >= int(0.6 * s)].sum()) / s**2, 1)
+
+
+def zone_grid(img: PageImage, placement_small: np.ndarray, box: Box, px_per_mm: float) -> np.ndarray:
+    """A model box straightened onto an upright grid of `px_per_mm`, read from its part of the image."""
+    bx, by, bw, bh = box
+    poly = box_polygon(placement_small, box)
+    x0, y0 = (int(v) - 2 for v in poly.min(axis=0))
+    x1, y1 = (int(v) + 3 for v in poly.max(axis=0))
+    zone = img.crop(x0, y0, x1, y1)
+    x0, y0 = max(0, x0), max(0, y0)
+    to_mm = np.array([[1 / px_per_mm, 0, bx], [0, 1 / px_per_mm, by], [0, 0, 1]])
+    m = placement_small @ to_mm - np.array([[0, 0, x0], [0, 0, y0]])
+    size = (int(bw * px_per_mm), int(bh * px_per_mm))
+    if zone.size == 0:
+        return np.full((size[1], size[0]), 255, np.uint8)
+    return cv2.warpAffine(zone, m, size, flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP, borderValue=255)
+
+
 def projection_skew(small: np.ndarray) -> float:
     """Skew (clockwise correction, degrees) from the sharpest row profile of a ⅛ image, ±6°."""
     ink = (_background(small) - small.astype(np.float32)).clip(0, None)
@@ -333,6 +394,16 @@ def header_ink(grid: np.ndarray, model: CopyModel) -> tuple[bool, int]:
     return count >= HEADER_INK_MIN_PX, count
 
 
+def identity_ink(grid: np.ndarray, model: CopyModel) -> int:
+    """Ink inside the identity boxes, their printed frames left out: a name written there."""
+    ink = grid < _background(grid) - HEADER_INK_CONTRAST
+    count = 0
+    for box in model.identity_boxes.values():
+        x0, y0, x1, y1 = _grid_box(box, model, -1.2)
+        count += int(np.count_nonzero(ink[max(0, y0) : y1, max(0, x0) : x1]))
+    return count
+
+
 def label_ink(grid: np.ndarray, model: CopyModel) -> int:
     """Ink inside the label box, its frame and printed caption left out: a label stuck there."""
     x0, y0, x1, y1 = _grid_box(model.label, model, -2.5)
@@ -380,16 +451,29 @@ def analyse(page: SourcePage, img: PageImage, model: CopyModel, expected_paper: 
         rotation, skew = 0, projection_skew(small) if cells > BLANK_MAX_INK_CELLS else 0.0
         placement = None
     blank = not found and cells <= BLANK_MAX_INK_CELLS
-    writing = None
-    if placement_small is not None and verdict.number is not None:
+    writing = written = None
+    insert, insert_id = verdict.insert, verdict.copy_id if verdict.insert else None
+    if insert:  # an insert sheet names no copy and no page
+        verdict.copy_id = verdict.number = None
+    if placement_small is not None and insert:
+        writing = answer_writing(small, placement_small / shrink, model.insert_answer, dpi_small / 25.4)
+        written = writing >= WRITING_MIN_MM2
+    elif placement_small is not None and verdict.number is not None:
         zone = model.answer_first if verdict.number == 1 else model.answer
         writing = answer_writing(small, placement_small / shrink, zone, dpi_small / 25.4)
+        written = writing >= WRITING_MIN_MM2
+        if not written:
+            faint = faint_writing(img, placement_small, zone, model)
+            written = faint >= FAINT_MIN_MM2
+            writing = max(writing, faint)
     if expected_paper and verdict.paper and verdict.paper != expected_paper:
         notes.append(f"this page belongs to paper {verdict.paper}, not {expected_paper}")
     registration = label_paper = None
     label_unreadable = has_header_ink = False
+    identity_written = None
     if verdict.number == 1 and placement_small is not None:
         grid = header_grid(img, placement_small, model)  # first: the label lies inside its zone
+        identity_written = identity_ink(grid, model) >= HEADER_INK_MIN_PX
         label_codes = read_label_code(img, placement_small, model)
         labels = [c.label_code for c in label_codes if c.label_code is not None]
         has_header_ink, _ = header_ink(grid, model)
@@ -429,7 +513,10 @@ def analyse(page: SourcePage, img: PageImage, model: CopyModel, expected_paper: 
         label_paper=label_paper,
         ink_ratio=round(ink_ratio, 5),
         writing_mm2=writing,
-        written=None if writing is None else writing >= WRITING_MIN_MM2,
+        written=written,
+        identity_written=identity_written,
+        insert=insert,
+        insert_id=insert_id,
     )
 
 
@@ -474,15 +561,16 @@ def _process_in_one_read(
         finally:
             img.close()
         outcome.append(analysis)
-        if analysis.number != 1 or analysis.codes_disagree or analysis.placement is None:
-            return None
-        return header_polygon(np.array(analysis.placement).reshape(2, 3), model)
+        return mask_polygon(analysis, model)
 
     try:
         masked = mask_jpeg_after(page.data, decide, header)
     except CoefficientError:
         return None
     analysis = outcome[0]
+    if analysis.insert and not analysis.codes_disagree:
+        image = masked if masked is not None else page.data
+        return ProcessedPage(analysis=analysis, image=image, media_type="image/jpeg")
     if analysis.number is None or analysis.codes_disagree:
         return ProcessedPage(analysis=analysis, image=None, media_type=page.media_type)
     if analysis.number != 1:
@@ -499,6 +587,17 @@ def _process_decoded(page: SourcePage, model: CopyModel, expected_paper: str | N
             analysis=_unread(page), image=None, media_type=page.media_type, unreadable=str(exc)
         )
     analysis = analyse(page, img, model, expected_paper)
+    if analysis.insert and not analysis.codes_disagree:
+        polygon = mask_polygon(analysis, model)
+        if polygon is None:
+            return ProcessedPage(analysis=analysis, image=page.data, media_type=page.media_type)
+        try:
+            image, media_type = mask_image(page.data, page.media_type, polygon)
+        except MaskingError as exc:
+            return ProcessedPage(
+                analysis=analysis, image=None, media_type=page.media_type, unreadable=str(exc)
+            )
+        return ProcessedPage(analysis=analysis, image=image, media_type=media_type)
     if analysis.number is None or analysis.codes_disagree:
         return ProcessedPage(analysis=analysis, image=None, media_type=page.media_type)
     try:
@@ -506,6 +605,19 @@ def _process_decoded(page: SourcePage, model: CopyModel, expected_paper: str | N
     except MaskingError as exc:
         return ProcessedPage(analysis=analysis, image=None, media_type=page.media_type, unreadable=str(exc))
     return ProcessedPage(analysis=analysis, image=image, media_type=media_type)
+
+
+def mask_polygon(analysis: PageAnalysis, model: CopyModel) -> np.ndarray | None:
+    """What must be masked on a coded page: a page 1's identity header, an answer sheet's
+    anonymity corner; None for any other page (its image is the scanner's bytes)."""
+    if analysis.codes_disagree or analysis.placement is None:
+        return None
+    placement = np.array(analysis.placement).reshape(2, 3)
+    if analysis.insert == "corner":
+        return box_polygon(placement, model.insert_corner, margin_mm=HEADER_MARGIN_MM)
+    if analysis.number == 1:
+        return header_polygon(placement, model)
+    return None
 
 
 def _unread(page: SourcePage) -> PageAnalysis:

@@ -37,6 +37,8 @@ class CopyDecisions:
     presence: dict[str, bool] = field(default_factory=dict)  # candidate → present (overrides the roll)
     blank_candidates: set[str] = field(default_factory=set)  # present, handed in nothing scannable
     admitted: dict[str, str] = field(default_factory=dict)  # candidate not on the roll → reason
+    joined: dict[str, str] = field(default_factory=dict)  # extra booklet → the copy it continues
+    separate: set[str] = field(default_factory=set)  # booklets that are not another's continuation
 
 
 @dataclass

@@ -20,7 +20,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from scanner.grouping import Anomaly, Grouping, Unassigned, group_pages
+from scanner.continuation import join_continuations
+from scanner.grouping import Anomaly, Grouping, Unassigned, expected_page_count, group_pages
 from scanner.lot import LotState
 from scanner.reconcile import Reconciliation, reconcile
 from scanner.resolve import fold_decisions, recorded_copy_id
@@ -115,13 +116,26 @@ def build_view(state: LotState) -> LotView:
     pages, copy_decisions, acknowledged = fold_decisions(state)
     grouping = group_pages(pages, state.info.paper)
     info = state.info
+    # Pages per booklet before extra booklets join their copies (a joined copy has more).
+    expected = expected_page_count(grouping, info.pages_per_copy)
+    joins = join_continuations(
+        grouping,
+        expected_pages=expected,
+        decided=copy_decisions.joined,
+        separate=copy_decisions.separate,
+        labelled=set(copy_decisions.labels),
+    )
     reconciliation = reconcile(
         grouping,
         info.roll,
         copy_decisions,
         recorded_copy_id=lambda candidate: recorded_copy_id(info.secret, info.paper, candidate),
-        pages_per_copy=info.pages_per_copy,
+        pages_per_copy=expected,
     )
+    # An orphan extra booklet says it once, as an orphan, not again as a copy without a label.
+    reconciliation.anomalies = [
+        a for a in reconciliation.anomalies if not (a.kind == "no_label" and a.copy in joins.orphans)
+    ]
     unreadable = [
         (u.source, u.reason, u.source in acknowledged)
         for u in sorted(state.unreadable.values(), key=lambda u: u.source)
@@ -162,6 +176,9 @@ def report_json(view: LotView) -> dict:
                         "blank": placed.page.blank,
                         "annex": placed.annex,
                         "skew_degrees": placed.page.analysis.skew_degrees if placed.page.analysis else 0.0,
+                        "written": placed.page.analysis.written if placed.page.analysis else None,
+                        "booklet": placed.booklet or (result.copy if placed.number is not None else None),
+                        "insert": placed.insert,
                     }
                     for placed in result.pages
                 ],
@@ -212,6 +229,8 @@ KIND_WORDS = {
     "missing_copy": "copy missing",
     "unexpected_copy": "candidate not on the roll",
     "absent_with_copy": "absent, yet a copy",
+    "continuation": "extra booklet joined (confirm)",
+    "orphan_continuation": "extra booklet, copy unknown",
 }
 
 

@@ -14,6 +14,9 @@ Actions:
   mark-absent COPY|CANDIDATE      an ABSENT copy (for a candidate: the roll was wrong, he was absent)
   mark-present CANDIDATE          the roll was wrong, he sat the paper
   mark-written COPY               the copy carries answers the scan did not see (not blank, not absent)
+  join COPY [--to COPY]           an extra booklet (no label, no name) belongs to that copy: confirm
+                                  the join the report proposes, or join an orphan booklet
+  separate COPY                   that booklet is not an extra booklet: a copy on its own
   admit CANDIDATE --reason TEXT   a candidate not on the roll sat the paper here
   accept-incomplete COPY --reason the missing sheet really is not there
   rescan COPY                     set the copy's pages aside so that a new scan replaces them
@@ -120,6 +123,12 @@ def fold_decisions(state: LotState) -> tuple[list[ScannedPage], CopyDecisions, d
             copies.accepted_incomplete[f["copy"]] = f["reason"]
         elif action == "admit":
             copies.admitted[f["candidate"]] = f["reason"]
+        elif action == "join":
+            copies.joined[f["copy"]] = f["to"]
+            copies.separate.discard(f["copy"])
+        elif action == "separate":
+            copies.separate.add(f["copy"])
+            copies.joined.pop(f["copy"], None)
         elif action in ("mark-blank", "mark-absent", "mark-present", "mark-written"):
             _fold_mark(copies, action, f)
     pages = [_scanned(record, per_page.get(record.key)) for record in state.pages_in_order()]
@@ -475,3 +484,51 @@ def rescan_page(
             f"page {number} of copy {copy} set aside (kept in the record); import the new scan of that sheet"
         )
     return f"copy {copy} has no page {number} yet; import the scan of that sheet"
+
+
+def proposed_joins(state: LotState):
+    """The lot's continuation joins as the report shows them (scanner.continuation.Joins)."""
+    from scanner.continuation import join_continuations
+    from scanner.grouping import expected_page_count
+
+    pages, decisions, _ = fold_decisions(state)
+    grouping = group_pages(pages, state.info.paper)
+    return join_continuations(
+        grouping,
+        expected_pages=expected_page_count(grouping, state.info.pages_per_copy),
+        decided=decisions.joined,
+        separate=decisions.separate,
+        labelled=set(decisions.labels),
+    )
+
+
+def join(lot: Lot, copy: str, to: str | None, by: str) -> str:
+    """Confirm an extra booklet's join to the copy the report proposes, or join it to `to`."""
+    copy = _check_copy_id(copy)
+    with lot.writing():
+        state = _open_for_decision(lot)
+        copies = _copies_now(state)
+        if copy not in copies:
+            raise UserError(f"booklet {copy} has no page in this lot: check the number")
+        if to is None:
+            to = proposed_joins(state).joined.get(copy)
+            if to is None:
+                raise UserError(
+                    f"booklet {copy} is not proposed as an extra booklet of any copy: say which copy it "
+                    f"belongs to (`massicot scan resolve join DIR {copy} --to COPY`)"
+                )
+        to = _check_copy_id(to)
+        if to == copy or to not in copies:
+            raise UserError(f"copy {to} has no page in this lot (or is the booklet itself): check the number")
+        _record(lot, "join", by, copy=copy, to=to)
+    return f"booklet {copy} joined to copy {to} as its extra booklet"
+
+
+def separate(lot: Lot, copy: str, by: str) -> str:
+    copy = _check_copy_id(copy)
+    with lot.writing():
+        state = _open_for_decision(lot)
+        if copy not in _copies_now(state):
+            raise UserError(f"booklet {copy} has no page in this lot: check the number")
+        _record(lot, "separate", by, copy=copy)
+    return f"booklet {copy} is a copy on its own (it still needs to say whose it is)"

@@ -73,6 +73,9 @@ def _manifest_pages(lot: Lot, result) -> list[ManifestPage]:
                 skew_degrees=page.analysis.skew_degrees if page.analysis else 0.0,
                 blank=page.blank,
                 source=page.source,
+                written=page.analysis.written if page.analysis else None,
+                booklet=placed.booklet,
+                insert=placed.insert,
             )
         )
     return pages

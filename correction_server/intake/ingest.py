@@ -384,6 +384,8 @@ class IngestService:
                         "rotation": page.rotation,
                         "skew_degrees": page.skew_degrees,
                         "blank": page.blank,
+                        "written": page.written,
+                        "booklet": page.booklet,
                     }
                 )
         if copy_rows:

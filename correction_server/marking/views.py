@@ -99,6 +99,7 @@ def lots_of(session: Session, user: User, now: datetime, lang: str) -> list[LotV
 class PageRef:
     id: int
     position: int
+    written: bool | None = None  # False: the station found nothing written on it ("page left blank")
 
 
 # Built once, with bound parameters (see correction_server.marking.reading: building them costs
@@ -114,7 +115,7 @@ _NEIGHBOURS = (
     .order_by(LotCopy.position)
 )
 _PAGES = (
-    select(Page.copy_id, Page.id, Page.position)
+    select(Page.copy_id, Page.id, Page.position, Page.written)
     .where(Page.copy_id.in_(bindparam("copy_ids", expanding=True)))
     .order_by(Page.copy_id, Page.position)
 )
@@ -137,8 +138,8 @@ def _lot_neighbours(session: Session, copy_id: str) -> tuple[list[str], int | No
 def _pages_of(session: Session, copy_ids: list[str]) -> dict[str, list[PageRef]]:
     """Pages of a few copies (this one and the next, pre-fetched), in order, in one query."""
     found: dict[str, list[PageRef]] = {c: [] for c in copy_ids}
-    for copy_id, page_id, position in session.execute(_PAGES, {"copy_ids": copy_ids}):
-        found[copy_id].append(PageRef(page_id, position))
+    for copy_id, page_id, position, written in session.execute(_PAGES, {"copy_ids": copy_ids}):
+        found[copy_id].append(PageRef(page_id, position, written))
     return found
 
 

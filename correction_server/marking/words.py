@@ -39,6 +39,7 @@ FR = {
     "marking.copy.readonly": "Lecture seule.",
     "marking.copy.absent": "Cette copie a été enregistrée ABSENT au centre d'épreuve.",
     "marking.copy.blank": "Cette copie a été enregistrée COPIE BLANCHE au centre d'épreuve.",
+    "marking.copy.page_left_blank": "page laissée blanche",
     "marking.copy.confirm_ab": "Confirmer la note AB (absent)",
     "marking.copy.confirm_00": "Confirmer la note 00 (copie blanche)",
     "marking.copy.confirm_question": (
@@ -202,6 +203,7 @@ EN = {
     "marking.copy.readonly": "Read only.",
     "marking.copy.absent": "This copy was recorded ABSENT at the exam centre.",
     "marking.copy.blank": "This copy was recorded BLANK at the exam centre.",
+    "marking.copy.page_left_blank": "page left blank",
     "marking.copy.confirm_ab": "Confirm the mark AB (absent)",
     "marking.copy.confirm_00": "Confirm the mark 00 (blank copy)",
     "marking.copy.confirm_question": "Confirm {mark} for copy {copy}? The jury will see this mark.",

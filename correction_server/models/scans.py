@@ -76,6 +76,10 @@ class Page(Base):
     rotation: Mapped[int] = mapped_column(Integer, default=0)
     skew_degrees: Mapped[float] = mapped_column(Float, default=0.0)
     blank: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Nothing written in its answer zone (False), something (True), not measured (None: an annex,
+    # a lot sealed before stations measured it). Shown to the corrector as "page left blank".
+    written: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
+    booklet: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
     copy: Mapped[Copy] = relationship(back_populates="pages")
 
 

@@ -59,13 +59,15 @@ class Artist:
 
     # -- the candidate's hand
 
-    def _text(self, img: np.ndarray, text: str, x: float, y: float, height_mm: float, ink: int) -> float:
+    def _text(
+        self, img: np.ndarray, text: str, x: float, y: float, height_mm: float, ink: int, pen_mm: float = 0.35
+    ) -> float:
         """Cursive-like text with its baseline at (x, y) mm; returns the x where it ends, in mm."""
         font = cv2.FONT_HERSHEY_SCRIPT_SIMPLEX
         # Hershey fonts have no accents: "É" would come out as "?".
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
         scale = height_mm * self.ppm / 22.0  # the Hershey script font is ~22 px high at scale 1
-        thickness = max(1, round(0.35 * self.ppm))
+        thickness = max(1, round(pen_mm * self.ppm))
         cv2.putText(img, text, (self.px(x), self.px(y)), font, scale, ink, thickness, cv2.LINE_AA)
         (width, _), _ = cv2.getTextSize(text, font, scale, thickness)
         return x + width / self.ppm
@@ -96,6 +98,17 @@ class Artist:
                 ) + self.rng.uniform(1.5, 3.0)
         for _ in range(self.rng.randint(0, 2)):
             self._scribble(img, box, ink)
+
+    def pencil(self, img: np.ndarray, box: Box, gray: int = 190) -> None:
+        """One or two short lines in a hard pencil: a light gray, thin stroke (what the ⅛ image loses)."""
+        x0, y0, _, _ = box
+        pitch = float(self.model.extra.get("print", {}).get("rule_pitch_mm", 8))
+        left = x0 + float(self.model.extra.get("print", {}).get("margin_line_mm", 20)) + 2
+        for line in range(self.rng.randint(1, 2)):
+            baseline = y0 + (line + 1) * pitch - 1.4
+            x = left
+            for _ in range(self.rng.randint(2, 4)):
+                x = self._text(img, self.rng.choice(WORDS), x, baseline, 4.0, gray, pen_mm=0.15) + 2.0
 
     def _scribble(self, img: np.ndarray, box: Box, ink: int) -> None:
         """A Bézier stroke: a diagram, an arrow, a crossing-out."""

@@ -24,6 +24,10 @@ class DefectPlan:
     missing_copy: int = 0  # present candidates whose copy never reached the scanner
     duplicate_copy: int = 0  # copies scanned twice (a batch fed again after a jam)
     header_ink: int = 0  # candidates who wrote an answer in the header, outside the identity boxes
+    faint_pencil: int = 0  # candidates who wrote a few short lines in a light, thin pencil stroke
+    extra_booklet: int = 0  # candidates given a second booklet (no label, no name), slid in the first
+    orphan_booklet: int = 0  # extra booklets that reached the scanner first, before any copy
+    printed_insert: int = 0  # copies with a printed insert sheet (graph paper) after a page
 
     @classmethod
     def none(cls) -> DefectPlan:
@@ -64,7 +68,7 @@ class DefectPlan:
                 known = ", ".join(["skew", *(f.name for f in fields(cls) if f.name != "skew_max_deg")])
                 raise UserError(f"unknown defect {name!r}: use all, none or a comma list of {known}")
             try:
-                values[name] = float(number) if number else defaults[name]
+                values[name] = float(number) if number else (defaults[name] or 1)
             except ValueError:
                 raise UserError(f"defect {name}: {number!r} is not a number") from None
         return cls(**{k: (v if k == "skew_max_deg" else int(v)) for k, v in values.items()})

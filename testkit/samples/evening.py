@@ -23,6 +23,7 @@ class PlannedCopy:
     label: str  # ok, torn, none
     birth_date: str
     ink: int  # gray level of this candidate's pen
+    continues: str | None = None  # an extra booklet: the copy it continues (slid inside it)
 
 
 @dataclass
@@ -117,14 +118,47 @@ def plan_evening(
         marks[c.copy_id]["duplicate_copy"] = True
     for c in take(plan.header_ink, "header_ink"):
         marks[c.copy_id]["header_ink"] = True
+    for c in take(plan.faint_pencil, "faint_pencil"):
+        marks[c.copy_id]["faint_pencil"] = True
+    for c in take(plan.printed_insert, "printed_insert"):
+        marks[c.copy_id]["insert_after"] = rng.randint(1, pages)
+        marks[c.copy_id]["insert_id"] = new_copy_id(rng)
+    extras: dict[str, PlannedCopy] = {}  # host copy id → its extra booklet
+    orphans: list[PlannedCopy] = []
+    printed = sum(1 for c in copies if c.paper == paper)
+    for kind, count in (("extra_booklet", plan.extra_booklet), ("orphan_booklet", plan.orphan_booklet)):
+        for host in take(count, kind):
+            extra = PlannedCopy(
+                copy_id=new_copy_id(rng),  # type: ignore[arg-type]
+                paper=paper,
+                booklet_index=printed,
+                line=host.line,
+                status="extra",
+                label="none",
+                birth_date=host.birth_date,
+                ink=host.ink,
+                continues=host.copy_id,
+            )
+            printed += 1
+            copies.append(extra)
+            marks[extra.copy_id] = {"defects": [kind]}
+            if kind == "extra_booklet":
+                extras[host.copy_id] = extra
+            else:
+                orphans.append(extra)
 
     sheets: list[PlannedSheet] = []
-    order = list(copies)
+    order = [c for c in copies if c.status != "extra"]
     for foreign in [c for c in copies if c.status == "foreign"]:
         # A copy of another room lands somewhere inside the pile, not neatly at its end.
         order.remove(foreign)
         order.insert(rng.randint(0, len(order)), foreign)
     again: list[PlannedCopy] = []
+    for extra in orphans:  # fed first, before any copy: nothing tells whose it is
+        sheets.extend(
+            PlannedSheet(extra, page, "booklet", defect="orphan_booklet") for page in range(1, pages + 1)
+        )
+    inside_done = False
     for c in order:
         mark = marks[c.copy_id]
         if mark.get("missing_copy"):
@@ -142,6 +176,15 @@ def plan_evening(
                 sheets.append(PlannedSheet(c, page, "booklet", defect="duplicate_page"))
             if mark.get("annex_after") == page:
                 sheets.append(PlannedSheet(c, None, "annex", defect="annex"))
+            if mark.get("insert_after") == page:
+                sheets.append(PlannedSheet(c, None, "insert", defect="printed_insert"))
+            extra = extras.get(c.copy_id)
+            # The first extra booklet is scanned inside its copy (after page 2), the others right after.
+            if extra is not None and page == (2 if not inside_done else pages):
+                inside_done = True
+                sheets.extend(
+                    PlannedSheet(extra, n, "booklet", defect="extra_booklet") for n in range(1, pages + 1)
+                )
     for c in again:
         # The same sheets fed again later in the evening: somewhere after their first pass.
         last = max(i for i, sheet in enumerate(sheets) if sheet.copy is c)

@@ -24,6 +24,7 @@ from massicot_core.errors import UserError
 from massicot_core.identifiers import new_copy_id
 from massicot_core.roll import RollLine
 from paper.copy_model import CopyModel, load_model
+from paper.inserts import inserts_pdf
 from paper.printing import booklet_pdf, check_paper_format, labels_pdf, pdf_pages_per_booklet
 from testkit.samples.artist import BACKING_GRAY, Artist
 from testkit.samples.defects import DefectPlan
@@ -128,6 +129,14 @@ def generate_session(
             printed[code] = pdfium.PdfDocument(work / f"booklets-{code}.pdf")
             label_images.update(_labels(code, [c.line for c in mine if c.label != "none"], model, dpi, work))
 
+        inserts = [
+            (marks[c.copy_id]["insert_id"], c.copy_id) for c in plan_copies if "insert_id" in marks[c.copy_id]
+        ]
+        insert_page: dict[str, int] = {}
+        if inserts:
+            inserts_pdf(paper, [(i, "graph") for i, _ in inserts], work / "inserts.pdf", model=model)
+            printed["inserts"] = pdfium.PdfDocument(work / "inserts.pdf")
+            insert_page = {copy_id: n for n, (_, copy_id) in enumerate(inserts)}
         writers = ScanWriters(out_dir, tuple(formats), dpi)
         truth_pages: list[TruthPage] = []
         per_booklet = pdf_pages_per_booklet(pages)
@@ -140,6 +149,11 @@ def generate_session(
                 artist.rng = random.Random(f"{seed}/{c.copy_id if c else '-'}/{sheet.page}/{sheet.kind}")
                 if sheet.kind == "blank":
                     img = np.full(shape, 255, np.uint8)
+                elif sheet.kind == "insert":
+                    assert c is not None
+                    img = _fit(_render_page(printed["inserts"], insert_page[c.copy_id], dpi), shape)
+                    artist.handwriting(img, model.insert_answer, c.ink)
+                    written = True
                 elif sheet.kind == "annex":
                     img = artist.annex(c.ink if c else 40)
                     written = True
@@ -148,7 +162,7 @@ def generate_session(
                     index = c.booklet_index * per_booklet + sheet.page - 1
                     img = _fit(_render_page(printed[c.paper], index, dpi), shape)
                     if sheet.page == 1:
-                        if c.status != "absent":
+                        if c.status not in ("absent", "extra"):
                             artist.identity(img, c.line.name, c.birth_date, c.ink)
                         if marks[c.copy_id].get("header_ink"):
                             artist.header_scrawl(img, c.ink)
@@ -156,9 +170,12 @@ def generate_session(
                             artist.paste_label(img, label_images[c.line.candidate], torn=c.label == "torn")
                         if c.status == "absent":
                             artist.absent(img)
-                    if c.status in ("present", "foreign"):
+                    if c.status in ("present", "foreign", "extra"):
                         area = model.answer_first if sheet.page == 1 else model.answer
-                        artist.handwriting(img, area, c.ink)
+                        if marks[c.copy_id].get("faint_pencil"):
+                            artist.pencil(img, area)
+                        else:
+                            artist.handwriting(img, area, c.ink)
                         written = True
                 artist.rng = scan_rng
                 scanned = artist.scan(img, sheet.rotation, sheet.skew)
@@ -218,4 +235,5 @@ def _truth_copy(c: PlannedCopy, mark: dict, pages: int) -> TruthCopy:
         ),
         annex_after_page=mark.get("annex_after"),
         defects=defects,
+        continues=c.continues,
     )

@@ -39,6 +39,7 @@ class TruthCopy:
     duplicated_pages: list[int] = field(default_factory=list)
     annex_after_page: int | None = None
     defects: list[str] = field(default_factory=list)
+    continues: str | None = None  # an extra booklet: the copy it continues
 
 
 @dataclass

@@ -99,3 +99,22 @@ def test_writing_measured_on_generated_pages(tmp_path, model, dpi, seed, backing
     assert max(empty) < WRITING_MIN_MM2
     assert found == len(blank_or_absent) == 4  # 2 blank copies, 2 absent candidates
     assert versos == [True] * 3
+
+
+@pytest.mark.parametrize(("dpi", "seed"), [(200, 5), (300, 6)])
+def test_written_blank_and_faint_pencil_pages_each_say_so(tmp_path, model, dpi, seed):
+    """Every numbered page's `written` against the generator's truth: a pen, nothing, or two
+    short lines of a light, thin pencil (lost at ⅛, found by the second look)."""
+    roll = [RollLine(f"R{i:05d}", f"Candidat {i}", i != 3) for i in range(6)]
+    plan = DefectPlan(skew_max_deg=4.0, blank_copy=1, faint_pencil=2)
+    truth = generate_session(tmp_path, "U3", roll, dpi=dpi, seed=seed, defects=plan, formats=("pdf",))
+    pages = {p.source: p for p in iter_source_pages(tmp_path / "scan.pdf", "scan.pdf")}
+    pencil = {c.copy_id for c in truth.copies if "faint_pencil" in c.defects}
+    seen = {"written": 0, "empty": 0, "pencil": 0}
+    for expected in truth.pages:
+        a = process_page(pages[expected.sources[0]], model, "U3").analysis
+        assert a.written is expected.written, (expected, a.writing_mm2)
+        if expected.copy_id in pencil:
+            seen["pencil"] += 1
+        seen["written" if expected.written else "empty"] += 1
+    assert seen["pencil"] == 8 and seen["empty"] == 8  # 2 pencil copies, 1 blank + 1 absent copy
