@@ -35,6 +35,7 @@ from correction_server.models.marking import (
     QuestionMark,
     SpecialMark,
 )
+from correction_server.models.office import ActionState, OfficeAction, OfficeSetting
 from correction_server.models.pushes import PushUpload
 from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
 
@@ -73,6 +74,9 @@ __all__ = [
     "IdentityLink",
     "Page",
     "PushUpload",
+    "ActionState",
+    "OfficeAction",
+    "OfficeSetting",
     "Paper",
     "Question",
     "Role",

@@ -106,6 +106,7 @@ def user_link_command(
     from correction_server.db import transaction
     from correction_server.office.accounts import set_password_link
     from correction_server.settings import Settings
+    from correction_server.web.clock import local_text, zone_name
 
     secret = Settings.from_env(database_url=db).secret_key
 
@@ -117,7 +118,7 @@ def user_link_command(
     typer.echo(base_url.rstrip("/") + issued.path)
     typer.echo(
         f"Set-password link of {issued.username}, shown only now: hand it to its owner. It works once, "
-        f"until {issued.expires_at:%Y-%m-%d %H:%M} UTC.",
+        f"until {local_text(issued.expires_at)} ({zone_name()}).",
         err=True,
     )
 

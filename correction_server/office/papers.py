@@ -24,6 +24,7 @@ from correction_server.db import transaction
 from correction_server.models import ExamSession, Paper, Question, QuestionMark
 from correction_server.office.import_report import ImportRejected, Problem
 from correction_server.office.tables import parse_date
+from correction_server.web.clock import local_text
 from massicot_core.errors import UserError
 from massicot_core.identifiers import PAPER_CODE_RE
 
@@ -352,7 +353,7 @@ def _set_questions(db: Session, paper: Paper, specs: Sequence[QuestionSpec]) -> 
         return False, [
             Problem(
                 0,
-                f"the barème of {paper.code} was locked on {paper.scheme_locked_at:%Y-%m-%d %H:%M} UTC "
+                f"the barème of {paper.code} was locked on {local_text(paper.scheme_locked_at)} "
                 "(standardisation meeting held); its questions can no longer change",
             )
         ]
