@@ -29,6 +29,8 @@ from correction_server.i18n import register_words
 from correction_server.intake import web as intake_web
 from correction_server.intake.ingest import IngestService
 from correction_server.marking import web as marking_web
+from correction_server.office import console_web as office_console_web
+from correction_server.office import session_web as office_session_web
 from correction_server.office import web as office_web
 from correction_server.pages.images import PageLook
 from correction_server.pages.store import open_store
@@ -106,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_web.router,
         dispatch_web.router,
         office_web.router,
+        office_console_web.router,
+        office_session_web.router,
         coordination_web.router,
         standardisation_web.router,
         closing_web.router,

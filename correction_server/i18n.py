@@ -36,6 +36,7 @@ def register_words() -> None:
     from correction_server.coordination import words as coordination_words
     from correction_server.dispatch import words as dispatch_words
     from correction_server.marking import words as marking_words
+    from correction_server.office import words as office_words
     from correction_server.web import words as page_words
 
     for area in (
@@ -46,6 +47,7 @@ def register_words() -> None:
         coordination_words,
         standardisation_words,
         closing_words,
+        office_words,
     ):
         # add_messages takes the same words twice without complaint: registering again is harmless.
         add_messages(fr=area.FR, en=area.EN)

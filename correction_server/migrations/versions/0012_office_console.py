@@ -1,4 +1,5 @@
-"""The office console: papers' scan deadline, candidates' room and table, centres' contact, the
+"""The office console: papers' scan deadline, candidates' room and table, centres' contact,
+accounts' last login, the
 office's settings (the session's time zone) and its background actions
 
 Revision ID: 0012_office_console
@@ -23,6 +24,8 @@ def upgrade() -> None:
     with op.batch_alter_table("candidate", schema=None) as batch_op:
         batch_op.add_column(sa.Column("room", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("table_number", sa.String(length=12), nullable=True))
+    with op.batch_alter_table("app_user", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("centre", schema=None) as batch_op:
         batch_op.add_column(sa.Column("contact", sa.String(length=200), nullable=False, server_default=""))
     op.create_table(
@@ -60,6 +63,8 @@ def downgrade() -> None:
     op.drop_table("office_setting")
     with op.batch_alter_table("centre", schema=None) as batch_op:
         batch_op.drop_column("contact")
+    with op.batch_alter_table("app_user", schema=None) as batch_op:
+        batch_op.drop_column("last_login_at")
     with op.batch_alter_table("candidate", schema=None) as batch_op:
         batch_op.drop_column("table_number")
         batch_op.drop_column("room")
