@@ -46,10 +46,10 @@ def centres_overview(session: Session) -> list[CentreLine]:
     )
     papers: dict[int, list[str]] = {}
     for centre_id, code in session.execute(
-        select(distinct(Candidate.centre_id), Paper.code)
+        select(Candidate.centre_id, Paper.code)
         .join(RollEntry, RollEntry.candidate_id == Candidate.id)
         .join(Paper, Paper.id == RollEntry.paper_id)
-        .order_by(Paper.code)
+        .distinct()
     ):
         papers.setdefault(centre_id, []).append(code)
     lots = {
@@ -118,8 +118,9 @@ def rooms_of(session: Session, centre_id: int, paper_id: int) -> list[str]:
     """The rooms the import gave the centre's candidates of a paper ('' for those without one)."""
     return sorted(
         session.scalars(
-            select(distinct(func.coalesce(Candidate.room, "")))
+            select(func.coalesce(Candidate.room, ""))
             .join(RollEntry, RollEntry.candidate_id == Candidate.id)
             .where(Candidate.centre_id == centre_id, RollEntry.paper_id == paper_id)
+            .distinct()
         )
     )

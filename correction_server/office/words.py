@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (sentences of the pages read better unbroken)
 """The office console's words, French first (English for the language switch)."""
 
 from __future__ import annotations
