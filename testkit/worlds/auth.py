@@ -42,8 +42,8 @@ from correction_server.models import (
     SecondReading,
     User,
 )
-from correction_server.models.office import OfficeAction
 from correction_server.models.dispatch import CorrectionLot, LotCopy
+from correction_server.models.office import OfficeAction
 from correction_server.settings import Settings
 
 SECRET = "test-secret-key-for-sessions"
