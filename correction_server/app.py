@@ -35,7 +35,9 @@ from correction_server.intake.ingest import IngestService
 from correction_server.intake.uploads import MAX_CHUNK_BYTES
 from correction_server.marking import flags_web as marking_flags_web
 from correction_server.marking import web as marking_web
+from correction_server.office import console_web as office_console_web
 from correction_server.office import rules_web as office_rules_web
+from correction_server.office import session_web as office_session_web
 from correction_server.office import web as office_web
 from correction_server.pages.images import PageLook
 from correction_server.pages.store import open_store
@@ -123,6 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_web.router,
         dispatch_web.router,
         office_web.router,
+        office_console_web.router,
+        office_session_web.router,
         coordination_web.router,
         standardisation_web.router,
         closing_web.router,

@@ -30,7 +30,13 @@ def with_database(db: str | None, work):
     upgrade_database(url)
     engine = make_engine(url)
     try:
-        return work(make_session_factory(engine))
+        factory = make_session_factory(engine)
+        # Times the command prints are in the session's time zone, as on the pages.
+        from correction_server.web.clock import load_zone
+
+        with factory() as session:
+            load_zone(session)
+        return work(factory)
     finally:
         engine.dispose()
 

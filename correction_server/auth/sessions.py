@@ -95,6 +95,8 @@ def open_session(session: Session, user: User, secret_key: str) -> OpenedSession
         expires_at=now + SESSION_LIFETIME,
     )
     session.add(row)
+    # The office sees who has never logged in (its people page).
+    user.last_login_at = now
     cookie = _serializer(secret_key, "massicot-session").dumps(row.id)
     return OpenedSession(cookie_value=cookie, csrf_token=row.csrf_token, expires_at=row.expires_at)
 

@@ -77,13 +77,15 @@ def purge(
     actor: audit.Actor,
     by_name: str,
     now: datetime | None = None,
+    dry_run: bool = False,
 ) -> PurgeReport:
     """Delete the page images of papers whose results were published before `before` and whose
     consultation year is over. The database change (pages, annotation layers, purge records,
     audit entry) is committed first; only then are files deleted, so a crash can leave an
     unreferenced file behind, never a page pointing at nothing. An image a push in progress
     lists is kept (the push may have sent it already); a push announced after the commit that
-    counts on an image deleted next is told at its commit to send it again."""
+    counts on an image deleted next is told at its commit to send it again.
+    dry_run: the same counts (images: those that would be deleted), then rolled back."""
     # Pushes in progress count on the images they have sent: none may go while one announces or
     # commits (the uploads lock), and none a push lists is deleted.
     lock_uploads(session, exclusive=True)
@@ -176,6 +178,10 @@ def purge(
     report_files = [sha for sha in sorted(freed) if sha not in still_used]
     for copy_id, record in records.items():
         record.images_deleted = len(shas_of_copy[copy_id] - still_used)
+    if dry_run:  # what would go (the office console's first step), then nothing is kept
+        session.rollback()
+        report.images_deleted = len(report_files)
+        return report
     session.commit()
     for sha in report_files:
         try:

@@ -25,5 +25,7 @@ def lock_scheme_command(
         with transaction(factory) as session:
             return lock_scheme(session, find_paper(session, paper, session_name), SYSTEM)
 
+    from correction_server.web.clock import local_text
+
     locked_at = with_database(db, work)
-    typer.echo(f"Barème of {paper} locked on {locked_at:%Y-%m-%d %H:%M} UTC: correctors can enter marks.")
+    typer.echo(f"Barème of {paper} locked on {local_text(locked_at)}: correctors can enter marks.")

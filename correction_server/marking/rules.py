@@ -214,7 +214,9 @@ def check_open(paper: Paper, now: datetime) -> None:
 
 
 def _when(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    from correction_server.web.clock import local_text
+
+    return local_text(moment)
 
 
 def utcnow() -> datetime:

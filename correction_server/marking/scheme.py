@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from correction_server.audit.log import Actor, record
 from correction_server.models import Paper, Question
+from correction_server.web.clock import local_text
 from massicot_core.errors import Refused
 
 
@@ -71,7 +72,7 @@ def scheme_state(session: Session, paper_id: int) -> SchemeState:
 
 
 def _locked_already(paper: Paper) -> SchemeRefused:
-    return SchemeRefused("scheme_locked", paper=paper.code, since=f"{paper.scheme_locked_at:%Y-%m-%d %H:%M}")
+    return SchemeRefused("scheme_locked", paper=paper.code, since=local_text(paper.scheme_locked_at))
 
 
 def lock_scheme(session: Session, paper: Paper, actor: Actor) -> datetime:

@@ -65,6 +65,7 @@ from correction_server.models.marking import (
     QuestionMark,
     SpecialMark,
 )
+from correction_server.models.office import ActionState, OfficeAction, OfficeSetting
 from correction_server.models.pushes import PushUpload
 from correction_server.models.room_reports import RoomReportRecord
 from correction_server.models.scans import Copy, CopyStatus, IdentityLink, Page, ScanLot
@@ -119,6 +120,9 @@ __all__ = [
     "IdentityLink",
     "Page",
     "PushUpload",
+    "ActionState",
+    "OfficeAction",
+    "OfficeSetting",
     "Paper",
     "Question",
     "Role",

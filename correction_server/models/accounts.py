@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from correction_server.db import Base
+from correction_server.db import Base, UtcDateTime
 
 
 class Role(enum.StrEnum):
@@ -38,6 +39,8 @@ class User(Base):
     # Set when the office resets the password (a one-time password was handed over): the person
     # must choose his own before doing anything else.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The last time the person logged in (None: never, which the office looks for).
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     papers: Mapped[list[CorrectorPaper]] = relationship(back_populates="user")
 
 

@@ -64,6 +64,9 @@ class Paper(Base):
     window_opens: Mapped[datetime | None] = mapped_column(UtcDateTime())
     window_closes: Mapped[datetime | None] = mapped_column(UtcDateTime())
     scheme_locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The office's date for the centres' pushes (003 §II.A): a centre with registered candidates
+    # and nothing pushed by then is late.
+    scan_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
     session: Mapped[ExamSession] = relationship(back_populates="papers")
     questions: Mapped[list[Question]] = relationship(
         back_populates="paper", order_by="Question.position", cascade="all, delete-orphan"
@@ -106,6 +109,8 @@ class Centre(_SchoolByUai, Base):
     """Centre d'épreuve, identified by its UAI code."""
 
     __tablename__ = "centre"
+    # Whom the office calls when the centre is late (a name, a telephone number, an address).
+    contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Establishment(_SchoolByUai, Base):
@@ -123,6 +128,9 @@ class Candidate(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"))
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    # Where he sits in his centre (optional columns of the import), printed on the rolls.
+    room: Mapped[str | None] = mapped_column(String(40))
+    table_number: Mapped[str | None] = mapped_column(String(12))
     establishment: Mapped[Establishment | None] = relationship()
     centre: Mapped[Centre] = relationship()
     # The papers he is registered for, through the roll.

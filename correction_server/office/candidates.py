@@ -10,7 +10,7 @@ file again changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from correction_server.db import transaction
 from correction_server.models import (
     Attendance,
     Candidate,
@@ -29,7 +28,7 @@ from correction_server.models import (
     Paper,
     RollEntry,
 )
-from correction_server.office.import_report import ImportRejected, Problem
+from correction_server.office.import_report import ImportRejected, Problem, unit_of_work
 from correction_server.office.spreadsheet_numbers import (
     NumberCell,
     Reading,
@@ -52,7 +51,10 @@ CANDIDATE_COLUMNS = (
     "centre_name",
     "papers",
 )
-OPTIONAL_CANDIDATE_COLUMNS = ("session",)
+# room and table: where the candidate sits in his centre (printed on the centre's rolls); a file
+# without them leaves the rooms already known as they are.
+OPTIONAL_CANDIDATE_COLUMNS = ("session", "room", "table")
+PLACE_COLUMNS = ("room", "table")
 # How the office states that every registration number has the same number of digits (the
 # command line's option): only then can leading zeros a spreadsheet dropped be put back.
 REGISTRATION_DIGITS_OPTION = "--registration-digits"
@@ -73,6 +75,8 @@ class CandidateLine:
     centre_name: str
     papers: tuple[str, ...]
     session: str | None
+    room: str | None = None
+    table: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,13 +86,20 @@ class ParsedCandidates:
     problems: tuple[Problem, ...]
     # Lines whose spreadsheet numbers got their leading zeros back: imported, but to be checked.
     notes: tuple[Problem, ...] = ()
+    # The file has the room / table columns: only then are the stored ones replaced.
+    has_places: bool = False
 
 
-def parse_candidates(table: Table, registration_digits: int | None = None) -> ParsedCandidates:
+def parse_candidates(
+    table: Table,
+    registration_digits: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ParsedCandidates:
     """Check every line of a candidate table; keep the good lines and every problem found.
 
     registration_digits: the number of digits every registration number has, when the office
     knows it; a registration a workbook stored as a number is refused without it.
+    progress: told (lines read, lines in the file) as the check goes (the office console).
     """
     problems = list(table.problems) + _header_problems(table)
     if any(c not in table.columns for c in CANDIDATE_COLUMNS):
@@ -99,7 +110,10 @@ def parse_candidates(table: Table, registration_digits: int | None = None) -> Pa
     notes: list[Problem] = []
     first_seen: dict[str, int] = {}
     names: dict[tuple[str, str], tuple[str, int]] = {}
-    for row in table.rows:
+    total = len(table.rows)
+    for index, row in enumerate(table.rows):
+        if progress is not None and index % 500 == 0:
+            progress(index, total)
         refused: dict[str, str] = {}
         if row.numbers:  # only workbook cells: a CSV's are text, taken as written
             row, refused, row_notes = _numeric_identifiers(row, registration_digits)
@@ -121,7 +135,8 @@ def parse_candidates(table: Table, registration_digits: int | None = None) -> Pa
         problems += row_problems
         if parsed is not None and not row_problems:
             lines.append(parsed)
-    return ParsedCandidates(table.origin, tuple(lines), tuple(problems), tuple(notes))
+    has_places = any(c in table.columns for c in PLACE_COLUMNS)
+    return ParsedCandidates(table.origin, tuple(lines), tuple(problems), tuple(notes), has_places)
 
 
 def _numeric_identifiers(
@@ -226,6 +241,10 @@ def _parse_candidate_row(
     for code in papers:
         if not PAPER_CODE_RE.match(code):
             bad(f"“{code}” in papers is not a paper code (letters, digits and '-', e.g. U3)")
+    if len(v.get("room") or "") > 40:
+        bad("room is longer than 40 characters")
+    if len(v.get("table") or "") > 12:
+        bad("table is longer than 12 characters")
     if problems:
         return None, problems
     return (
@@ -241,6 +260,8 @@ def _parse_candidate_row(
             centre_name=v["centre_name"],
             papers=papers,
             session=v.get("session") or None,
+            room=v.get("room") or None,
+            table=v.get("table") or None,
         ),
         [],
     )
@@ -317,14 +338,17 @@ class CandidateImportSummary:
         )
 
 
-def apply_candidates(factory: sessionmaker[Session], parsed: ParsedCandidates) -> CandidateImportSummary:
+def apply_candidates(
+    factory: sessionmaker[Session], parsed: ParsedCandidates, dry_run: bool = False
+) -> CandidateImportSummary:
     """Write the candidates, their centres, establishments and roll entries in one transaction.
 
     Problems found in the file or against the database raise ImportRejected and nothing is written.
     Candidates absent from the file are left alone (a file may cover one centre only). A paper no
     longer listed for a candidate is removed from his roll only while nothing was recorded on it.
+    dry_run: every check and every count, then the transaction is rolled back.
     """
-    with transaction(factory) as db:
+    with unit_of_work(factory, dry_run) as db:
         problems = list(parsed.problems)
         sessions = {s.name: s for s in db.scalars(select(ExamSession))}
         papers = {(p.session_id, p.code): p for p in db.scalars(select(Paper))}
@@ -348,7 +372,7 @@ def apply_candidates(factory: sessionmaker[Session], parsed: ParsedCandidates) -
         if problems:
             raise ImportRejected(parsed.origin, problems)
         summary = CandidateImportSummary()
-        writer = _CandidateWriter(db, summary)
+        writer = _CandidateWriter(db, summary, places=parsed.has_places)
         writer.load(parsed.lines)
         by_session: dict[int, set[int]] = {}
         for (session_id, _), paper in papers.items():
@@ -428,6 +452,7 @@ class _CandidateWriter:
 
     db: Session
     summary: CandidateImportSummary
+    places: bool = False  # the file gives rooms and tables
     centres: dict[str, Centre] = field(default_factory=dict)
     establishments: dict[str, Establishment] = field(default_factory=dict)
     # registration -> (id, the stored values compared with the file's)
@@ -445,13 +470,14 @@ class _CandidateWriter:
             self.establishments.update(
                 (e.uai, e) for e in self.db.scalars(select(Establishment).where(Establishment.uai.in_(chunk)))
             )
-        columns = [getattr(Candidate, name) for name in _CANDIDATE_FIELDS]
+        fields = self._fields()
+        columns = [getattr(Candidate, name) for name in fields]
         for chunk in _chunks({line.registration for line in lines}):
             query = select(Candidate.id, Candidate.registration, *columns).where(
                 Candidate.registration.in_(chunk)
             )
             for candidate_id, registration, *values in self.db.execute(query):
-                self.known[registration] = (candidate_id, dict(zip(_CANDIDATE_FIELDS, values, strict=True)))
+                self.known[registration] = (candidate_id, dict(zip(fields, values, strict=True)))
         for chunk in _chunks(candidate_id for candidate_id, _ in self.known.values()):
             query = select(
                 RollEntry.id, RollEntry.candidate_id, RollEntry.paper_id, RollEntry.attendance
@@ -485,6 +511,8 @@ class _CandidateWriter:
                 if line.establishment_uai
                 else None,
             }
+            if self.places:
+                values |= {"room": line.room, "table_number": line.table}
             known = self.known.get(line.registration)
             if known is None:
                 new_rows.append({"registration": line.registration, **values})
@@ -546,6 +574,9 @@ class _CandidateWriter:
         self.summary.roll_added, self.summary.roll_removed = len(added), len(removed)
         return []
 
+    def _fields(self) -> tuple[str, ...]:
+        return _CANDIDATE_FIELDS + (("room", "table_number") if self.places else ())
+
     def _place(self, model: type, known: dict[str, Any], uai: str, name: str) -> Any:
         place = known.get(uai)
         if place is None:
@@ -572,7 +603,11 @@ def _chunks(items: Iterable[Any]) -> Iterable[list[Any]]:
 
 
 def import_candidates(
-    factory: sessionmaker[Session], path: Path, registration_digits: int | None = None
+    factory: sessionmaker[Session],
+    path: Path,
+    registration_digits: int | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CandidateImportSummary:
     table = read_table(path, header_hint="registration")
-    return apply_candidates(factory, parse_candidates(table, registration_digits))
+    return apply_candidates(factory, parse_candidates(table, registration_digits, progress), dry_run)

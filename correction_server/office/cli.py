@@ -106,6 +106,7 @@ def user_link_command(
     from correction_server.db import transaction
     from correction_server.office.accounts import set_password_link
     from correction_server.settings import Settings
+    from correction_server.web.clock import local_text, zone_name
 
     secret = Settings.from_env(database_url=db).secret_key
 
@@ -117,7 +118,7 @@ def user_link_command(
     typer.echo(base_url.rstrip("/") + issued.path)
     typer.echo(
         f"Set-password link of {issued.username}, shown only now: hand it to its owner. It works once, "
-        f"until {issued.expires_at:%Y-%m-%d %H:%M} UTC.",
+        f"until {local_text(issued.expires_at)} ({zone_name()}).",
         err=True,
     )
 
@@ -126,19 +127,23 @@ def user_link_command(
 def roll_command(
     paper: str = typer.Option(..., "--paper", help="The paper's code, e.g. U3."),
     centre: str = typer.Option(..., "--centre", help="The centre's UAI code, e.g. 0130040Y."),
-    out: Path = typer.Option(..., "--out", help="The roll CSV to write (candidate,name,present)."),
+    out: Path = typer.Option(
+        ..., "--out", help="The roll CSV to write (candidate,name,present,room,table,deadline)."
+    ),
+    room: str | None = typer.Option(None, "--room", help="Only the candidates of this room."),
     session_name: str | None = typer.Option(None, "--session", help="The exam session, if several."),
     db: str | None = typer.Option(None, "--db", help=DB_OPTION_HELP),
 ) -> None:
     """Write a centre's roll for a paper: the centre prints labels and the signing sheet from it."""
     from correction_server.dispatch.planning import find_paper
-    from correction_server.office.rolls import centre_roll
-    from massicot_core.roll import roll_csv
+    from correction_server.office.rolls import placed_roll, placed_roll_csv
 
     def work(factory):
         with factory() as session:
-            return centre_roll(session, find_paper(session, paper, session_name), centre)
+            found = find_paper(session, paper, session_name)
+            return placed_roll_csv(found, placed_roll(session, found, centre, room))
 
-    lines = with_database(db, work)
-    write_atomically(out, roll_csv(lines).encode("utf-8"))
+    text = with_database(db, work)
+    lines = text.count("\n") - 1
+    write_atomically(out, text.encode("utf-8"))
     typer.echo(f"{len(lines)} candidates of centre {centre.upper()} written to {out}.")

@@ -6,8 +6,11 @@ problem with its line number; a file with any problem imports nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from massicot_core.errors import UserError
 
@@ -35,3 +38,20 @@ class ImportRejected(UserError):
             "Correct the file and run the same command again."
         )
         super().__init__(head + "".join(f"\n  {p}" for p in self.problems))
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session], dry_run: bool = False) -> Iterator[Session]:
+    """One transaction, committed whole; with dry_run, rolled back whole (a dry run checks and
+    counts exactly what the import would do, and writes nothing)."""
+    with factory() as session:
+        session.begin()
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()

@@ -20,10 +20,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from correction_server.db import transaction
 from correction_server.models import ExamSession, Paper, Question, QuestionMark
-from correction_server.office.import_report import ImportRejected, Problem
+from correction_server.office.import_report import ImportRejected, Problem, unit_of_work
 from correction_server.office.tables import parse_date
+from correction_server.web.clock import local_text
 from massicot_core.errors import UserError
 from massicot_core.identifiers import PAPER_CODE_RE
 
@@ -37,6 +37,7 @@ PAPER_KEYS = (
     "pages",
     "window_opens",
     "window_closes",
+    "scan_deadline",
     "questions",
 )
 REQUIRED_PAPER_KEYS = ("session", "code", "title", "max_mark", "questions")
@@ -62,6 +63,8 @@ class PaperSpec:
     window_opens: datetime | None
     window_closes: datetime | None
     questions: tuple[QuestionSpec, ...]
+    # The centres' pushes are due by then; None: not given (the office may set it in the console).
+    scan_deadline: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ def parse_paper(text: str, origin: str) -> ParsedPaper:
                 "max_mark",
                 f"the questions add up to {_fmt(total)} points but max_mark is {_fmt(max_mark)}",
             )
+    deadline = checker.moment(data, "scan_deadline")
     if problems:
         return ParsedPaper(origin, None, tuple(problems))
     spec = PaperSpec(
@@ -130,6 +134,7 @@ def parse_paper(text: str, origin: str) -> ParsedPaper:
         window_opens=opens,
         window_closes=closes,
         questions=tuple(questions),
+        scan_deadline=deadline,
     )
     return ParsedPaper(origin, spec, ())
 
@@ -297,12 +302,15 @@ class PaperImportSummary:
         return f"paper {self.code} of “{self.session}” {self.outcome}, barème of {self.questions} questions."
 
 
-def apply_paper(factory: sessionmaker[Session], parsed: ParsedPaper) -> PaperImportSummary:
-    """Create or update the session, the paper and its barème in one transaction."""
+def apply_paper(
+    factory: sessionmaker[Session], parsed: ParsedPaper, dry_run: bool = False
+) -> PaperImportSummary:
+    """Create or update the session, the paper and its barème in one transaction (dry_run: every
+    check, then rolled back)."""
     if parsed.problems or parsed.paper is None:
         raise ImportRejected(parsed.origin, parsed.problems)
     spec = parsed.paper
-    with transaction(factory) as db:
+    with unit_of_work(factory, dry_run) as db:
         exam = db.scalars(select(ExamSession).where(ExamSession.name == spec.session)).one_or_none()
         created = exam is None
         if exam is None:
@@ -334,6 +342,8 @@ def _set_paper_fields(paper: Paper, spec: PaperSpec) -> bool:
         "window_opens": spec.window_opens,
         "window_closes": spec.window_closes,
     }
+    if spec.scan_deadline is not None:  # a file without it keeps the one set in the console
+        values["scan_deadline"] = spec.scan_deadline
     changed = False
     for key, value in values.items():
         if getattr(paper, key) != value:
@@ -352,7 +362,7 @@ def _set_questions(db: Session, paper: Paper, specs: Sequence[QuestionSpec]) -> 
         return False, [
             Problem(
                 0,
-                f"the barème of {paper.code} was locked on {paper.scheme_locked_at:%Y-%m-%d %H:%M} UTC "
+                f"the barème of {paper.code} was locked on {local_text(paper.scheme_locked_at)} "
                 "(standardisation meeting held); its questions can no longer change",
             )
         ]
@@ -371,15 +381,18 @@ def _set_questions(db: Session, paper: Paper, specs: Sequence[QuestionSpec]) -> 
     return True, []
 
 
-def import_paper(factory: sessionmaker[Session], path: Path) -> PaperImportSummary:
+def import_paper(
+    factory: sessionmaker[Session], path: Path, dry_run: bool = False, origin: str | None = None
+) -> PaperImportSummary:
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     data = path.read_bytes()
+    origin = origin or path.name
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportRejected(
-            path.name, [Problem(line, "the file is not UTF-8 text: save it as UTF-8")]
+            origin, [Problem(line, "the file is not UTF-8 text: save it as UTF-8")]
         ) from None
-    return apply_paper(factory, parse_paper(text, path.name))
+    return apply_paper(factory, parse_paper(text, origin), dry_run)

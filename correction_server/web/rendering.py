@@ -30,6 +30,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from correction_server import i18n
+from correction_server.web import clock
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -38,6 +39,8 @@ jinja = Jinja2Templates(directory=str(TEMPLATE_DIR))
 # Templates ship with the code and change only with a new release (and a restart): no stat()
 # of every template file at every page.
 jinja.env.auto_reload = False
+# Every moment a page shows goes through the session's clock: {{ moment|when }}.
+clock.install_filters(jinja.env)
 
 _SCRIPT_ESCAPES = {
     "<": "\\u003c",
@@ -70,6 +73,9 @@ def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     lang = request_language(request)
+    parts = getattr(request.app.state, "parts", None)
+    if parts is not None:  # the session's time zone, read again every few seconds
+        clock.refresh_zone(parts.session_factory, parts.settings.database_url)
 
     def t(key: str, **values: object) -> str:
         return i18n.translate(lang, key, **values)

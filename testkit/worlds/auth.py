@@ -50,6 +50,7 @@ from correction_server.models import (
     User,
 )
 from correction_server.models.dispatch import CorrectionLot, LotCopy
+from correction_server.models.office import OfficeAction
 from correction_server.settings import Settings
 
 SECRET = "test-secret-key-for-sessions"
@@ -231,6 +232,22 @@ def build_world(factory: sessionmaker[Session], secret_key: str, hashed: bool = 
             session.add(reading)
             session.flush()
             readings[reader] = reading.id
+        # Two finished office actions (the console's background work), for the action pages.
+        office_actions = []
+        for kind in ("audit_verify", "check_paper"):
+            done = OfficeAction(
+                kind=kind,
+                target="-",
+                state="done",
+                done=1,
+                total=1,
+                outcome="",
+                started_at=now,
+                by_name="Office",
+            )
+            session.add(done)
+            session.flush()
+            office_actions.append(done.id)
         session.commit()
         centre_a = next(c for c in _all(copies_by_lot) if centre_of_copy[c] == centres[0].id)
         centre_b = next(c for c in _all(copies_by_lot) if centre_of_copy[c] == centres[1].id)
@@ -272,6 +289,9 @@ def build_world(factory: sessionmaker[Session], secret_key: str, hashed: bool = 
                 "copy_token": candidate_objects["copy_token"],
                 "position": (0, 0),
                 "request_id": candidate_objects["request_id"],
+                "action_id": (office_actions[0], office_actions[1]),
+                "centre_id": (centres[0].id, centres[1].id),
+                "user_id": (users["c1@lycee.fr"].id, users["c2@lycee.fr"].id),
                 "reading_id": (
                     (readings["c1@lycee.fr"], readings["c2@lycee.fr"])
                     if role == "corrector"
