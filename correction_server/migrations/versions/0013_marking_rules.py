@@ -1,8 +1,8 @@
 """Marking rules: subject and corrigé, corrector flags, rescan requests, page versions,
 re-pushed lots, several établissements per corrector, explicit incompatibilities
 
-Revision ID: 0014_marking_rules
-Revises: 0008_push_upload_activity
+Revision ID: 0013_marking_rules
+Revises: 0012_jury_rules
 Create Date: 2026-12-02 07:56:03.162891
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_marking_rules"
-down_revision: str | None = "0008_push_upload_activity"
+revision: str = "0013_marking_rules"
+down_revision: str | None = "0012_jury_rules"
 branch_labels: str | None = None
 depends_on: str | None = None
 

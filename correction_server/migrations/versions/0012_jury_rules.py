@@ -1,8 +1,8 @@
 """Jury rules: fraud reports and voided papers, justified absences, the harmonisation meeting and
 its rules, jury meetings and material errors, payment by level and confirmation of the work
 
-Revision ID: 0013_jury_rules
-Revises: 0008_push_upload_activity
+Revision ID: 0012_jury_rules
+Revises: 0011_office_console
 Create Date: 2026-12-02 07:55:53.760905
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_jury_rules"
-down_revision: str | None = "0008_push_upload_activity"
+revision: str = "0012_jury_rules"
+down_revision: str | None = "0011_office_console"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,6 +1,6 @@
 """The room report (procès-verbal de salle) sealed into a lot
 
-Revision ID: 0010_room_report
+Revision ID: 0009_room_report
 Revises: 0008_push_upload_activity
 Create Date: 2026-12-02 08:30:00.000000
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_room_report"
+revision: str = "0009_room_report"
 down_revision: str | None = "0008_push_upload_activity"
 branch_labels: str | None = None
 depends_on: str | None = None

@@ -1,7 +1,7 @@
 """The candidate's space: candidate accounts, activation codes of access letters, review requests
 
-Revision ID: 0015_candidate_space
-Revises: 0008_push_upload_activity
+Revision ID: 0014_candidate_space
+Revises: 0013_marking_rules
 Create Date: 2026-12-02 08:10:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015_candidate_space"
-down_revision: str | None = "0008_push_upload_activity"
+revision: str = "0014_candidate_space"
+down_revision: str | None = "0013_marking_rules"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,7 +1,7 @@
 """Pages: whether anything is written on them, and the printed booklet they came from
 
-Revision ID: 0011_page_written_booklet
-Revises: 0008_push_upload_activity
+Revision ID: 0010_page_written_booklet
+Revises: 0009_room_report
 Create Date: 2026-12-02 08:10:00.000000
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_page_written_booklet"
-down_revision: str | None = "0008_push_upload_activity"
+revision: str = "0010_page_written_booklet"
+down_revision: str | None = "0009_room_report"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -2,8 +2,8 @@
 accounts' last login, the
 office's settings (the session's time zone) and its background actions
 
-Revision ID: 0012_office_console
-Revises: 0008_push_upload_activity
+Revision ID: 0011_office_console
+Revises: 0010_page_written_booklet
 Create Date: 2026-12-02 08:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_office_console"
-down_revision: str | None = "0008_push_upload_activity"
+revision: str = "0011_office_console"
+down_revision: str | None = "0010_page_written_booklet"
 branch_labels: str | None = None
 depends_on: str | None = None
 
