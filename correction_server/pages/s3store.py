@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
-from correction_server.pages.store import (
+from correction_server.pages.objects import (
     ChunkResult,
     HashMismatch,
     OffsetMismatch,

@@ -19,73 +19,24 @@ import ctypes.util
 import fcntl
 import hashlib
 import os
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
+# The interface's names stay importable from here, where callers have always found them.
+from correction_server.pages.objects import (  # noqa: F401
+    SHA256_RE,
+    ChunkResult,
+    HashMismatch,
+    ObjectStore,
+    OffsetMismatch,
+    StoreError,
+    TooLarge,
+    check_sha256,
+)
 from massicot_core.files import sha256_file
 
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _READ_BLOCK = 1024 * 1024
-
-
-class StoreError(Exception):
-    """Base of the store's refusals; each carries plain words."""
-
-
-class OffsetMismatch(StoreError):
-    """The chunk does not start where the partial upload ends (a resend, or a lost chunk)."""
-
-    def __init__(self, expected: int) -> None:
-        super().__init__(f"the upload continues at byte {expected}")
-        self.expected = expected
-
-
-class HashMismatch(StoreError):
-    """The complete upload does not hash to its name: it was damaged; the partial is dropped."""
-
-    def __init__(self, expected: str, actual: str) -> None:
-        super().__init__(f"bytes received hash to {actual}, not {expected}")
-        self.expected = expected
-        self.actual = actual
-
-
-class TooLarge(StoreError):
-    pass
-
-
-@dataclass(frozen=True)
-class ChunkResult:
-    offset: int  # bytes held for this object after the chunk (the resume point)
-    complete: bool  # the object is now stored and verified
-
-
-class ObjectStore(Protocol):
-    def has(self, sha256: str) -> bool: ...
-
-    def missing(self, hashes: list[str]) -> list[str]: ...
-
-    def upload_offset(self, sha256: str) -> int: ...
-
-    def append_chunk(self, sha256: str, offset: int, data: bytes, total: int) -> ChunkResult: ...
-
-    def open(self, sha256: str) -> BinaryIO: ...
-
-    def make_durable(self, hashes: list[str]) -> list[str]: ...
-
-    def discard(self, sha256: str) -> int: ...
-
-    def partial_uploads(self) -> list[str]: ...
-
-    def hashes(self) -> list[str]: ...
-
-
-def check_sha256(value: str) -> str:
-    if not SHA256_RE.match(value):
-        raise ValueError(f"{value!r} is not a SHA-256 in lowercase hexadecimal (64 characters)")
-    return value
 
 
 class LocalStore:
