@@ -18,10 +18,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from correction_server.closing.holds import active_hold
+from correction_server.closing.fraud import result_withheld
 from correction_server.closing.publication import one_year_after, publication_of
 from correction_server.marking.rules import fmt
 from correction_server.models import (
+    AbsenceJustification,
     Candidate,
     Copy,
     IdentityLink,
@@ -101,7 +102,7 @@ def access_of(
     session: Session, candidate_id: int, paper_id: int, now: datetime
 ) -> tuple[Access, datetime | None, datetime | None]:
     """The rules 1–3 above, with the publication day and the day the consultation closes."""
-    if active_hold(session, candidate_id) is not None:
+    if result_withheld(session, candidate_id, paper_id):
         return Access.WITHHELD, None, None
     published = publication_of(session, paper_id)
     if published is None:
@@ -123,8 +124,21 @@ def copy_facts(session: Session, copy_id: str) -> tuple[ResultFacts, Marking | N
         special=first.special.value if marked and first.special is not None else None,
         corrector_mark_20=first.mark_20 if marked else None,
         jury_mark_20=jury.mark_20 if jury is not None else None,
+        justified_absence=_absence_justified(session, copy_id),
     )
     return facts, first, jury
+
+
+def _absence_justified(session: Session, copy_id: str) -> bool:
+    """Whether the office recorded this copy's candidate's absence as justified (closing.absence)."""
+    found = session.scalar(
+        select(AbsenceJustification.id)
+        .join(IdentityLink, IdentityLink.candidate_id == AbsenceJustification.candidate_id)
+        .join(Copy, Copy.id == IdentityLink.copy_id)
+        .where(IdentityLink.copy_id == copy_id, AbsenceJustification.paper_id == Copy.paper_id)
+        .limit(1)
+    )
+    return found is not None
 
 
 def own_copy_id(session: Session, candidate_id: int, paper_id: int) -> str | None:

@@ -322,3 +322,24 @@ def test_a_review_request_reaches_the_office_and_its_answer_and_correction_are_k
         assert {review_requests.ASKED, review_requests.ANSWERED, "closing.jury_mark"} <= actions
         [line] = results.papers_of_candidate(session, me, datetime.now(UTC))
         assert line.result.values == {"mark": "12", "corrector": "10"}
+
+
+def test_a_justified_absence_recorded_by_the_office_is_what_the_candidate_reads(
+    session_factory, world
+):
+    """Rule 19: the office's record of a justified absence is what the candidate reads."""
+    from correction_server.models import AbsenceJustification
+
+    publish(session_factory, world.paper_id, days_ago=10)
+    now = datetime.now(UTC)
+    with session_factory() as session:
+        me = _candidate(session, world.registration)
+        # Recorded directly: the service allows it only for an AB copy, which this world has not.
+        session.add(
+            AbsenceJustification(
+                candidate_id=me.id, paper_id=world.paper_id, evidence="certificat médical", by_name="Office", at=now
+            )
+        )
+        session.commit()
+        [line] = results.papers_of_candidate(session, me, now)
+        assert line.access == Access.OPEN and line.result.key == "candidate.result.justified_absence"
