@@ -324,9 +324,7 @@ def test_a_review_request_reaches_the_office_and_its_answer_and_correction_are_k
         assert line.result.values == {"mark": "12", "corrector": "10"}
 
 
-def test_a_justified_absence_recorded_by_the_office_is_what_the_candidate_reads(
-    session_factory, world
-):
+def test_a_justified_absence_recorded_by_the_office_is_what_the_candidate_reads(session_factory, world):
     """Rule 19: the office's record of a justified absence is what the candidate reads."""
     from correction_server.models import AbsenceJustification
 
@@ -337,7 +335,11 @@ def test_a_justified_absence_recorded_by_the_office_is_what_the_candidate_reads(
         # Recorded directly: the service allows it only for an AB copy, which this world has not.
         session.add(
             AbsenceJustification(
-                candidate_id=me.id, paper_id=world.paper_id, evidence="certificat médical", by_name="Office", at=now
+                candidate_id=me.id,
+                paper_id=world.paper_id,
+                evidence="certificat médical",
+                by_name="Office",
+                at=now,
             )
         )
         session.commit()
