@@ -189,6 +189,11 @@ def test_no_export_before_the_harmonisation_meeting_whose_rules_change_marks(ses
         assert all(c.after == min(Decimal(20), c.before + 1) for c in seen.changes)
         assert seen.after.pool_mean > seen.before.pool_mean
         assert "<svg" in seen.histogram_svg("x") and "<svg" in seen.means_svg("t", "d")
+        # Capped at 20 and floored at 0, whatever the rule says.
+        up = preview(session, world.paper_id, RuleIn("all", "x", delta="20"))
+        assert up.changes and {c.after for c in up.changes} == {Decimal(20)}
+        down = preview(session, world.paper_id, RuleIn("all", "x", delta="-20"))
+        assert {c.after for c in down.changes} == {Decimal(0)}
         assert session.scalar(select(HarmonisedMark.id)) is None  # a preview writes nothing
         applied = apply_rule(session, world.paper_id, rule, OFFICE, "IA-IPR")
         session.commit()
