@@ -46,6 +46,7 @@ from correction_server.marking.frozen import MarksFrozen
 from correction_server.marking.saving import SaveRequest, save
 from correction_server.models import AuditEntry, FraudReport, HarmonisedMark, Marking
 from correction_server.pages.store import LocalStore
+from massicot_core.errors import Refused
 from testkit.worlds.coordination import build_world
 
 OFFICE = audit.Actor(None, "office")
@@ -342,10 +343,10 @@ def test_payment_by_level_is_payable_once_the_work_is_confirmed(session_factory,
 
         session_id = session.get(Paper, world.paper_id).session_id
         configure_rates(session, session_id, {"iv": "1,20"}, "0.5", OFFICE, "Office")
-        with pytest.raises(ClosingRefused, match="head of centre or the coordinator"):
+        with pytest.raises(Refused, match="head of centre or the coordinator"):
             confirm_work(session, world.paper_id, first, "friend", "X", OFFICE)
         confirm_work(session, world.paper_id, first, "coordinator", "Mme IA-IPR", OFFICE)
-        with pytest.raises(ClosingRefused, match="already confirmed"):
+        with pytest.raises(Refused, match="already confirmed"):
             confirm_work(session, world.paper_id, first, "head_of_centre", "M. Proviseur", OFFICE)
         session.commit()
         lines = {x.corrector_id: x for x in payment_lines(session, world.paper_id)}
