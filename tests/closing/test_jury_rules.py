@@ -46,6 +46,7 @@ from correction_server.marking.frozen import MarksFrozen
 from correction_server.marking.saving import SaveRequest, save
 from correction_server.models import AuditEntry, FraudReport, HarmonisedMark, Marking
 from correction_server.pages.store import LocalStore
+from massicot_core.errors import Refused
 from testkit.worlds.coordination import build_world
 
 OFFICE = audit.Actor(None, "office")
@@ -189,6 +190,11 @@ def test_no_export_before_the_harmonisation_meeting_whose_rules_change_marks(ses
         assert all(c.after == min(Decimal(20), c.before + 1) for c in seen.changes)
         assert seen.after.pool_mean > seen.before.pool_mean
         assert "<svg" in seen.histogram_svg("x") and "<svg" in seen.means_svg("t", "d")
+        # Capped at 20 and floored at 0, whatever the rule says.
+        up = preview(session, world.paper_id, RuleIn("all", "x", delta="20"))
+        assert up.changes and {c.after for c in up.changes} == {Decimal(20)}
+        down = preview(session, world.paper_id, RuleIn("all", "x", delta="-20"))
+        assert {c.after for c in down.changes} == {Decimal(0)}
         assert session.scalar(select(HarmonisedMark.id)) is None  # a preview writes nothing
         applied = apply_rule(session, world.paper_id, rule, OFFICE, "IA-IPR")
         session.commit()
@@ -337,10 +343,10 @@ def test_payment_by_level_is_payable_once_the_work_is_confirmed(session_factory,
 
         session_id = session.get(Paper, world.paper_id).session_id
         configure_rates(session, session_id, {"iv": "1,20"}, "0.5", OFFICE, "Office")
-        with pytest.raises(ClosingRefused, match="head of centre or the coordinator"):
+        with pytest.raises(Refused, match="head of centre or the coordinator"):
             confirm_work(session, world.paper_id, first, "friend", "X", OFFICE)
         confirm_work(session, world.paper_id, first, "coordinator", "Mme IA-IPR", OFFICE)
-        with pytest.raises(ClosingRefused, match="already confirmed"):
+        with pytest.raises(Refused, match="already confirmed"):
             confirm_work(session, world.paper_id, first, "head_of_centre", "M. Proviseur", OFFICE)
         session.commit()
         lines = {x.corrector_id: x for x in payment_lines(session, world.paper_id)}
