@@ -49,9 +49,10 @@ SMALL_BODY_BYTES = 1024 * 1024
 # A lot's announce carries its manifest: ~400 bytes a page, a few thousand pages at most.
 ANNOUNCE_BODY_BYTES = 32 * 1024 * 1024
 _CHUNK_PATH = re.compile(r"^/api/v1/lots/[^/]+/images/[^/]+$")
-# Requests that change something without a login: the login form, a set-password link, and the
-# stations' API (its routes check the token before reading).
-PUBLIC_POSTS = re.compile(r"^(/login|/password/[^/]+|/api/v1/.*)$")
+# Requests that change something without a login: the login forms (staff and candidate), a
+# candidate's activation, a set-password link, and the stations' API (its routes check the
+# token before reading).
+PUBLIC_POSTS = re.compile(r"^(/login|/password/[^/]+|/candidate/(activate|login)|/api/v1/.*)$")
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 CONTENT_SECURITY_POLICY = "; ".join(
