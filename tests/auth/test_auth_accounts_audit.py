@@ -16,6 +16,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
@@ -250,7 +251,9 @@ def test_a_link_issued_names_whose_account_who_and_until_when(url, tmp_path) -> 
     assert (details["username"], details["by"]) == ("anne.martin@ac-aix.fr", "M. Blanc (DIEC)")
     expires = datetime.fromisoformat(details["expires_at"])
     assert before + timedelta(days=7) <= expires <= after + timedelta(days=7)
-    assert expires.strftime("%Y-%m-%d %H:%M") in issued.stderr  # what the office is told
+    # What the office is told: the moment in the session's zone (Europe/Paris by default).
+    local = expires.astimezone(ZoneInfo("Europe/Paris"))
+    assert local.strftime("%d/%m/%Y %H:%M") in issued.stderr
 
     # The link is a real one: the token it carries is accepted for Anne's account.
     engine = make_engine(url)
