@@ -146,4 +146,4 @@ def roll_command(
     text = with_database(db, work)
     lines = text.count("\n") - 1
     write_atomically(out, text.encode("utf-8"))
-    typer.echo(f"{len(lines)} candidates of centre {centre.upper()} written to {out}.")
+    typer.echo(f"{lines} candidates of centre {centre.upper()} written to {out}.")
