@@ -93,12 +93,14 @@ def _centres() -> list[str]:
 
 def _mark_absences(roll: Path) -> None:
     """What the centre does after the paper: the signing sheet says who was absent."""
-    rows = list(csv.DictReader(roll.open(encoding="utf-8")))
+    reader = csv.DictReader(roll.open(encoding="utf-8"))
+    rows = list(reader)
     for position in ABSENT_POSITIONS:
         if position < len(rows):
             rows[position]["present"] = "no"
     with roll.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["candidate", "name", "present"], lineterminator="\n")
+        # Every column the office wrote (room, table, deadline…) goes back as it came.
+        writer = csv.DictWriter(f, fieldnames=list(reader.fieldnames or []), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
 
