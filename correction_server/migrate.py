@@ -64,7 +64,7 @@ def upgrade_database(url: str) -> None:
     head = head_revision()
     if _current(url) == (head,):
         return
-    engine = _migration_engine(url)
+    engine = migration_engine(url)
     try:
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
@@ -96,7 +96,7 @@ def _current(url: str) -> tuple[str, ...]:
         engine.dispose()
 
 
-def _migration_engine(url: str) -> Engine:
+def migration_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_size=1, max_overflow=0)
     engine = create_engine(url, connect_args={"timeout": 30})

@@ -43,8 +43,12 @@ class Announced:
 
     @property
     def media_types(self) -> dict[str, str]:
-        """sha256 → the media type the manifest states for that image."""
-        return {page.sha256: page.media_type for copy in self.manifest.copies for page in copy.pages}
+        """sha256 → the media type the manifest states for that image (pages and room sheets)."""
+        types = {page.sha256: page.media_type for copy in self.manifest.copies for page in copy.pages}
+        report = self.manifest.room_report
+        for document in report.documents if report else []:
+            types.setdefault(document.sha256, document.media_type)
+        return types
 
 
 class AnnouncedLots:

@@ -2,10 +2,10 @@
 
 A seal proves that a lot did not change after sealing; it does not prove that what the station
 wrote is sane. A broken (or hostile) station could send a skew of 1e308, a page number of
-2**70, a media type longer than its column, an "absent" copy with pages, counts that add up
-to nothing, bytes that are not an image. Each of these is refused here with 422 and plain
+2**70, a media type longer than its column, more "absent" copies than absent candidates, counts
+that add up to nothing, bytes that are not an image. Each of these is refused here with 422 and plain
 words, at announce (`check_facts`, the manifest alone; the roll is checked by `ingest` against
-the server's own data) and when an image is complete or the lot committed (`check_image`).
+the server's own data) and when an image is complete or the lot committed (`check_stored`).
 
 Imports: the lot contract, intake.refusals, Pillow.
 """
@@ -31,6 +31,9 @@ MAX_COUNT = 100_000
 MAX_SKEW_DEGREES = 45.0
 # Pillow's format name for each media type a page may have; the column holds 32 characters.
 MEDIA_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/tiff": "TIFF"}
+# The room report's sheets may also come as the PDF a scanner's software writes. They are served
+# to the office with this type, so nothing else (no HTML, no script) is ever accepted.
+DOCUMENT_TYPES = {**MEDIA_TYPES, "application/pdf": "PDF"}
 # A page image's sides, in pixels: an A4 page from 50 to 1200 dpi.
 MIN_SIDE = 100
 MAX_SIDE = 15_000
@@ -68,12 +71,17 @@ def check_facts(manifest: Manifest) -> None:
         raise Invalid(
             f"the lot has {counts.copies} copies for {counts.registered} registered candidates" + _SEAL_AGAIN
         )
-    for copy in manifest.copies:
-        if copy.status == "absent" and copy.pages:
+    report = manifest.room_report
+    for document in report.documents if report else []:
+        if document.media_type not in DOCUMENT_TYPES:
             raise Invalid(
-                f"copy {copy.copy} is marked absent but holds {len(copy.pages)} pages: an absent candidate "
-                "hands in nothing. Record him present, or remove the pages" + _SEAL_AGAIN
+                f"the room report's {document.kind.replace('_', ' ')}: the media type "
+                f"{_short(document.media_type)} is not one this server keeps ({', '.join(DOCUMENT_TYPES)})"
+                + _SEAL_AGAIN
             )
+    # An absent candidate's booklet marked ABSENT is scanned and filed like any other copy
+    # (rule 3): an absent copy with pages is sound, so only the number of them is checked.
+    for copy in manifest.copies:
         if len(copy.pages) > MAX_PAGES_PER_COPY:
             raise Invalid(f"copy {copy.copy} holds {len(copy.pages)} pages, more than any copy" + _SEAL_AGAIN)
         for position, page in enumerate(copy.pages, start=1):
@@ -93,6 +101,15 @@ def check_facts(manifest: Manifest) -> None:
                     f"{label}: the media type {_short(page.media_type)!s} is not one this server keeps "
                     f"({', '.join(MEDIA_TYPES)})" + _SEAL_AGAIN
                 )
+
+
+def check_stored(stream: BinaryIO, media_type: str, label: str) -> None:
+    """A page image (check_image) or a room sheet, which may also be a PDF."""
+    if media_type == "application/pdf":
+        if stream.read(5) != b"%PDF-":
+            raise Invalid(f"{label}: the file received is not a PDF" + _SEAL_AGAIN)
+        return
+    check_image(stream, media_type, label)
 
 
 def check_image(stream: BinaryIO, media_type: str, label: str) -> None:

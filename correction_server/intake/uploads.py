@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from correction_server.auth.tokens import Principal
 from correction_server.intake.announced import Announced, AnnouncedLots
-from correction_server.intake.page_checks import check_image
+from correction_server.intake.page_checks import check_stored
 from correction_server.intake.refusals import Conflict, Invalid, NotFound, TooLarge, require_centre
 from correction_server.intake.states import ChunkReceipt
 from correction_server.pages.store import HashMismatch, ObjectStore, OffsetMismatch, StoreError
@@ -70,7 +70,8 @@ class ChunkUploads:
         return ChunkReceipt(offset=result.offset, complete=result.complete)
 
     def check_images(self, announced: Announced) -> None:
-        """Every image of the lot is a picture of its stated type and a page's size (headers only)."""
+        """Every image of the lot is a picture of its stated type and a page's size (headers only);
+        a room sheet may be a PDF."""
         media_types = announced.media_types
         for sha256 in announced.pages_by_hash:
             self._check(announced, sha256, drop=False, media_type=media_types[sha256])
@@ -79,7 +80,7 @@ class ChunkUploads:
         media_type = media_type or announced.media_types[sha256]
         try:
             with self.store.open(sha256) as stream:
-                check_image(stream, media_type, announced.pages_by_hash[sha256])
+                check_stored(stream, media_type, announced.pages_by_hash[sha256])
         except Invalid:
             if drop:
                 # Just received and not a page: nothing refers to these bytes, and no lot could.

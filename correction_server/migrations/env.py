@@ -15,7 +15,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 import correction_server.models  # noqa: F401  (registers every table on Base.metadata)
-from correction_server.db import Base, UtcDateTime, make_engine
+from correction_server.db import Base, UtcDateTime
 
 target_metadata = Base.metadata
 
@@ -48,9 +48,14 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    # Called without a connection (a downgrade from the command line or a test): the same engine
+    # as upgrade_database, whose SQLite connections keep foreign keys off so that batch
+    # revisions can rebuild a table other tables refer to.
+    from correction_server.migrate import migration_engine
+
+    engine = migration_engine(config.get_main_option("sqlalchemy.url"))
     try:
-        with engine.connect() as connection:
+        with engine.begin() as connection:
             _configure(connection)
             with context.begin_transaction():
                 context.run_migrations()

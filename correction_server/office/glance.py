@@ -15,6 +15,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from correction_server.closing.reconcile import reconcile
+from correction_server.coordination.harmonisation_meeting import meeting_of
 from correction_server.coordination.progress import paper_progress
 from correction_server.models import (
     Candidate,
@@ -153,6 +154,10 @@ def _blocker(
             i18n.translate(lang, "office.glance.blocked", count=len(blockers), first=first.words(lang)),
             len(blockers),
         )
+    # The exports refuse a paper whose harmonisation meeting is not recorded (rule 19): the
+    # glance says so rather than "ready" for a paper the jury cannot have yet.
+    if meeting_of(session, paper.id) is None:
+        return i18n.translate(lang, "office.glance.no_meeting"), 1
     return None, 0
 
 

@@ -44,10 +44,28 @@ LIES = {
         "count",
     ),
     "counts that do not add up": (lambda d: d["counts"].update(present=99), None, "add up"),
-    "absent copy with pages": (
-        lambda d: (d["copies"][0].update(status="absent"), d["counts"].update(present=1, absent=1)),
+    "a room sheet served as a web page": (
+        lambda d: d.update(
+            room_report={
+                "documents": [
+                    {
+                        "kind": "signing_sheet",
+                        "file": "sheet.html",
+                        "sha256": "a" * 64,
+                        "media_type": "text/html",
+                    }
+                ],
+                "written_by": "Mme Secrétaire",
+                "written_at": "2026-06-01T18:00:00+02:00",
+            }
+        ),
         None,
-        "absent",
+        "room report's signing sheet",
+    ),
+    "more absent copies than absent candidates": (
+        lambda d: d["copies"][0].update(status="absent"),
+        None,
+        "marked absent",
     ),
 }
 

@@ -272,6 +272,14 @@ def test_a_session_at_the_office(site):
         page.click("#missing-form button[type=submit]")
         page.wait_for_load_state()
     page.goto("/office")
+    assert "réunion d'harmonisation" in page.inner_text("tr[data-paper=U3] .jury")
+    assert page.request.get(f"/office/closing/papers/{paper.id}/export.csv").status == 409
+    page.goto(f"/office/closing/papers/{paper.id}")
+    page.fill("#harmo-attendees", "Mme Inspectrice, M. Coordonnateur")
+    page.fill("#harmo-minutes", "Barème appliqué sans changement")
+    page.click("#harmonisation-form button[type=submit]")
+    page.wait_for_selector("#harmonisation-held")
+    page.goto("/office")
     assert "prête pour le jury" in page.inner_text("tr[data-paper=U3] .jury")
     export = page.request.get(f"/office/closing/papers/{paper.id}/export.csv")
     assert export.status == 200
