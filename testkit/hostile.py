@@ -95,7 +95,13 @@ def lie(
 
 def _constructed(data: dict) -> dict:
     """A Manifest built without validation, so that a lie the schema would refuse can be sealed."""
-    from massicot_core.contract import ManifestCopy, ManifestPage, ManifestSource, RollCounts
+    from massicot_core.contract import (
+        ManifestCopy,
+        ManifestPage,
+        ManifestSource,
+        RollCounts,
+        RoomReport,
+    )
 
     out = dict(data)
     out["counts"] = RollCounts.model_construct(**data["counts"])
@@ -106,4 +112,7 @@ def _constructed(data: dict) -> dict:
         )
         for c in data["copies"]
     ]
+    if data.get("room_report") is not None:
+        # Validated, so its defaults are filled in exactly as the server will fill them.
+        out["room_report"] = RoomReport.model_validate(data["room_report"])
     return out
