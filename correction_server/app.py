@@ -29,6 +29,7 @@ from correction_server.db import make_engine, make_session_factory
 from correction_server.deps import ServerParts, bounded_ids
 from correction_server.deps import install as install_parts
 from correction_server.dispatch import web as dispatch_web
+from correction_server.health import web as health_web
 from correction_server.i18n import register_words
 from correction_server.intake import web as intake_web
 from correction_server.intake.ingest import IngestService
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs.router,
         jury_web.router,
         harmonisation_web.router,
+        health_web.router,
     ):
         app.include_router(router)
     docs.mount_assets(app)

@@ -59,9 +59,11 @@ class SeaweedS3:
 
     def start(self, timeout: float = 60.0) -> SeaweedS3:
         names = ("master", "volume", "filer", "s3")
-        for name in names:
-            self.ports[name] = free_port()
-            self.ports[f"{name}.grpc"] = free_port()
+        # Started again after a stop, it keeps its ports and its data: the store comes back.
+        if not self.ports:
+            for name in names:
+                self.ports[name] = free_port()
+                self.ports[f"{name}.grpc"] = free_port()
         self.s3_port = self.ports["s3"]
         (self.root / "data").mkdir(parents=True, exist_ok=True)
         args = [

@@ -63,6 +63,9 @@ class ObjectStore(Protocol):
 
     def hashes(self) -> list[str]: ...
 
+    # Whether the store answers now, within about `timeout` seconds (the health check's).
+    def reachable(self, timeout: float) -> bool: ...
+
 
 def check_sha256(value: str) -> str:
     if not SHA256_RE.match(value):

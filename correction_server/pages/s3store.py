@@ -51,6 +51,10 @@ class S3Store:
         self.client = client
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        # What `reachable` builds its own client from (known when made by `from_url`): the main
+        # client retries for a minute, too long for a health check.
+        self._connection: tuple[str | None, str | None, str | None, str] | None = None
+        self._probe: Any = None
 
     @classmethod
     def from_url(cls, url: str, environ: dict[str, str] | None = None) -> S3Store:
@@ -58,16 +62,25 @@ class S3Store:
         parsed = urlparse(url)
         if parsed.scheme != "s3" or not parsed.netloc:
             raise ValueError(f"{url!r} is not an s3://bucket/prefix location")
-        return cls(
-            make_client(
-                env.get("MASSICOT_S3_ENDPOINT") or None,
-                env.get("MASSICOT_S3_ACCESS_KEY") or None,
-                env.get("MASSICOT_S3_SECRET_KEY") or None,
-                env.get("MASSICOT_S3_REGION") or "us-east-1",
-            ),
-            parsed.netloc,
-            parsed.path,
+        connection = (
+            env.get("MASSICOT_S3_ENDPOINT") or None,
+            env.get("MASSICOT_S3_ACCESS_KEY") or None,
+            env.get("MASSICOT_S3_SECRET_KEY") or None,
+            env.get("MASSICOT_S3_REGION") or "us-east-1",
         )
+        store = cls(make_client(*connection), parsed.netloc, parsed.path)
+        store._connection = connection
+        return store
+
+    def reachable(self, timeout: float) -> bool:
+        """Whether the bucket answers a HEAD within about `timeout` seconds (one try, no retry)."""
+        if self._probe is None:
+            self._probe = make_client(*self._connection, timeout=timeout) if self._connection else self.client
+        try:
+            self._probe.head_bucket(Bucket=self.bucket)
+        except Exception:  # noqa: BLE001 - refused, timed out, denied: all mean "not reachable"
+            return False
+        return True
 
     # ---------------------------------------------------------------- names
 
@@ -274,9 +287,21 @@ class S3Store:
             self.client.create_bucket(Bucket=self.bucket)
 
 
-def make_client(endpoint: str | None, access_key: str | None, secret_key: str | None, region: str) -> Any:
+def make_client(
+    endpoint: str | None,
+    access_key: str | None,
+    secret_key: str | None,
+    region: str,
+    timeout: float | None = None,
+) -> Any:
+    """The S3 client of a store; with `timeout`, one that tries once and waits that long at most
+    (for health checks)."""
     import boto3
     from botocore.config import Config
+
+    quick: dict[str, Any] = {}
+    if timeout is not None:
+        quick = {"connect_timeout": timeout, "read_timeout": timeout, "retries": {"total_max_attempts": 1}}
 
     return boto3.session.Session().client(
         "s3",
@@ -286,7 +311,7 @@ def make_client(endpoint: str | None, access_key: str | None, secret_key: str | 
         region_name=region,
         config=Config(
             s3={"addressing_style": "path"},
-            retries={"max_attempts": 5, "mode": "standard"},
+            **{"retries": {"max_attempts": 5, "mode": "standard"}, **quick},
             max_pool_connections=32,
             # Checksums only when the operation requires one: S3-compatible servers differ.
             request_checksum_calculation="when_required",

@@ -19,6 +19,7 @@ import ctypes.util
 import fcntl
 import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -59,6 +60,16 @@ class LocalStore:
 
     def has(self, sha256: str) -> bool:
         return self.object_path(sha256).is_file()
+
+    def reachable(self, timeout: float) -> bool:  # noqa: ARG002 - a local disk answers at once or fails
+        """Whether the folder takes a new file now (a full disk or a lost mount does not)."""
+        try:
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".health-") as probe:
+                probe.write(b"ok")
+                probe.flush()
+        except OSError:
+            return False
+        return True
 
     def missing(self, hashes: list[str]) -> list[str]:
         seen: set[str] = set()
@@ -170,7 +181,6 @@ class LocalStore:
         except FileNotFoundError:
             pass
         return freed
-
 
     def partial_uploads(self) -> list[str]:
         """The images with an upload begun and no object yet."""

@@ -17,6 +17,9 @@ One ASGI middleware (`RequestGuard`, installed by `create_app`) does three thing
   and a state-changing browser request without a validly signed session cookie (`has_login`)
   is answered 401 here, before its form is read (but for the pages that need no login:
   `PUBLIC_POSTS`).
+- **Cookies `Secure` over https.** When the request came over https (as the peer, or a
+  trusted proxy, says), every cookie the answer sets is marked `Secure`, whichever route set
+  it: a browser then never sends a session or a shown-once secret over plain http.
 - **Security headers on every answer**: a Content-Security-Policy without inline script,
   no framing (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), `Referrer-Policy`,
   `X-Content-Type-Options: nosniff`, and `Cache-Control: no-store` on every answer that did not
@@ -203,6 +206,8 @@ class RequestGuard:
             if message["type"] == "http.response.start":
                 started = True
                 headers = list(message.get("headers", []))
+                if scope.get("scheme") == "https":
+                    headers = [secure_cookie(key, value) for key, value in headers]
                 names = {key.lower() for key, _ in headers}
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in names)
                 if b"cache-control" not in names and not scope["path"].startswith("/static/"):
@@ -227,6 +232,14 @@ class RequestGuard:
         proto = (_header(scope, b"x-forwarded-proto") or "").split(",")[-1].strip().lower()
         if proto in ("http", "https"):
             scope["scheme"] = proto
+
+
+def secure_cookie(key: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """A Set-Cookie header with the `Secure` attribute (other headers unchanged)."""
+    if key.lower() != b"set-cookie":
+        return key, value
+    attributes = [part.strip().lower() for part in value.split(b";")[1:]]
+    return (key, value) if b"secure" in attributes else (key, value + b"; Secure")
 
 
 async def _refuse(scope: Scope, send: Send, limit: int | None) -> None:

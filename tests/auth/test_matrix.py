@@ -78,6 +78,8 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/password/{token}"): PUBLIC,
     ("POST", "/password/{token}"): PUBLIC,
     ("GET", "/home"): LOGGED_IN,
+    # The server's health, for nginx and the operators' probes: no login, nothing secret in it.
+    ("GET", "/health"): PUBLIC,
     # One's own password: every logged-in role (without a body, the change is refused with a 400).
     ("GET", "/account/password"): LOGGED_IN,
     ("POST", "/account/password"): LOGGED_IN,
