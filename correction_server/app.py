@@ -34,13 +34,13 @@ from correction_server.i18n import register_words
 from correction_server.intake import web as intake_web
 from correction_server.intake.ingest import IngestService
 from correction_server.intake.uploads import MAX_CHUNK_BYTES
+from correction_server.jobs.runner import open_jobs
 from correction_server.marking import flags_web as marking_flags_web
 from correction_server.marking import web as marking_web
 from correction_server.office import console_web as office_console_web
 from correction_server.office import rules_web as office_rules_web
 from correction_server.office import session_web as office_session_web
 from correction_server.office import web as office_web
-from correction_server.pages.images import PageLook
 from correction_server.pages.store import open_store
 from correction_server.settings import Settings
 from correction_server.web import docs, home
@@ -64,19 +64,14 @@ DEFAULT_THREADS = 12
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     threads = int(os.environ.get("MASSICOT_THREADS") or DEFAULT_THREADS)
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-    from correction_server.pages.rendering import BackgroundRenderer
-
     parts: ServerParts = app.state.parts
-    # Display images are made when lots arrive (and, at start, for pages left without one).
-    renderer = BackgroundRenderer(
-        parts.settings.store_path, parts.session_factory, store_url=parts.settings.store_url
-    ).start()
-    parts.page_renderer = renderer
+    # Display images are made when lots arrive (and, at start, for pages left without one), by
+    # this process's renderer or by the queue's workers (correction_server.jobs).
+    await anyio.to_thread.run_sync(parts.jobs.start)
     try:
         yield
     finally:
-        parts.page_renderer = None
-        await anyio.to_thread.run_sync(renderer.stop)
+        await anyio.to_thread.run_sync(parts.jobs.stop)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -111,9 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             session_factory,
             store,
             settings.max_page_bytes,
-            on_received=lambda looks: _render_later(parts, looks),
+            on_received=lambda looks: parts.jobs.render(looks),
         ),
         token_cache=TokenCache(),
+        jobs=open_jobs(settings, session_factory, store),
     )
     install_parts(app, parts)
     install_errors(app)
@@ -153,9 +149,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         has_login=lambda cookies: has_signed_login(cookies, settings.secret_key),
     )
     return app
-
-
-def _render_later(parts: ServerParts, looks: list[PageLook]) -> None:
-    """Queue a received lot's pages for their display images (no renderer: made on first view)."""
-    if parts.page_renderer is not None:
-        parts.page_renderer.submit(looks)

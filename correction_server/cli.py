@@ -98,3 +98,26 @@ def register_server_commands(app: typer.Typer) -> None:
             loop="uvloop",
             http="httptools",
         )
+
+    @app.command("worker")
+    def worker(
+        db: str | None = typer.Option(
+            None, "--db", help="Database URL (PostgreSQL), e.g. postgresql+psycopg://host/massicot."
+        ),
+        store: Path | None = typer.Option(
+            None, "--store", help="Folder of the page images (or their display images)."
+        ),
+        concurrency: int = typer.Option(2, "--concurrency", min=1, help="Jobs this worker runs at once."),
+    ) -> None:
+        """Run the queued background jobs (display images, the office's long actions) until stopped."""
+        from correction_server.jobs.queue import conninfo
+        from correction_server.jobs.worker import run_worker
+        from correction_server.migrate import upgrade_database
+        from correction_server.settings import Settings
+
+        settings = Settings.from_env(database_url=db, store_path=store)
+        conninfo(settings.database_url)  # PostgreSQL only: said in plain words otherwise
+        upgrade_database(settings.database_url)
+        settings.store_path.mkdir(parents=True, exist_ok=True)
+        typer.echo(f"Massicot worker: {concurrency} job(s) at once; Ctrl-C stops it.", err=True)
+        run_worker(settings, concurrency)

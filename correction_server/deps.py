@@ -45,7 +45,7 @@ from correction_server.pages.store import ObjectStore
 from correction_server.settings import Settings
 
 if TYPE_CHECKING:
-    from correction_server.pages.rendering import BackgroundRenderer
+    from correction_server.jobs.runner import Jobs
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The largest id a database integer column holds (BIGINT, and SQLite's INTEGER).
@@ -63,9 +63,9 @@ class ServerParts:
     # The push API's service and its cache of verified station tokens.
     ingest: IngestService
     token_cache: TokenCache
-    # Started by the application's lifespan; None outside it (display images are then made
-    # on first view).
-    page_renderer: BackgroundRenderer | None = None
+    # Where background jobs go (correction_server.jobs): started and stopped by the
+    # application's lifespan; outside it, display images are made on first view.
+    jobs: Jobs
 
 
 def install(app: FastAPI, parts: ServerParts) -> None:

@@ -27,6 +27,9 @@ class Settings:
     # The page images in an S3-compatible bucket (`s3://bucket/prefix`, MASSICOT_STORE_URL) rather
     # than under `store_path`, which then holds only this host's derived display images.
     store_url: str | None = None
+    # Where background jobs run: "in-process" (the server's own renderer and threads, one host)
+    # or "queue" (PostgreSQL's job queue, run by `massicot worker` on any host). MASSICOT_JOBS.
+    jobs: str = "in-process"
 
     @property
     def store_location(self) -> str:
@@ -37,7 +40,6 @@ class Settings:
     def derived_path(self) -> Path:
         """Where display images are made, beside the store's originals."""
         return derived_dir(self.store_path)
-
 
     @classmethod
     def from_env(cls, database_url: str | None = None, store_path: Path | None = None) -> Settings:
@@ -54,6 +56,7 @@ class Settings:
             extra["max_page_bytes"] = int(max_page)
         proxies = os.environ.get("MASSICOT_TRUSTED_PROXIES", "")
         extra["trusted_proxies"] = tuple(p.strip() for p in proxies.split(",") if p.strip())
+        extra["jobs"] = "queue" if os.environ.get("MASSICOT_JOBS", "").strip() == "queue" else "in-process"
         extra["public_api_docs"] = os.environ.get("MASSICOT_PUBLIC_API_DOCS", "") in ("1", "true", "yes")
         return cls(database_url=url, store_path=store, secret_key=secret, **extra)  # type: ignore[arg-type]
 

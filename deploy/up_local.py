@@ -162,6 +162,8 @@ def server_environ(db_url: str, seaweed: SeaweedS3, bucket: str, secret_key: str
         # One secret for every host: a session cookie signed by one is read by the others.
         "MASSICOT_SECRET_KEY": secret_key,
         "MASSICOT_TRUSTED_PROXIES": PROXY_ADDRESS,
+        # Background jobs in PostgreSQL's queue, run by the worker: no server renders itself.
+        "MASSICOT_JOBS": "queue",
         **seaweed.environ(),
     }
 

@@ -3,9 +3,11 @@ background: one row per action (`models.OfficeAction`: kind, target, state, prog
 outcome in plain words, who, when), so the page that started it answers at once and shows its
 progress until it is done.
 
-`start` records the action and hands its work to `launch`, the ONE seam where work leaves the
-request: today a thread of this process; the job queue (procrastinate) plugs in there later,
-with the work named by kind and target instead of a closure. A second click while the same kind
+`start_job` records the action and hands its id to `submit`, the ONE seam where work leaves the
+request: the server's job runner (`correction_server.jobs`) runs it in a thread of the server, or
+queues it for `massicot worker` (procrastinate, on PostgreSQL), the work named by its kind and
+JSON parameters (`console_work.build`). `start` runs a work function in a thread (the command
+line, tests). A second click while the same kind
 of action on the same target is queued or running finds the first one (the unique
 `running_key`), whichever process it came to.
 
@@ -78,7 +80,30 @@ def start(
     by_name: str,
     lang: str = i18n.DEFAULT_LANGUAGE,
 ) -> Started:
-    """Record the action and launch it; or find the same action already queued or running."""
+    """Record the action and run its work in a thread of this process (the command line, tests);
+    or find the same action already queued or running."""
+    return start_job(
+        factory,
+        kind,
+        target,
+        lambda action_id: _in_thread(lambda: run(factory, action_id, work, lang)),
+        by_user_id=by_user_id,
+        by_name=by_name,
+    )
+
+
+def start_job(
+    factory: sessionmaker[Session],
+    kind: str,
+    target: str,
+    submit: Callable[[int], None],
+    *,
+    by_user_id: int | None,
+    by_name: str,
+) -> Started:
+    """Record the action, then `submit(action_id)`: THE seam where its work leaves the request
+    (the server's job runner: a thread of this process, or the job queue). A second click finds
+    the same action already queued or running."""
     key = running_key(kind, target)
     try:
         with factory() as session, session.begin():
@@ -101,15 +126,25 @@ def start(
         with factory() as session:
             found = session.scalar(select(OfficeAction.id).where(OfficeAction.running_key == key))
         if found is None:  # it finished between our insert and our look: start it again
-            return start(factory, kind, target, work, by_user_id=by_user_id, by_name=by_name, lang=lang)
+            return start_job(factory, kind, target, submit, by_user_id=by_user_id, by_name=by_name)
         return Started(found, already_running=True)
-    launch(lambda: run(factory, action_id, work, lang))
+    try:
+        submit(action_id)
+    except Exception:  # noqa: BLE001 - an action that could not be queued must not stay "queued"
+        log.exception("office action %s could not be queued", action_id)
+        _set(
+            factory,
+            action_id,
+            state=ActionState.DONE.value,
+            succeeded=False,
+            outcome=i18n.translate(i18n.DEFAULT_LANGUAGE, "office.action.failed"),
+            finished_at=datetime.now(UTC),
+            running_key=None,
+        )
     return Started(action_id, already_running=False)
 
 
-def launch(job: Callable[[], None]) -> None:
-    """THE seam: where an action's work leaves the request. A daemon thread of this process for
-    now; the job queue replaces this function's body."""
+def _in_thread(job: Callable[[], None]) -> None:
     threading.Thread(target=job, name="office-action", daemon=True).start()
 
 

@@ -19,7 +19,7 @@ from correction_server.coordination.people import display_name
 from correction_server.deps import Db, OfficeUser, Parts
 from correction_server.office import actions, console_work
 from correction_server.office.glance import session_glance
-from correction_server.office.uploads import keep_upload, upload_path
+from correction_server.office.uploads import keep_upload
 from correction_server.web import clock
 from correction_server.web.rendering import render, request_language
 from massicot_core.errors import UserError
@@ -89,15 +89,16 @@ def imports_page(request: Request, _user: OfficeUser, session: Db) -> Response:
     return render(request, "office_imports.html", context)
 
 
-def _start(request: Request, parts, user, kind: str, target: str, work) -> RedirectResponse:
-    started = actions.start(
+def _start(request: Request, parts, user, kind: str, target: str, params: dict) -> RedirectResponse:
+    """Record the action and hand it to the server's job runner, named by kind and parameters."""
+    lang = request_language(request)
+    started = actions.start_job(
         parts.session_factory,
         kind,
         target,
-        work,
+        lambda action_id: parts.jobs.office_action(action_id, kind, params, lang),
         by_user_id=user.id,
         by_name=display_name(user),
-        lang=request_language(request),
     )
     suffix = "?again=1" if started.already_running else ""
     return see_other(f"/office/actions/{started.action_id}{suffix}")
@@ -127,11 +128,9 @@ def _digits(text: str) -> int | None:
 
 
 def _check_candidates(request, parts, user, upload_id: str, digits: int | None) -> RedirectResponse:
-    path = upload_path(parts.settings.store_path, upload_id)
-    lang = request_language(request)
-    work = console_work.candidates_work(parts.session_factory, path, digits, True, lang)
     target = console_work.candidates_target(upload_id, digits)
-    return _start(request, parts, user, console_work.CHECK_CANDIDATES, target, work)
+    params = {"upload_id": upload_id, "digits": digits}
+    return _start(request, parts, user, console_work.CHECK_CANDIDATES, target, params)
 
 
 @router.post("/office/imports/paper")
@@ -147,9 +146,8 @@ def upload_paper(
 
 
 def _check_paper(request, parts, user, upload_id: str) -> RedirectResponse:
-    path = upload_path(parts.settings.store_path, upload_id)
-    work = console_work.paper_work(parts.session_factory, path, True, request_language(request))
-    return _start(request, parts, user, console_work.CHECK_PAPER, upload_id, work)
+    params = {"upload_id": upload_id}
+    return _start(request, parts, user, console_work.CHECK_PAPER, upload_id, params)
 
 
 @router.post("/office/imports/paper-form")
@@ -220,18 +218,14 @@ def import_checked(
 ) -> Response:
     """The import of a file whose check came out clean (the same bytes)."""
     action = _action_or_404(session, action_id)
-    lang = request_language(request)
     if action.kind not in console_work.CHECKS or not action.succeeded:
         return said(f"/office/actions/{action_id}", "office.import.check_first", "error")
-    factory = parts.session_factory
     if action.kind == console_work.CHECK_CANDIDATES:
         upload_id, digits = console_work.parse_target(action.target)
-        path = upload_path(parts.settings.store_path, upload_id)
-        work = console_work.candidates_work(factory, path, digits, False, lang)
+        params: dict = {"upload_id": upload_id, "digits": digits}
     else:
-        path = upload_path(parts.settings.store_path, action.target)
-        work = console_work.paper_work(factory, path, False, lang)
-    return _start(request, parts, user, console_work.CHECKS[action.kind], action.target, work)
+        params = {"upload_id": action.target}
+    return _start(request, parts, user, console_work.CHECKS[action.kind], action.target, params)
 
 
 @router.post("/office/actions/{action_id}/recheck")

@@ -2,7 +2,9 @@
 (`massicot office import candidates|paper`, `dispatch`, `purge-uploads`, `closing purge`,
 `audit verify`) and says how it ended in the same words.
 
-A work function is made here from what the page was given and handed to `office.actions.start`.
+A work function is made here from what the page was given: by kind, from JSON parameters and
+the process's own parts (`WorkContext`), so that the same action can run in a thread of the server
+or in `massicot worker` on another host (`build`).
 Imports run in two steps: a check (a dry run: every bad line with its number, and what the import
 would change, nothing written), then, once the file is clean, the import itself.
 """
@@ -10,8 +12,10 @@ would change, nothing written), then, once the file is clean, the import itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +25,9 @@ from correction_server.office.actions import Progress, Work
 from correction_server.office.candidates import REGISTRATION_DIGITS_OPTION, import_candidates
 from correction_server.office.import_report import ImportRejected
 from correction_server.office.papers import import_paper
+from correction_server.office.uploads import upload_path
+from correction_server.pages.objects import ObjectStore
+from correction_server.settings import Settings
 
 CHECK_CANDIDATES, IMPORT_CANDIDATES = "check_candidates", "import_candidates"
 CHECK_PAPER, IMPORT_PAPER = "check_paper", "import_paper"
@@ -146,3 +153,82 @@ def audit_work(factory: sessionmaker[Session], lang: str) -> Work:
 
 
 Maker = Callable[..., Work]
+
+
+@dataclass(frozen=True)
+class WorkContext:
+    """The parts of the process that runs the action (a server process or a worker)."""
+
+    session_factory: sessionmaker[Session]
+    store: ObjectStore
+    settings: Settings
+
+
+def actor_params(actor: Actor) -> list[Any]:
+    return [actor.user_id, actor.role]
+
+
+def _actor(params: dict[str, Any]) -> Actor:
+    user_id, role = params["actor"]
+    return Actor(user_id, role)
+
+
+def _candidates(dry_run: bool) -> Callable[[WorkContext, dict[str, Any], str], Work]:
+    def make(ctx: WorkContext, params: dict[str, Any], lang: str) -> Work:
+        path = upload_path(ctx.settings.store_path, params["upload_id"])
+        return candidates_work(ctx.session_factory, path, params.get("digits"), dry_run, lang)
+
+    return make
+
+
+def _paper(dry_run: bool) -> Callable[[WorkContext, dict[str, Any], str], Work]:
+    def make(ctx: WorkContext, params: dict[str, Any], lang: str) -> Work:
+        path = upload_path(ctx.settings.store_path, params["upload_id"])
+        return paper_work(ctx.session_factory, path, dry_run, lang)
+
+    return make
+
+
+def _dispatch(ctx: WorkContext, params: dict[str, Any], lang: str) -> Work:
+    return dispatch_work(ctx.session_factory, params["paper_id"], params["seed"], _actor(params), lang)
+
+
+def _purge_uploads(dry_run: bool) -> Callable[[WorkContext, dict[str, Any], str], Work]:
+    def make(ctx: WorkContext, params: dict[str, Any], lang: str) -> Work:
+        return purge_uploads_work(ctx.session_factory, ctx.store, params["days"], params["by_name"], dry_run)
+
+    return make
+
+
+def _retention(dry_run: bool) -> Callable[[WorkContext, dict[str, Any], str], Work]:
+    def make(ctx: WorkContext, params: dict[str, Any], lang: str) -> Work:
+        before = date.fromisoformat(params["before"])
+        derived = ctx.settings.derived_path
+        actor, by_name = _actor(params), params["by_name"]
+        return retention_work(ctx.session_factory, ctx.store, derived, before, actor, by_name, lang, dry_run)
+
+    return make
+
+
+def _audit(ctx: WorkContext, params: dict[str, Any], lang: str) -> Work:
+    return audit_work(ctx.session_factory, lang)
+
+
+# Every kind of action, with what makes its work from its JSON parameters.
+WORKS: dict[str, Callable[[WorkContext, dict[str, Any], str], Work]] = {
+    CHECK_CANDIDATES: _candidates(True),
+    IMPORT_CANDIDATES: _candidates(False),
+    CHECK_PAPER: _paper(True),
+    IMPORT_PAPER: _paper(False),
+    DISPATCH: _dispatch,
+    PURGE_UPLOADS_DRY: _purge_uploads(True),
+    PURGE_UPLOADS: _purge_uploads(False),
+    RETENTION_DRY: _retention(True),
+    RETENTION: _retention(False),
+    AUDIT_VERIFY: _audit,
+}
+
+
+def build(kind: str, ctx: WorkContext, params: dict[str, Any], lang: str) -> Work:
+    """The work of an action of this kind (a KeyError for a kind no version of the server knows)."""
+    return WORKS[kind](ctx, params, lang)

@@ -391,10 +391,8 @@ def paper_dispatch(
 ) -> Response:
     """The dispatch in the background (its explanation, if copies cannot be placed, on the action's page)."""
     paper = _paper_or_404(session, paper_id)
-    work = console_work.dispatch_work(
-        parts.session_factory, paper.id, seed, actor_of(user), request_language(request)
-    )
-    return _start(request, parts, user, console_work.DISPATCH, paper.code, work)
+    params = {"paper_id": paper.id, "seed": seed, "actor": console_work.actor_params(actor_of(user))}
+    return _start(request, parts, user, console_work.DISPATCH, paper.code, params)
 
 
 # --- housekeeping ----------------------------------------------------------------------------
@@ -432,9 +430,9 @@ def housekeeping_uploads(
     dry = dry_run == "yes"
     if not dry and confirm != "yes":
         return said("/office/housekeeping", "office.housekeeping.confirm", "error")
-    work = console_work.purge_uploads_work(parts.session_factory, parts.store, days, display_name(user), dry)
     kind = console_work.PURGE_UPLOADS_DRY if dry else console_work.PURGE_UPLOADS
-    return _start(request, parts, user, kind, str(days), work)
+    params = {"days": days, "by_name": display_name(user)}
+    return _start(request, parts, user, kind, str(days), params)
 
 
 @router.post("/office/housekeeping/retention")
@@ -457,27 +455,20 @@ def housekeeping_retention(
     except ValueError:
         return said("/office/housekeeping", "office.housekeeping.before", "error")
     dry = dry_run == "yes"
-    lang = request_language(request)
     if not dry:
         preview = purge(session, parts.store, None, day, actor_of(user), display_name(user), dry_run=True)
         typed = sorted({p.strip().upper() for p in papers.replace(",", " ").split() if p.strip()})
         if not preview.papers or typed != sorted(preview.papers):
             return said("/office/housekeeping", "office.housekeeping.name_papers", "error")
-    work = console_work.retention_work(
-        parts.session_factory,
-        parts.store,
-        parts.settings.derived_path,
-        day,
-        actor_of(user),
-        display_name(user),
-        lang,
-        dry,
-    )
     kind = console_work.RETENTION_DRY if dry else console_work.RETENTION
-    return _start(request, parts, user, kind, day.isoformat(), work)
+    params = {
+        "before": day.isoformat(),
+        "actor": console_work.actor_params(actor_of(user)),
+        "by_name": display_name(user),
+    }
+    return _start(request, parts, user, kind, day.isoformat(), params)
 
 
 @router.post("/office/housekeeping/audit")
 def housekeeping_audit(request: Request, *, user: OfficeUser, parts: Parts) -> Response:
-    work = console_work.audit_work(parts.session_factory, request_language(request))
-    return _start(request, parts, user, console_work.AUDIT_VERIFY, "chain", work)
+    return _start(request, parts, user, console_work.AUDIT_VERIFY, "chain", {})

@@ -127,6 +127,31 @@ def test_a_station_push_through_nginx_lands_in_the_bucket(site, tmp_path: Path):
         line.split()[-1] for line in deployment.nginx.access_log() if line.startswith("PUT /api/v1/lots/")
     }
     assert {f"127.0.0.1:{server.port}" for server in deployment.servers} <= chunk_upstreams
+    # The display images were queued as jobs and made by the worker, not by a server process.
+    assert deployment.worker is not None
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and _render_jobs(deployment.db_url, "succeeded") < 1:
+        time.sleep(0.5)
+    assert _render_jobs(deployment.db_url, "succeeded") >= 1
+    worker_cache = deployment.root / "worker" / "store" / "derived"
+    assert any(worker_cache.rglob("*.jpg")), "the worker made no display image"
+    for server in deployment.servers:
+        assert not any((server.store / "derived").rglob("*.jpg")), "a server process rendered"
+
+
+def _render_jobs(db_url: str, status: str) -> int:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'massicot.render_pages' "
+                    "AND status = :s"
+                ),
+                {"s": status},
+            ).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def _marks(db_url: str, copy_id: str) -> dict[str, float]:
