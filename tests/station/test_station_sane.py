@@ -153,7 +153,9 @@ def test_full_pile_with_jam_cover_open_and_empty_feeder(sane_test_device, tmp_pa
 def test_device_busy_stops_in_plain_words_and_keeps_the_pages(sane_test_device, tmp_path):
     roll = write_roll(tmp_path / "roll.csv")
     lot = tmp_path / "lot"
-    done = _sane(lot, roll, "--test-faults", "device_busy@4")
+    # A loaded machine may take longer than the default 15 s watchdog to start the next
+    # scanimage; this test is about the busy device, not the watchdog (tested below).
+    done = _sane(lot, roll, "--test-faults", "device_busy@4", "--stall-seconds", "90")
     assert done.returncode == 2
     assert "being used by another program" in done.stderr
     assert "the 4 pages received in this session are kept" in done.stderr
