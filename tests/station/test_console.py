@@ -83,6 +83,13 @@ def _console(evening, *extra: str) -> ConsoleProcess:
     )  # fmt: skip
 
 
+def _stop(console: ConsoleProcess) -> None:
+    # Printed, so that a failing test shows what the console said (pytest shows it only then).
+    console.stop()
+    if console.log.exists():
+        print(console.log.read_text(errors="replace")[-4000:])
+
+
 def _start_lot(page, console: ConsoleProcess, roll: Path) -> str:
     page.goto(console.url + "/start")
     page.fill("input[name=paper]", "U3")
@@ -162,7 +169,7 @@ def test_hot_folder_evening_to_the_server_through_a_network_cut(browser, evening
         page.wait_for_selector("#last-pages img")
         _shot(page, "2-scan")
         page.click("#finish")
-        page.wait_for_url("**/check")
+        page.wait_for_url("**/check", timeout=WAIT_MS)
         page.fill("#operator input[name=name]", "Mme Secrétaire")
         page.click("#save-operator")
         page.wait_for_selector("#decided-by")
@@ -188,7 +195,7 @@ def test_hot_folder_evening_to_the_server_through_a_network_cut(browser, evening
         assert "Le serveur a bien reçu le lot : 5 copies" in page.text_content("#send-state")
         _shot(page, "7-sent")
     finally:
-        console.stop()
+        _stop(console)
 
     engine = create_engine(evening["db_url"])
     with engine.connect() as conn:
@@ -242,9 +249,9 @@ def test_console_killed_mid_evening_offers_the_lot_again_and_loses_nothing(brows
         while len(journal_entries(lot, "received")) < len(scans) and time.monotonic() < deadline:
             time.sleep(0.3)
         page.click("#finish")
-        page.wait_for_url("**/check")
+        page.wait_for_url("**/check", timeout=WAIT_MS)
     finally:
-        console.stop()
+        _stop(console)
     received = journal_entries(lot, "received")
     assert len(received) == len(scans), "a page was lost or taken twice"
     assert max(Counter(e["sha256"] for e in received).values()) == 1
@@ -269,7 +276,7 @@ def test_sane_evening_with_a_jam_and_an_empty_feeder(browser, evening, sane_test
         )
         assert _pages_shown(page) == 13
         page.click("#finish")
-        page.wait_for_url("**/check")
+        page.wait_for_url("**/check", timeout=WAIT_MS)
         page.fill("#operator input[name=name]", "M. Secrétaire")
         page.click("#save-operator")
         page.wait_for_selector("#decided-by")
@@ -277,6 +284,6 @@ def test_sane_evening_with_a_jam_and_an_empty_feeder(browser, evening, sane_test
         assert kinds["uncoded_page"] == 13 and kinds["missing_copy"] == 4, kinds
         page.wait_for_selector("#nothing-left")
     finally:
-        console.stop()
+        _stop(console)
     lot = evening["tmp"] / "station" / "lots" / name
     assert len(journal_entries(lot, "received")) == 13
