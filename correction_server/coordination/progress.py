@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from correction_server.coordination.people import display_name
@@ -38,12 +38,12 @@ class Counts:
     def percent(self) -> int:
         return round(100 * self.marked / self.copies) if self.copies else 0
 
-    def add(self, status: MarkingStatus | None) -> None:
-        self.copies += 1
+    def add(self, status: MarkingStatus | None, count: int = 1) -> None:
+        self.copies += count
         if status == MarkingStatus.MARKED:
-            self.marked += 1
+            self.marked += count
         elif status == MarkingStatus.DRAFT:
-            self.draft += 1
+            self.draft += count
 
 
 @dataclass
@@ -80,12 +80,24 @@ def paper_progress(session: Session, paper_id: int) -> Progress:
     paper = session.get(Paper, paper_id)
     if paper is None:
         raise UserError(f"There is no paper #{paper_id}.")
-    rows = session.execute(
-        select(Copy.id, Copy.centre_id, CorrectionLot.corrector_id, Marking.status)
-        .outerjoin(LotCopy, (LotCopy.copy_id == Copy.id) & (LotCopy.state == AssignmentState.ASSIGNED))
-        .outerjoin(CorrectionLot, CorrectionLot.id == LotCopy.lot_id)
+    # Counted by the database, grouped: a national paper has half a million copies, and rows
+    # brought back one per copy would make this block seconds long for every coordinator polling it.
+    assigned = (LotCopy.copy_id == Copy.id) & (LotCopy.state == AssignmentState.ASSIGNED)
+    by_centre_rows = session.execute(
+        select(Copy.centre_id, Marking.status, LotCopy.id.is_(None), func.count())
+        .outerjoin(LotCopy, assigned)
         .outerjoin(Marking, Marking.copy_id == Copy.id)
         .where(Copy.paper_id == paper_id)
+        .group_by(Copy.centre_id, Marking.status, LotCopy.id.is_(None))
+    ).all()
+    by_corrector_rows = session.execute(
+        select(CorrectionLot.corrector_id, Marking.status, func.count())
+        .select_from(Copy)
+        .join(LotCopy, assigned)
+        .join(CorrectionLot, CorrectionLot.id == LotCopy.lot_id)
+        .outerjoin(Marking, Marking.copy_id == Copy.id)
+        .where(Copy.paper_id == paper_id)
+        .group_by(CorrectionLot.corrector_id, Marking.status)
     ).all()
     seats = session.execute(
         select(User, CorrectorPaper.capacity)
@@ -102,20 +114,21 @@ def paper_progress(session: Session, paper_id: int) -> Progress:
             user = session.get(User, corrector_id)
             by_corrector[corrector_id] = CorrectorProgress(corrector_id, display_name(user), 0, Counts(), [])
         by_corrector[corrector_id].lots.append((lot_id, number))
-    centres = {c.id: c for c in session.scalars(select(Centre))}
+    centre_ids = {row[0] for row in by_centre_rows}
+    centres = {c.id: c for c in session.scalars(select(Centre).where(Centre.id.in_(centre_ids)))}
     by_centre: dict[int, CentreProgress] = {}
     total, undispatched = Counts(), 0
-    for _copy_id, centre_id, corrector_id, status in rows:
+    for centre_id, status, not_dispatched, count in by_centre_rows:
         centre = by_centre.setdefault(
             centre_id, CentreProgress(centres[centre_id].uai, centres[centre_id].name, Counts(), 0)
         )
-        centre.counts.add(status)
-        total.add(status)
-        if corrector_id is None:
-            centre.undispatched += 1
-            undispatched += 1
-        else:
-            by_corrector[corrector_id].counts.add(status)
+        centre.counts.add(status, count)
+        total.add(status, count)
+        if not_dispatched:
+            centre.undispatched += count
+            undispatched += count
+    for corrector_id, status, count in by_corrector_rows:
+        by_corrector[corrector_id].counts.add(status, count)  # his lot of this paper is listed above
     return Progress(
         paper_id=paper.id,
         code=paper.code,

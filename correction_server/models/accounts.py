@@ -51,6 +51,6 @@ class CorrectorPaper(Base):
     __table_args__ = (UniqueConstraint("user_id", "paper_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
-    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"))
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"), index=True)
     capacity: Mapped[int] = mapped_column(Integer, default=0)
     user: Mapped[User] = relationship(back_populates="papers")

@@ -127,7 +127,7 @@ class Candidate(Base):
     given_names: Mapped[str] = mapped_column(String(120))
     birth_date: Mapped[date | None] = mapped_column(Date)
     establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"))
-    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), index=True)
     # Where he sits in his centre (optional columns of the import), printed on the rolls.
     room: Mapped[str | None] = mapped_column(String(40))
     table_number: Mapped[str | None] = mapped_column(String(12))
@@ -154,7 +154,7 @@ class RollEntry(Base):
     __table_args__ = (UniqueConstraint("candidate_id", "paper_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id"))
-    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"))
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"), index=True)
     attendance: Mapped[Attendance] = mapped_column(
         Enum(Attendance, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
         default=Attendance.REGISTERED,

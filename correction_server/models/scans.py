@@ -32,7 +32,7 @@ class ScanLot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seal_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
-    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"))
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     copies: Mapped[list[Copy]] = relationship(back_populates="scan_lot")
 
@@ -49,9 +49,9 @@ class Copy(Base):
 
     __tablename__ = "copy"
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
-    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"))
-    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
-    scan_lot_id: Mapped[int | None] = mapped_column(ForeignKey("scan_lot.id"))
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id"), index=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), index=True)
+    scan_lot_id: Mapped[int | None] = mapped_column(ForeignKey("scan_lot.id"), index=True)
     status: Mapped[CopyStatus] = mapped_column(_enum(CopyStatus), default=CopyStatus.OK)
     # A corrector's flag waits for the office's decision (correction_server.models.flags): the
     # copy is out of his to-do meanwhile. On the copy row so the hot routes read it for free.

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from correction_server.closing.reconcile import reconcile
 from correction_server.coordination.harmonisation_meeting import meeting_of
-from correction_server.coordination.progress import paper_progress
 from correction_server.models import (
     Candidate,
     Centre,
     Copy,
     LotCopy,
+    Marking,
+    MarkingStatus,
     Paper,
     ReadingStatus,
     RollEntry,
@@ -100,12 +101,11 @@ def paper_glance(session: Session, paper: Paper, now: datetime, lang: str) -> Pa
     copies = session.scalar(select(func.count()).where(Copy.paper_id == paper.id)) or 0
     dispatched = (
         session.scalar(
-            select(func.count(distinct(LotCopy.copy_id)))
-            .join(Copy, Copy.id == LotCopy.copy_id)
+            select(func.count()).select_from(LotCopy).join(Copy, Copy.id == LotCopy.copy_id)
             .where(Copy.paper_id == paper.id)
         )
         or 0
-    )
+    )  # fmt: skip
     open_readings = (
         session.scalar(
             select(func.count())
@@ -115,8 +115,14 @@ def paper_glance(session: Session, paper: Paper, now: datetime, lang: str) -> Pa
         )
         or 0
     )
-    marked = paper_progress(session, paper.id).total.marked if copies else 0
-    blocked_by, blockers = _blocker(session, paper, copies, open_readings, lang)
+    marked = (
+        session.scalar(
+            select(func.count()).select_from(Marking).join(Copy, Copy.id == Marking.copy_id)
+            .where(Copy.paper_id == paper.id, Marking.status == MarkingStatus.MARKED)
+        )
+        or 0
+    )  # fmt: skip
+    blocked_by, blockers = _blocker(session, paper, copies, marked, open_readings, lang)
     return PaperGlance(
         paper_id=paper.id,
         code=paper.code,
@@ -139,7 +145,7 @@ def paper_glance(session: Session, paper: Paper, now: datetime, lang: str) -> Pa
 
 
 def _blocker(
-    session: Session, paper: Paper, copies: int, open_readings: int, lang: str
+    session: Session, paper: Paper, copies: int, marked: int, open_readings: int, lang: str
 ) -> tuple[str | None, int]:
     from correction_server import i18n
 
@@ -147,6 +153,11 @@ def _blocker(
         return i18n.translate(lang, "office.glance.no_copies"), 0
     if open_readings:
         return i18n.translate(lang, "office.glance.readings_open", count=open_readings), open_readings
+    # While copies are still to mark, that is what blocks the jury: said from the counts, for the
+    # reconciliation reads every line of the paper (seconds at half a million copies) and the
+    # page polls. Once all are marked, the reconciliation names what is left.
+    if marked < copies:
+        return i18n.translate(lang, "office.glance.to_mark", count=copies - marked), copies - marked
     blockers = reconcile(session, paper.id).blockers
     if blockers:
         first = blockers[0]

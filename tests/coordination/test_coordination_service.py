@@ -23,6 +23,7 @@ from correction_server.models import (
     AuditEntry,
     Marking,
     MarkingStatus,
+    Paper,
     ReadingStatus,
     Reassignment,
     User,
@@ -241,3 +242,29 @@ def test_every_marking_save_is_in_the_audit_log_and_a_refused_save_leaves_no_tra
     assert entries[1].details["appreciation"] == "Bien."
     assert entries[1].details["layers"][str(world.page_ids[copy_id][0])]["items"] == 1
     assert all(e.actor_id == corrector and e.object_id == copy_id for e in entries)
+
+
+def test_the_office_glance_counts_what_is_left_to_mark_then_asks_reconciliation(session_factory, tmp_path):
+    from datetime import UTC, datetime
+
+    from correction_server.office.glance import paper_glance
+
+    world = build_world(session_factory, tmp_path, leave_unmarked=4, absent_every=13, blank_every=17)
+    with session_factory() as session:
+        glance = paper_glance(session, session.get(Paper, world.paper_id), datetime.now(UTC), "fr")
+        progress = paper_progress(session, world.paper_id)
+    assert glance.marked == len(world.copies) - 4 == progress.total.marked
+    assert glance.dispatched == len(world.copies)
+    assert (glance.blocked_by, glance.blockers) == ("copies encore à corriger : 4", 4)
+
+    import random
+
+    from testkit.worlds.coordination import mark_directly
+
+    left = set(world.lots[min(world.lots)][-4:])
+    mark_directly(session_factory, world, random.Random(3), skip=set(world.copies) - left)
+    with session_factory() as session:
+        glance = paper_glance(session, session.get(Paper, world.paper_id), datetime.now(UTC), "en")
+    assert glance.marked == len(world.copies)
+    # Everything marked: the reconciliation speaks (no harmonisation meeting recorded yet).
+    assert glance.blocked_by is not None and "to mark" not in glance.blocked_by
