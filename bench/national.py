@@ -85,6 +85,11 @@ def staff(factory, paper_id: int, code: str) -> tuple[int, int]:
         return coordinator.id, office.id
 
 
+def staff_id(factory, username: str) -> int:
+    with factory() as session:
+        return session.scalar(select(User.id).where(User.username == username))
+
+
 def timed_gets(client: httpx.Client, cookies: dict[str, str], urls: list[str]) -> list[float]:
     times = []
     for url in urls:
@@ -172,7 +177,7 @@ def measure(engine, factory, base: str, world: NationalPaper, seed: int) -> Figu
     return figures
 
 
-def exports(engine, factory, world: NationalPaper) -> float:
+def exports(engine, factory, base: str, world: NationalPaper) -> float:
     start = time.perf_counter()
     marked = mark_everything(engine, world.paper_id)
     print(f"{world.code}: {marked} copies marked (COPY) in {time.perf_counter() - start:.0f} s", flush=True)
@@ -186,6 +191,14 @@ def exports(engine, factory, world: NationalPaper) -> float:
             audit.SYSTEM,
             "bench",
         )
+    # Once every copy is marked the session page asks the reconciliation what is left.
+    office = login(factory, staff_id(factory, f"{world.code.lower()}-office@example.fr"))
+    with httpx.Client(base_url=base, timeout=300) as client:
+        glance = timed_gets(client, office, ["/office"] * 5)
+    print(
+        f"{world.code}: office's session page once every copy is marked: p95 {percentile(glance, 95):.0f} ms",
+        flush=True,
+    )
     rates = []
     for label, export in (("named", export_marks), ("anonymised", export_anonymised)):
         with factory() as session:
@@ -251,7 +264,7 @@ def main() -> None:
                 flush=True,
             )
             figures = measure(engine, factory, base, big, args.seed)
-            rows_per_s = exports(engine, factory, big)
+            rows_per_s = exports(engine, factory, base, big)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -1,8 +1,9 @@
 """Page images as a corrector's screen wants them: upright, straightened, width-limited JPEG.
 
 The stored scan is never changed (rotation and skew are metadata of the page). The display
-derivative is made once per (image, rotation, skew, width), kept on disk beside the store, and
-served with a strong ETag and `immutable` caching: its name says everything it depends on.
+derivative is made once per (image, rotation, skew, width), kept on disk beside the store (and
+in the bucket, for the other hosts), and served with a strong ETag and `immutable` caching: its
+name says everything it depends on.
 Derivatives are made when a lot arrives (correction_server.page_rendering); a page viewed before
 its derivative exists gets it made on the spot.
 """
@@ -79,7 +80,13 @@ def display_image(
     look = PageLook(sha256, rotation, skew)
     path = derivative_path(cache_dir, look, width)
     if not path.is_file():
-        make_derivatives(store, cache_dir, look, (width,))
+        # Another host (the job queue's worker) may have made it already: a GET, not a decode.
+        shared = store.get_shared(path.name)
+        if shared is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            replace_atomically(path, shared)
+        else:
+            make_derivatives(store, cache_dir, look, (width,))
     return Derivative(path, etag_of(path.name))
 
 
@@ -100,7 +107,9 @@ def make_derivatives(
         path = derivative_path(cache_dir, look, width)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename: two processes making the same derivative never serve half a file.
-        replace_atomically(path, _encode(image))
+        data = _encode(image)
+        replace_atomically(path, data)
+        store.put_shared(path.name, data)
         made.append(path)
     return made
 

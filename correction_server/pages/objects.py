@@ -66,6 +66,14 @@ class ObjectStore(Protocol):
     # Whether the store answers now, within about `timeout` seconds (the health check's).
     def reachable(self, timeout: float) -> bool: ...
 
+    # Display images shared by every host (correction_server.pages.images): not content-addressed,
+    # but a derivative's name fixes its bytes, so any host's copy is as good as another's. A
+    # local folder shares them by itself (every process reads the same derived folder): there
+    # both are no-ops.
+    def get_shared(self, name: str) -> bytes | None: ...
+
+    def put_shared(self, name: str, data: bytes) -> None: ...
+
 
 def check_sha256(value: str) -> str:
     if not SHA256_RE.match(value):

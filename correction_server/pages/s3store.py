@@ -10,6 +10,8 @@ The same contract as the local folder (correction_server.pages.store.ObjectStore
 - nothing readable before its bytes hash to its name: the chunks are put together and hashed by
   the host that receives the last one, and only then written under the object's name (with its
   MD5, which the S3 server checks on receipt, and its SHA-256 in the metadata);
+- display images (derivatives) made by any host are kept as `<prefix>derived/ab/<name>`, so a
+  worker's rendering serves every server host; a page's are deleted with it (`discard`);
 - durable before the commit acknowledges: an S3 server answers a PUT once the bytes are stored
   (SeaweedFS: on the volume servers of its replication setting); `make_durable` then checks that
   every image of the lot is there under its name, with its SHA-256, before the lot is committed.
@@ -245,8 +247,29 @@ class S3Store:
             flags = list(pool.map(damaged, unique))
         return [sha for sha, bad in zip(unique, flags, strict=True) if bad]
 
+    def _shared_key(self, name: str) -> str:
+        return f"{self.prefix}derived/{name[:2]}/{name}"
+
+    def get_shared(self, name: str) -> bytes | None:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._shared_key(name))
+        except self.client.exceptions.NoSuchKey:
+            return None
+        except self.client.exceptions.ClientError as exc:
+            if _status(exc) == 404:
+                return None
+            raise
+        return answer["Body"].read()
+
+    def put_shared(self, name: str, data: bytes) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=self._shared_key(name), Body=data, ContentMD5=_md5(data)
+        )
+
     def discard(self, sha256: str) -> int:
         freed = 0
+        check_sha256(sha256)
+        self._delete_keys([e["Key"] for e in self._list(self._shared_key(f"{sha256}-"))])
         chunks = self._chunks(sha256)
         freed += sum(size for _, size, _ in chunks)
         self._delete_keys([key for _, _, key in chunks])

@@ -61,6 +61,12 @@ class LocalStore:
     def has(self, sha256: str) -> bool:
         return self.object_path(sha256).is_file()
 
+    def get_shared(self, name: str) -> bytes | None:  # noqa: ARG002 - the derived folder is shared
+        return None
+
+    def put_shared(self, name: str, data: bytes) -> None:  # noqa: ARG002 - the derived folder is shared
+        return None
+
     def reachable(self, timeout: float) -> bool:  # noqa: ARG002 - a local disk answers at once or fails
         """Whether the folder takes a new file now (a full disk or a lost mount does not)."""
         try:

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, insert, select, text
 
 from correction_server.auth.sessions import PRE_LOGIN_COOKIE, SESSION_COOKIE
-from correction_server.models import Marking, QuestionMark
+from correction_server.models import Marking, Page, QuestionMark, User
 from correction_server.pages.s3store import S3Store
 from deploy.up_local import PROXY_ADDRESS
 from testkit.deployment import client, cookies, log_in, pre_login, session_cookie
@@ -137,6 +137,53 @@ def test_a_station_push_through_nginx_lands_in_the_bucket(site, tmp_path: Path):
     assert any(worker_cache.rglob("*.jpg")), "the worker made no display image"
     for server in deployment.servers:
         assert not any((server.store / "derived").rglob("*.jpg")), "a server process rendered"
+    # A server process shows a page the worker made, from the bucket: it renders nothing itself.
+    page_id, name = _first_page(deployment.db_url, hashes[0])
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and bucket.get_shared(name) is None:
+        time.sleep(0.5)
+    assert bucket.get_shared(name) is not None, "the worker's display image is not in the bucket"
+    bucket.put_shared(name, b"\xff\xd8 as the worker left it")
+    _office_account(deployment.db_url, "office-derived")
+    with client() as http:
+        cookie = session_cookie(log_in(http, site.url, "office-derived"))
+        for _ in range(2):  # both server processes, round robin
+            shown = http.get(
+                f"{site.url}/marking/pages/{page_id}/image", headers=cookies(**{SESSION_COOKIE: cookie})
+            )
+            assert shown.status_code == 200, shown.text
+            assert shown.content == b"\xff\xd8 as the worker left it"
+
+
+def _first_page(db_url: str, sha256: str) -> tuple[int, str]:
+    from correction_server.pages.images import DEFAULT_WIDTH, derivative_name
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(Page.id, Page.rotation, Page.skew_degrees).where(Page.image_sha256 == sha256)
+            ).one()
+    finally:
+        engine.dispose()
+    return row.id, derivative_name(sha256, row.rotation, row.skew_degrees, DEFAULT_WIDTH)
+
+
+def _office_account(db_url: str, username: str) -> None:
+    from correction_server.auth.sessions import hash_password
+    from testkit.deployment import PASSWORD
+
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(User).values(
+                    username=username, display_name="DEC", email="", role="office",
+                    password_hash=hash_password(PASSWORD), active=True,
+                )
+            )  # fmt: skip
+    finally:
+        engine.dispose()
 
 
 def _render_jobs(db_url: str, status: str) -> int:

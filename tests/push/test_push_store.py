@@ -121,3 +121,35 @@ def test_an_s3_object_without_its_verified_hash_is_not_taken_as_durable(seaweed)
     store.client.put_object(Bucket=store.bucket, Key=store.object_key(sha), Body=b"other bytes")
     assert store.make_durable([sha]) == [sha]
     assert not store.has(sha)
+
+
+def test_a_display_image_made_on_one_host_is_read_by_another_from_the_bucket_and_goes_with_its_page(
+    seaweed, tmp_path
+):
+    from correction_server.pages import images
+    from testkit.push_setup import page_jpeg
+
+    store = S3Store(seaweed.client(), seaweed.new_bucket(), "pages")
+    sha = store.put(page_jpeg("a page", 900, 1270, noise=10, seed=1))
+    other = store.put(page_jpeg("another page", 900, 1270, noise=10, seed=2))
+    look = images.PageLook(sha, 90, 0.0)
+    made = images.display_image(store, tmp_path / "worker", sha, 90, 0.0, 900)
+    name = made.path.name
+    assert another_host(store).get_shared(name) == made.path.read_bytes()
+    # The other host serves the shared bytes as they are: it does not render the page again.
+    store.put_shared(name, b"the worker's bytes")
+    served = images.display_image(another_host(store), tmp_path / "server", sha, 90, 0.0, 900)
+    assert served.path.read_bytes() == b"the worker's bytes" and served.etag == made.etag
+    assert images.derivative_path(tmp_path / "server", look, 900) == served.path
+    images.display_image(store, tmp_path / "worker", other, 0, 0.0, 900)
+    assert store.get_shared("0" * 64 + "-r0-s+0.0-w900-v3.jpg") is None
+    # Purging a page (retention) takes its display images from the bucket too, and only its own.
+    store.discard(sha)
+    assert store.get_shared(name) is None
+    assert store.get_shared(images.derivative_name(other, 0, 0.0, 900)) is not None
+
+
+def test_a_local_store_shares_nothing_but_its_derived_folder(tmp_path):
+    store = LocalStore(tmp_path / "store")
+    store.put_shared("x.jpg", b"bytes")
+    assert store.get_shared("x.jpg") is None
