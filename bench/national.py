@@ -162,6 +162,11 @@ def measure(engine, factory, base: str, world: NationalPaper, seed: int) -> Figu
         percentile(glance, 95),
     )
     print(
+        f"{world.code}: first request (computed) coordinator's progress {progress[0]:.0f} ms, "
+        f"office's session page {glance[0]:.0f} ms; then polled {PAGE_REPEATS} times each",
+        flush=True,
+    )
+    print(
         f"{world.code} ({world.copies} copies, {world.pages} pages): next copy p95 "
         f"{figures.next_p95:.1f} ms, copy open p95 {figures.open_p95:.1f} ms "
         f"({len(open_times)} copies of {len(sampled)} correctors), coordinator's progress p95 "

@@ -180,8 +180,11 @@ def has_worker_command() -> bool:
 
 
 @contextmanager
-def up_local(servers: int = 2, root: Path | None = None) -> Iterator[LocalDeployment]:
-    """PostgreSQL, SeaweedFS, `servers` server processes, the worker if any, nginx; all stopped at the end."""
+def up_local(
+    servers: int = 2, root: Path | None = None, extra: dict[str, str] | None = None
+) -> Iterator[LocalDeployment]:
+    """PostgreSQL, SeaweedFS, `servers` server processes, the worker if any, nginx; all stopped at
+    the end. `extra`: more settings for every server process and the worker (a benchmark's)."""
     made_root = root is None
     root = root or Path(tempfile.mkdtemp(prefix="massicot-up-"))
     with ExitStack() as stack:
@@ -191,7 +194,7 @@ def up_local(servers: int = 2, root: Path | None = None) -> Iterator[LocalDeploy
         db_url = _create_database(cluster)
         seaweed = stack.enter_context(throwaway_seaweed())
         bucket = seaweed.new_bucket()
-        environ = server_environ(db_url, seaweed, bucket, secrets.token_urlsafe(48))
+        environ = server_environ(db_url, seaweed, bucket, secrets.token_urlsafe(48)) | (extra or {})
         processes: list[ServerProcess] = []
         for index in range(servers):
             host = root / f"host{index + 1}"

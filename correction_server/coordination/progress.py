@@ -22,6 +22,10 @@ from correction_server.models import (
 )
 from correction_server.models.dispatch import AssignmentState, CorrectionLot, LotCopy
 from massicot_core.errors import UserError
+from massicot_core.snapshots import Snapshots, keep_when_costly
+
+# The pages' progress, kept a few seconds per process for a national paper (it polls).
+_SHOWN: Snapshots[Progress] = Snapshots()
 
 
 @dataclass
@@ -138,4 +142,14 @@ def paper_progress(session: Session, paper_id: int) -> Progress:
         correctors=sorted(by_corrector.values(), key=lambda c: c.name.lower()),
         centres=sorted(by_centre.values(), key=lambda c: c.uai),
         at=datetime.now(UTC),
+    )
+
+
+def shown_progress(session: Session, paper_id: int) -> Progress:
+    """The progress as the coordinator's pages show it: computed afresh for a paper of usual
+    size; for a national one, a snapshot (dated `at`) at most some seconds old per process."""
+    return _SHOWN.get(
+        paper_id,
+        lambda: paper_progress(session, paper_id),
+        lambda progress, took: keep_when_costly(progress.total.copies, took),
     )

@@ -17,7 +17,7 @@ from correction_server.auth.access import papers_of
 from correction_server.coordination import plots
 from correction_server.coordination.harmonisation import distributions, flag_sentence, local_decimals
 from correction_server.coordination.people import correctors_of_paper
-from correction_server.coordination.progress import paper_progress
+from correction_server.coordination.progress import shown_progress
 from correction_server.coordination.second_reading import readings_of_paper
 from correction_server.marking import comments
 from correction_server.marking.reading import load_scheme
@@ -62,7 +62,7 @@ def _lots_of_paper(session: Session, paper_id: int, names: dict[int, str]) -> li
 def paper_context(session: Session, paper_id: int, lang: str) -> dict[str, object]:
     """The coordinator's page of a paper: progress, harmonisation, reassignment, second reading,
     and the standardisation meeting's barème lock and shared bank."""
-    progress = paper_progress(session, paper_id)
+    progress = shown_progress(session, paper_id)
     dist = distributions(session, paper_id)
     result = dist.result
     rows = [

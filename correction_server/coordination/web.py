@@ -25,7 +25,7 @@ from correction_server.audit.actors import actor_of
 from correction_server.auth.access import NOT_YOURS, ensure_paper_visible
 from correction_server.coordination import views
 from correction_server.coordination.people import display_name
-from correction_server.coordination.progress import paper_progress
+from correction_server.coordination.progress import shown_progress
 from correction_server.coordination.reassignment import reassign as reassign_copies
 from correction_server.coordination.refusals import CoordinationRefused, in_words
 from correction_server.coordination.second_reading import (
@@ -51,7 +51,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/coordination", response_class=HTMLResponse)
 def index(request: Request, user: SupervisorUser, session: Db):
     papers = views.papers_for(session, user)
-    progress = {p.id: paper_progress(session, p.id) for p in papers}
+    progress = {p.id: shown_progress(session, p.id) for p in papers}
     return render(request, "coord_index.html", {"papers": papers, "progress": progress})
 
 
@@ -69,7 +69,7 @@ def progress_block(
     request: Request, paper_id: int, user: SupervisorUser, session: Db
 ):
     ensure_paper_visible(session, user, paper_id)
-    progress = paper_progress(session, paper_id)
+    progress = shown_progress(session, paper_id)
     return render(request, "coord_progress.html", {"progress": progress})
 
 

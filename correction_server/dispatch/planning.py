@@ -30,6 +30,7 @@ constraint) and is a b-matching solved as a max-flow:
 
 from __future__ import annotations
 
+import heapq
 import random
 import secrets
 from collections import Counter, defaultdict, deque
@@ -163,14 +164,7 @@ def plan_dispatch(
     for ids in groups.values():
         rng.shuffle(ids)
 
-    eligible = {
-        g: [
-            i
-            for i, s in enumerate(seats)
-            if (g[0] is None or s.establishment_id != g[0]) and s.user_id not in dict(g[1])
-        ]
-        for g in sorted(groups, key=_gkey)
-    }
+    eligible = {g: _eligible(seats, g) for g in sorted(groups, key=_gkey)}
     targets = proportional_targets(seats, len(copies))
     room = [max(0, targets[s.user_id] - s.already) for s in seats]
     flow = _Flow(seats, groups, eligible, room)
@@ -196,6 +190,15 @@ def plan_dispatch(
 
 
 Group = tuple[int | None, tuple[tuple[int, str], ...]]
+
+
+def _eligible(seats: list[CorrectorSeat], group: Group) -> list[int]:
+    establishment, excluded = group[0], {uid for uid, _ in group[1]}
+    return [
+        i
+        for i, s in enumerate(seats)
+        if (establishment is None or s.establishment_id != establishment) and s.user_id not in excluded
+    ]
 
 
 def _gkey(group: Group) -> tuple[int, tuple[tuple[int, str], ...]]:
@@ -235,20 +238,24 @@ class _Flow:
             order = list(self.eligible[g])
             rng.shuffle(order)
             ids = self.unplaced[g]
-            remaining = []
+            # Each copy goes to the eligible seat with the most room left in proportion (the first
+            # in the shuffled order among equals): a heap on (-score, place in the order), since
+            # scanning every seat for every copy is copies × correctors (minutes for a national paper).
+            heap = [(-self.left[i] / self.room[i], k, i) for k, i in enumerate(order) if self.left[i] > 0]
+            heapq.heapify(heap)
+            placed = 0
             for copy_id in ids:
-                best, best_score = -1, 0.0
-                for i in order:
-                    if self.left[i] > 0:
-                        score = self.left[i] / self.room[i]
-                        if score > best_score:
-                            best, best_score = i, score
-                if best < 0:
-                    remaining.append(copy_id)
-                    continue
+                if not heap:
+                    break
+                _, k, best = heap[0]
                 self.held[best][g].append(copy_id)
                 self.left[best] -= 1
-            self.unplaced[g] = remaining
+                placed += 1
+                if self.left[best] > 0:
+                    heapq.heapreplace(heap, (-self.left[best] / self.room[best], k, best))
+                else:
+                    heapq.heappop(heap)
+            self.unplaced[g] = ids[placed:]
 
     def raise_room(self, room: list[int]) -> None:
         for i, value in enumerate(room):

@@ -29,6 +29,10 @@ from correction_server.models import (
     ScanLot,
     SecondReading,
 )
+from massicot_core.snapshots import Snapshots, keep_when_costly
+
+# The office's home polls every 20 s; a national paper's line costs about a second to count.
+_SHOWN: Snapshots[PaperGlance] = Snapshots()
 
 
 @dataclass(frozen=True)
@@ -173,5 +177,13 @@ def _blocker(
 
 
 def session_glance(session: Session, now: datetime, lang: str) -> list[PaperGlance]:
-    """Every paper of the database, by code."""
-    return [paper_glance(session, p, now, lang) for p in session.scalars(select(Paper).order_by(Paper.code))]
+    """Every paper of the database, by code; a national paper's line is a snapshot at most some
+    seconds old per process (massicot_core.snapshots), the others are computed afresh."""
+    return [
+        _SHOWN.get(
+            (p.id, lang),
+            lambda p=p: paper_glance(session, p, now, lang),
+            lambda line, took: keep_when_costly(line.copies, took),
+        )
+        for p in session.scalars(select(Paper).order_by(Paper.code))
+    ]
