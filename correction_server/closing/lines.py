@@ -91,28 +91,40 @@ def paper_lines(session: Session, paper_id: int) -> list[Line]:
     """The registered candidates by centre and registration, then the copies of nobody."""
     centres = {c.id: c.uai for c in session.scalars(select(Centre))}
     lines: dict[int, Line] = {}
-    for entry, cand in session.execute(
-        select(RollEntry, Candidate)
+    # Columns, not entities: a national paper has half a million lines, and an ORM object per
+    # row costs more than everything else here.
+    for cand_id, registration, surname, given_names, centre_id, attendance in session.execute(
+        select(
+            Candidate.id,
+            Candidate.registration,
+            Candidate.surname,
+            Candidate.given_names,
+            Candidate.centre_id,
+            RollEntry.attendance,
+        )
         .join(Candidate, Candidate.id == RollEntry.candidate_id)
         .where(RollEntry.paper_id == paper_id)
     ):
-        lines[cand.id] = Line(
-            cand.id,
-            cand.registration,
-            cand.surname,
-            cand.given_names,
-            centres[cand.centre_id],
-            entry.attendance.value,
+        lines[cand_id] = Line(
+            cand_id, registration, surname, given_names, centres[centre_id], attendance.value
         )
     strangers: list[Line] = []
     rows = session.execute(
-        select(Copy, IdentityLink.candidate_id, Marking)
+        select(
+            Copy.id,
+            Copy.centre_id,
+            Copy.status,
+            IdentityLink.candidate_id,
+            Marking.status,
+            Marking.special,
+            Marking.mark_20,
+        )
         .outerjoin(IdentityLink, IdentityLink.copy_id == Copy.id)
         .outerjoin(Marking, Marking.copy_id == Copy.id)
         .where(Copy.paper_id == paper_id)
         .order_by(Copy.id)
     ).all()
-    unknown_ids = {cid for _c, cid, _m in rows if cid is not None and cid not in lines}
+    unknown_ids = {row[3] for row in rows if row[3] is not None and row[3] not in lines}
     for cand in session.scalars(select(Candidate).where(Candidate.id.in_(unknown_ids or {-1}))):
         lines[cand.id] = Line(
             cand.id, cand.registration, cand.surname, cand.given_names, centres[cand.centre_id], None
@@ -137,23 +149,23 @@ def paper_lines(session: Session, paper_id: int) -> list[Line]:
             select(HarmonisedMark).where(HarmonisedMark.paper_id == paper_id).order_by(HarmonisedMark.id)
         )
     }
-    for copy, candidate_id, mark in rows:
+    for copy_id, centre_id, copy_status, candidate_id, status, special, mark_20 in rows:
         if candidate_id is None:
-            line = Line(None, "", "", "", centres[copy.centre_id], None)
+            line = Line(None, "", "", "", centres[centre_id], None)
             strangers.append(line)
         else:
             line = lines[candidate_id]
-        line.copy_ids.append(copy.id)
-        line.copy_status = copy.status.value
-        line.copy_centre_uai = centres[copy.centre_id]
-        if mark is not None:
-            line.marking_status = mark.status.value
-            if mark.status == MarkingStatus.MARKED:
-                line.corrector_mark = mark.special.value if mark.special else plain(mark.mark_20)
-                line.corrector_mark_20 = mark.mark_20 if not mark.special else None
-        line.coordinator_mark_20 = decided.get(copy.id)
-        line.harmonised_mark_20 = harmonised.get(copy.id)
-        line.jury = jury.get(copy.id)
+        line.copy_ids.append(copy_id)
+        line.copy_status = copy_status.value
+        line.copy_centre_uai = centres[centre_id]
+        if status is not None:  # the copy has a marking
+            line.marking_status = status.value
+            if status == MarkingStatus.MARKED:
+                line.corrector_mark = special.value if special else plain(mark_20)
+                line.corrector_mark_20 = mark_20 if not special else None
+        line.coordinator_mark_20 = decided.get(copy_id)
+        line.harmonised_mark_20 = harmonised.get(copy_id)
+        line.jury = jury.get(copy_id)
     for declared in session.scalars(
         select(MissingDeclaration).where(MissingDeclaration.paper_id == paper_id)
     ):

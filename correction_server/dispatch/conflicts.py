@@ -66,7 +66,13 @@ def conflicts_for(
             .where(IdentityLink.copy_id.in_(copies[start : start + 500]))
         ):
             candidate_of[copy_id] = (cand_id, est)
+    # Who teaches where, by établissement: asking every corrector for every copy is copies ×
+    # correctors (minutes for a national paper).
+    teachers_of: dict[int, list[int]] = defaultdict(list)
     teaches = schools_of(session, correctors)
+    for uid in correctors:
+        for est in teaches.get(uid, ()):
+            teachers_of[est].append(uid)
     by_candidate: dict[int, dict[int, str]] = defaultdict(dict)
     by_school: dict[int, dict[int, str]] = defaultdict(dict)
     for row in session.scalars(select(Incompatibility).where(Incompatibility.corrector_id.in_(correctors))):
@@ -78,9 +84,8 @@ def conflicts_for(
     for copy_id, (cand_id, est) in candidate_of.items():
         why: dict[int, str] = {}
         if est is not None:
-            for uid in correctors:
-                if est in teaches.get(uid, ()):
-                    why[uid] = TEACHES
+            for uid in teachers_of.get(est, ()):
+                why[uid] = TEACHES
             for uid, key in by_school.get(est, {}).items():
                 why.setdefault(uid, key)
         for uid, key in by_candidate.get(cand_id, {}).items():

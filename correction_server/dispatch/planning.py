@@ -430,19 +430,23 @@ def dispatch_paper(
     ) + 1
     created: list[CreatedLot] = []
     try:
+        lots: list[tuple[CorrectionLot, int, list[str]]] = []
         for user_id in sorted(plan.assignments, key=lambda u: (seat_names[u], u)):
-            ids = plan.assignments[user_id]
             lot = CorrectionLot(paper_id=paper.id, corrector_id=user_id, number=next_number, seed=seed)
             session.add(lot)
-            session.flush()
-            # Core bulk insert: ten thousand ORM objects would take seconds for nothing.
-            session.execute(
-                insert(LotCopy),
-                [
-                    {"lot_id": lot.id, "copy_id": cid, "position": pos, "state": AssignmentState.ASSIGNED}
-                    for pos, cid in enumerate(ids, start=1)
-                ],
-            )
+            lots.append((lot, user_id, plan.assignments[user_id]))
+            next_number += 1
+        session.flush()  # every lot in one go (their ids come back together)
+        # One bulk INSERT for every copy of every lot, batched by the driver: a statement, or a
+        # database round trip, per copy or per lot would take minutes for a national paper.
+        rows = [
+            {"lot_id": lot.id, "copy_id": cid, "position": pos, "state": AssignmentState.ASSIGNED}
+            for lot, _, ids in lots
+            for pos, cid in enumerate(ids, start=1)
+        ]
+        if rows:  # an empty list would be one INSERT of nothing but defaults
+            session.execute(insert(LotCopy).returning(LotCopy.id), rows)
+        for lot, user_id, ids in lots:
             created.append(CreatedLot(lot.id, lot.number, seat_names[user_id], len(ids)))
             # Every assignment is traced, in the transaction that makes it.
             audit.record(
@@ -459,7 +463,6 @@ def dispatch_paper(
                     "copies": ids,
                 },
             )
-            next_number += 1
         session.commit()
     except IntegrityError as exc:
         session.rollback()
