@@ -152,4 +152,10 @@ def shown_progress(session: Session, paper_id: int) -> Progress:
         paper_id,
         lambda: paper_progress(session, paper_id),
         lambda progress, took: keep_when_costly(progress.total.copies, took),
+        refresh=lambda: _progress_apart(session.get_bind(), paper_id),
     )
+
+
+def _progress_apart(bind, paper_id: int) -> Progress:
+    with Session(bind=bind) as session:
+        return paper_progress(session, paper_id)

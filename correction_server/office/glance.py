@@ -184,6 +184,12 @@ def session_glance(session: Session, now: datetime, lang: str) -> list[PaperGlan
             (p.id, lang),
             lambda p=p: paper_glance(session, p, now, lang),
             lambda line, took: keep_when_costly(line.copies, took),
+            refresh=lambda p=p: _glance_apart(session.get_bind(), p.id, now, lang),
         )
         for p in session.scalars(select(Paper).order_by(Paper.code))
     ]
+
+
+def _glance_apart(bind, paper_id: int, now: datetime, lang: str) -> PaperGlance:
+    with Session(bind=bind) as session:
+        return paper_glance(session, session.get(Paper, paper_id), now, lang)

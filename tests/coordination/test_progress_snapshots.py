@@ -83,3 +83,26 @@ def test_a_paper_of_usual_size_shows_every_save_at_once(session_factory, tmp_pat
         save(session, first, world.lots[first][-1], SaveRequest(version=0, appreciation="Début."))
     with session_factory() as session:
         assert shown_progress(session, world.paper_id).total.draft == before + 1
+
+
+def test_a_stale_snapshot_is_computed_again_in_the_background_while_callers_get_the_previous():
+    clock = Clock()
+    snapshots: Snapshots[str] = Snapshots(clock)
+    snapshots.get("U3", lambda: "old", lambda v, t: 10.0)
+    clock.now += 11.0
+    release, done = threading.Event(), threading.Event()
+
+    def refresh() -> str:
+        release.wait(10)
+        done.set()
+        return "new"
+
+    assert snapshots.get("U3", lambda: "in the request", lambda v, t: 10.0, refresh=refresh) == "old"
+    assert snapshots.get("U3", lambda: "in the request", lambda v, t: 10.0, refresh=refresh) == "old"
+    release.set()
+    assert done.wait(10)
+    for _ in range(100):  # the background thread stores it just after computing it
+        if snapshots.get("U3", lambda: "in the request", lambda v, t: 10.0) == "new":
+            break
+        threading.Event().wait(0.01)
+    assert snapshots.get("U3", lambda: "in the request", lambda v, t: 10.0) == "new"
