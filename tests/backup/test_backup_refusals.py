@@ -165,3 +165,50 @@ def test_a_backup_meeting_a_damaged_image_in_the_store_stops_and_keeps_the_previ
     assert (folder / "manifest.json").read_text() == before
     assert [d.name for d in folder.glob("database-*")] == [json.loads(before)["dump_file"]]
     assert not list(folder.rglob(".*partial")) and not object_file(folder, rotten).exists()
+
+
+def test_a_backup_goes_back_only_into_a_database_of_its_kind(backup: Path, db_url: str, tmp_path: Path):
+    other = (
+        "sqlite:///" + str(tmp_path / "x.sqlite3")
+        if db_url.startswith("postgresql")
+        else ("postgresql+psycopg://nobody@127.0.0.1:9/none")
+    )
+    kinds = ("postgresql", "sqlite") if db_url.startswith("postgresql") else ("sqlite", "postgresql")
+    said = _refused(_restore(backup, other, tmp_path / "empty-store", tmp_path), "restore into a")
+    assert f"holds a {kinds[0]} database" in said and f"is a {kinds[1]} database" in said
+    assert not LocalStore(tmp_path / "empty-store").hashes()
+
+
+def test_a_backup_of_a_newer_version_is_refused(backup: Path, empty_database: str, tmp_path: Path):
+    manifest = json.loads((backup / "manifest.json").read_text())
+    manifest["alembic_revision"] = "9999_from_the_future"
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    _refused(
+        _restore(backup, empty_database, tmp_path / "empty-store", tmp_path),
+        "9999_from_the_future",
+        "does not know",
+    )
+    _untouched(empty_database, tmp_path / "empty-store")
+
+
+@pytest.mark.postgres
+def test_a_database_that_cannot_be_reached_is_said_so(fresh_database, pg_url: str, tmp_path: Path):
+    missing = f"{pg_url}/no_such_database"
+    store = tmp_path / "store"
+    made = _run(
+        "office", "backup", str(tmp_path / "backup"), "--db", missing, "--store", str(store), tmp=tmp_path
+    )
+    _refused(made, "cannot be reached", "no_such_database")
+    url = fresh_database("postgresql")
+    marked_world(url, LocalStore(store))
+    assert (
+        _run(
+            "office", "backup", str(tmp_path / "backup"), "--db", url, "--store", str(store), tmp=tmp_path
+        ).returncode
+        == 0
+    )
+    _refused(
+        _restore(tmp_path / "backup", missing, tmp_path / "empty-store", tmp_path),
+        "cannot be reached",
+        "createdb",
+    )
