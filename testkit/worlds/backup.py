@@ -76,6 +76,43 @@ def build_backup_world(
     return BackupWorld(copies_marked=marked, pushed_pages=push_lot(db_url, store_folder, root, env))
 
 
+def what_the_corrector_gets(
+    db_url: str, store_folder: Path, root: Path, copy_id: str, env: dict[str, str] | None = None
+) -> tuple[dict, bytes]:
+    """A real server on these services: (the copy's marking state, its first page's image) as the
+    corrector's browser gets them."""
+    import httpx
+    from sqlalchemy import select
+
+    from correction_server.auth.sessions import SESSION_COOKIE
+    from correction_server.models import Page, User
+    from testkit.worlds.marking import login_cookie
+
+    secret = "backup-drill-secret-key"
+    engine = make_engine(db_url)
+    try:
+        factory = make_session_factory(engine)
+        with factory() as session:
+            corrector = session.scalar(select(User.id).where(User.username == "corrector1"))
+            page = session.scalar(select(Page.id).where(Page.copy_id == copy_id).order_by(Page.position))
+        cookie, _ = login_cookie(factory, corrector, secret)
+    finally:
+        engine.dispose()
+    # The server keeps its own data folder (ServerProcess sets it).
+    server_env = {k: v for k, v in (env or {}).items() if k != "MASSICOT_DATA"}
+    server_env["MASSICOT_SECRET_KEY"] = secret
+    server = ServerProcess(db_url, store_folder, root / "restored-server", env=server_env).start()
+    try:
+        with httpx.Client(base_url=server.url, cookies={SESSION_COOKIE: cookie}, timeout=30) as client:
+            state = client.get(f"/api/marking/copies/{copy_id}")
+            assert state.status_code == 200, state.text
+            image = client.get(f"/marking/pages/{page}/image")
+            assert image.status_code == 200, image.text[:300]
+            return state.json(), image.content
+    finally:
+        server.stop()
+
+
 def rows(db_url: str, table: str, order_by: str) -> list[tuple]:
     engine = create_engine(db_url)
     try:

@@ -23,6 +23,7 @@ from testkit.worlds.backup import (
     row_counts,
     rows,
     store_contents,
+    what_the_corrector_gets,
 )
 
 pytestmark = pytest.mark.slow
@@ -95,6 +96,15 @@ def test_backup_then_restore_into_empty_services_gives_the_same_server(
     verified = massicot("audit", "verify", "--db", empty_database, env=env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert f"{len(audit_after)} entries, every link verified" in verified.stdout
+
+    # A server started on the restored services gives the corrector his marks and his pages.
+    restored_env = {**env, "MASSICOT_STORE_URL": target_option} if store_kind == "s3" else env
+    restored_folder = tmp_path / "restored-server-store" if store_kind == "s3" else Path(target_option)
+    state, image = what_the_corrector_gets(
+        empty_database, restored_folder, tmp_path, world.copies_marked[0], restored_env
+    )
+    assert float(state["total"]) == 17 and state["status"] == "marked", state
+    assert image[:2] == b"\xff\xd8"  # a JPEG
 
 
 def test_a_second_backup_copies_only_the_new_images(fresh_database, tmp_path: Path):
