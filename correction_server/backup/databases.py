@@ -83,7 +83,9 @@ class Database:
         env = dict(os.environ)
         if url.password is not None:
             env["PGPASSWORD"] = str(url.password)
-        address = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+        # URL.set() takes None as "unchanged": the password is dropped with _replace.
+        bare = url.set(drivername="postgresql")._replace(password=None)
+        address = bare.render_as_string(hide_password=False)
         return address, env
 
     def _run(self, tool: str, args: list[str], failed_key: str, **values: object) -> None:
