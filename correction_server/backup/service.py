@@ -13,10 +13,12 @@ the restore in the database it made, after the entries the dump brought.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +39,7 @@ from massicot_core.files import fsync_dir, sha256_file
 
 BACKUP_MADE = "backup.made"
 BACKUP_RESTORED = "backup.restored"
+LOCK_FILE = ".backup.lock"
 _BLOCK = 1 << 20
 # Told after each image: (images done, images in all).
 Progress = Callable[[int, int], None]
@@ -71,48 +74,72 @@ def make_backup(
     database = Database(database_url)
     if folder.exists() and not folder.is_dir():
         raise Refused(400, "backup.folder_is_file", folder=folder)
-    previous = manifests.load(folder, "backup.folder_damaged") if folder.is_dir() else None
     tables = database.tables("backup.unreachable")
     revision = database.revision() if "alembic_version" in tables else None
     if revision is None:
         raise Refused(400, "backup.empty_database", db=database.shown)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for leftover in folder.glob(".database-*.partial"):
-            leftover.unlink()  # an earlier backup stopped half-way
-        made_at = datetime.now(UTC)
-        dump_name = f"database-{made_at:%Y%m%dT%H%M%S%fZ}{DUMP_SUFFIX[database.kind]}"
-        partial = folder / f".{dump_name}.partial"
-        try:
-            database.dump(partial)
-            objects, copied, already = _copy_objects(store, folder, previous, progress)
-            os.sync()  # the images copied, on disk before the manifest names them
-            final = folder / dump_name
-            os.replace(partial, final)
-            fsync_dir(folder)
-        finally:
-            partial.unlink(missing_ok=True)
-        history = [
-            *(previous.history if previous else []),
-            {"made_at": made_at.isoformat(), "copied": copied},
-        ]
-        manifests.save(
-            folder,
-            Manifest(
-                made_at=made_at.isoformat(),
-                database_kind=database.kind,
-                dump_file=dump_name,
-                dump_sha256=sha256_file(final),
-                dump_size=final.stat().st_size,
-                alembic_revision=revision,
-                objects=objects,
-                history=history[-100:],
-            ),
-        )
-        if previous and previous.dump_file != dump_name:
-            (folder / previous.dump_file).unlink(missing_ok=True)
+        with _only_backup_in(folder):
+            return _backup_into(database, store, folder, by, revision, progress, started)
     except OSError as exc:
         raise Refused(500, "backup.not_writable", folder=folder, reason=exc.strerror or str(exc)) from None
+
+
+@contextmanager
+def _only_backup_in(folder: Path) -> Iterator[None]:
+    """Two backups writing one folder at once would each delete the other's dump."""
+    with (folder / LOCK_FILE).open("a") as lock:
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Refused(409, "backup.busy", folder=folder) from None
+        yield
+
+
+def _backup_into(
+    database: Database,
+    store: ObjectStore,
+    folder: Path,
+    by: str,
+    revision: str,
+    progress: Progress | None,
+    started: float,
+) -> BackupReport:
+    previous = manifests.load(folder, "backup.folder_damaged")
+    for leftover in folder.glob(".database-*.partial"):
+        leftover.unlink()  # an earlier backup stopped half-way
+    made_at = datetime.now(UTC)
+    dump_name = f"database-{made_at:%Y%m%dT%H%M%S%fZ}{DUMP_SUFFIX[database.kind]}"
+    partial = folder / f".{dump_name}.partial"
+    try:
+        database.dump(partial)
+        objects, copied, already = _copy_objects(store, folder, previous, progress)
+        os.sync()  # the images copied, on disk before the manifest names them
+        final = folder / dump_name
+        os.replace(partial, final)
+        fsync_dir(folder)
+    finally:
+        partial.unlink(missing_ok=True)
+    history = [
+        *(previous.history if previous else []),
+        {"made_at": made_at.isoformat(), "copied": copied},
+    ]
+    manifests.save(
+        folder,
+        Manifest(
+            made_at=made_at.isoformat(),
+            database_kind=database.kind,
+            dump_file=dump_name,
+            dump_sha256=sha256_file(final),
+            dump_size=final.stat().st_size,
+            alembic_revision=revision,
+            objects=objects,
+            history=history[-100:],
+        ),
+    )
+    if previous and previous.dump_file != dump_name:
+        (folder / previous.dump_file).unlink(missing_ok=True)
     details = {
         "folder": str(folder.resolve()),
         "by": by,
@@ -123,7 +150,7 @@ def make_backup(
         "copied": copied,
         "already": already,
     }
-    _audit(database_url, BACKUP_MADE, dump_name, details)
+    _audit(database.url, BACKUP_MADE, dump_name, details)
     return BackupReport(
         folder, database.kind, revision, len(objects), copied, already, time.monotonic() - started
     )

@@ -212,3 +212,19 @@ def test_a_database_that_cannot_be_reached_is_said_so(fresh_database, pg_url: st
         "cannot be reached",
         "createdb",
     )
+
+
+def test_a_second_backup_into_a_folder_being_written_waits_its_turn(
+    backup: Path, db_url: str, tmp_path: Path
+):
+    import fcntl
+
+    from correction_server.backup.service import LOCK_FILE
+
+    before = (backup / "manifest.json").read_text()
+    with (backup / LOCK_FILE).open("a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # as a backup running now holds it
+        args = ("office", "backup", str(backup), "--db", db_url, "--store", str(tmp_path / "store"))
+        _refused(_run(*args, tmp=tmp_path), "Another backup is writing in", "wait until it has finished")
+    assert (backup / "manifest.json").read_text() == before
+    assert _run(*args, tmp=tmp_path).returncode == 0
