@@ -113,6 +113,33 @@ def what_the_corrector_gets(
         server.stop()
 
 
+def page_images_in_dump(kind: str, dump: Path) -> set[str]:
+    """The image of every page row a backup's dump holds, read from the dump itself."""
+    if kind == "sqlite":
+        import sqlite3
+
+        connection = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)
+        try:
+            return {row[0] for row in connection.execute("SELECT image_sha256 FROM page")}
+        finally:
+            connection.close()
+    listed = subprocess.run(
+        ["pg_restore", "--data-only", "--table=page", "--file=-", str(dump)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    header = next(n for n, line in enumerate(listed) if line.startswith("COPY public.page "))
+    columns = [c.strip() for c in listed[header].split("(", 1)[1].split(")", 1)[0].split(",")]
+    at = columns.index("image_sha256")
+    found = set()
+    for line in listed[header + 1 :]:
+        if line == "\\.":
+            break
+        found.add(line.split("\t")[at])
+    return found
+
+
 def rows(db_url: str, table: str, order_by: str) -> list[tuple]:
     engine = create_engine(db_url)
     try:

@@ -5,6 +5,7 @@ with the local folder and an S3 bucket (a real SeaweedFS)."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from correction_server.backup.manifest import object_file
 from correction_server.migrate import head_revision
 from correction_server.pages.s3store import S3Store
 from correction_server.pages.store import LocalStore
+from testkit.push_helpers import CENTRE_A, run_push
+from testkit.push_setup import ServerProcess, make_sealed_lot, seed_exam
 from testkit.s3 import SeaweedS3
 from testkit.worlds.backup import (
     MARK_TABLES,
@@ -20,6 +23,7 @@ from testkit.worlds.backup import (
     build_backup_world,
     marked_world,
     massicot,
+    page_images_in_dump,
     row_counts,
     rows,
     store_contents,
@@ -136,3 +140,57 @@ def test_a_second_backup_copies_only_the_new_images(fresh_database, tmp_path: Pa
 
     third = massicot(*args, env=env)
     assert "5 page image(s) — 0 copied now, 5 already there" in third.stdout
+
+
+def test_backups_taken_while_lots_arrive_hold_every_page_their_rows_name(
+    db_url: str, empty_database: str, tmp_path: Path
+):
+    store = LocalStore(tmp_path / "store")
+    exam = seed_exam(db_url, {CENTRE_A: 48}, paper="U4")
+    registrations = exam.candidates[CENTRE_A]
+    lots = [
+        make_sealed_lot(tmp_path / f"lot{n}", CENTRE_A, exam.paper, registrations[n * 12 : (n + 1) * 12])
+        for n in range(4)
+    ]
+    env = {"MASSICOT_DATA": str(tmp_path / "cli-data")}
+    folder = tmp_path / "backup"
+    server = ServerProcess(db_url, store.root, tmp_path / "server-data").start()
+    pushed: list[int] = []
+
+    def push_all() -> None:
+        for lot in lots:
+            pushed.append(run_push(lot.folder, server.url, exam.tokens[CENTRE_A]).returncode)
+
+    try:
+        pusher = threading.Thread(target=push_all)
+        pusher.start()
+        # Backups into one folder while pages arrive and lots are committed: each dump names
+        # only pages whose images the same backup holds.
+        seen = []
+        while pusher.is_alive() or len(seen) < 2:
+            made = massicot(
+                "office", "backup", str(folder), "--db", db_url, "--store", str(store.root), env=env
+            )
+            assert made.returncode == 0, made.stderr
+            manifest = json.loads((folder / "manifest.json").read_text())
+            named = page_images_in_dump(manifest["database_kind"], folder / manifest["dump_file"])
+            assert named <= set(manifest["objects"]), (
+                f"{len(named - set(manifest['objects']))} images left out"
+            )
+            seen.append(len(named))
+        pusher.join()
+    finally:
+        server.stop()
+    assert pushed == [0, 0, 0, 0] and seen[-1] == 4 * 12 * 4
+    restored = massicot(
+        "office",
+        "restore",
+        str(folder),
+        "--db",
+        empty_database,
+        "--store",
+        str(tmp_path / "restored"),
+        env=env,
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert rows(empty_database, "page", "id") == rows(db_url, "page", "id")
