@@ -35,7 +35,7 @@ def backup_command(
 
     url, location, opened = _services(db, store)
     with _progress("backup") as advance:
-        report = make_backup(url, opened, folder, by, advance)
+        report = make_backup(url, opened, location, folder, by, advance)
     typer.echo(
         translate(
             command_line_language(),

@@ -68,7 +68,12 @@ class RestoreReport:
 
 
 def make_backup(
-    database_url: str, store: ObjectStore, folder: Path, by: str, progress: Progress | None = None
+    database_url: str,
+    store: ObjectStore,
+    store_shown: str,
+    folder: Path,
+    by: str,
+    progress: Progress | None = None,
 ) -> BackupReport:
     started = time.monotonic()
     database = Database(database_url)
@@ -81,7 +86,7 @@ def make_backup(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with _only_backup_in(folder):
-            return _backup_into(database, store, folder, by, revision, progress, started)
+            return _backup_into(database, store, store_shown, folder, by, revision, progress, started)
     except OSError as exc:
         raise Refused(500, "backup.not_writable", folder=folder, reason=exc.strerror or str(exc)) from None
 
@@ -100,6 +105,7 @@ def _only_backup_in(folder: Path) -> Iterator[None]:
 def _backup_into(
     database: Database,
     store: ObjectStore,
+    store_shown: str,
     folder: Path,
     by: str,
     revision: str,
@@ -114,7 +120,7 @@ def _backup_into(
     partial = folder / f".{dump_name}.partial"
     try:
         database.dump(partial)
-        objects, copied, already = _copy_objects(store, folder, previous, progress)
+        objects, copied, already = _copy_objects(store, store_shown, folder, previous, progress)
         os.sync()  # the images copied, on disk before the manifest names them
         final = folder / dump_name
         os.replace(partial, final)
@@ -157,7 +163,11 @@ def _backup_into(
 
 
 def _copy_objects(
-    store: ObjectStore, folder: Path, previous: Manifest | None, progress: Progress | None
+    store: ObjectStore,
+    store_shown: str,
+    folder: Path,
+    previous: Manifest | None,
+    progress: Progress | None,
 ) -> tuple[dict[str, int], int, int]:
     """Every image of the store into the folder, but those it holds already: (all, copied, already)."""
     held = {
@@ -165,7 +175,7 @@ def _copy_objects(
         for sha, size in (previous.objects if previous else {}).items()
         if _size_of(object_file(folder, sha)) == size
     }
-    names = sorted(store.hashes())
+    names = sorted(_listed(store, store_shown))
     copied = already = 0
     for done, sha in enumerate(names, start=1):
         if sha in held:
@@ -205,6 +215,13 @@ def _copy_one(store: ObjectStore, folder: Path, sha: str) -> int:
     return size
 
 
+def _listed(store: ObjectStore, store_shown: str) -> list[str]:
+    try:
+        return store.hashes()
+    except Exception as exc:  # noqa: BLE001 - a folder's or a bucket's refusal, in plain words
+        raise Refused(500, "backup.store_unreachable", store=store_shown, reason=str(exc)[:200]) from None
+
+
 def _size_of(path: Path) -> int | None:
     try:
         return path.stat().st_size
@@ -236,7 +253,7 @@ def restore_backup(
     tables = database.tables("restore.unreachable")
     if tables:
         raise Refused(409, "restore.db_not_empty", db=database.shown, tables=len(tables), first=tables[0])
-    present = store.hashes()
+    present = _listed(store, store_shown)
     if present:
         raise Refused(409, "restore.store_not_empty", store=store_shown, count=len(present))
     dump = _checked_dump(folder, found)

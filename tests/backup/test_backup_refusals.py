@@ -228,3 +228,16 @@ def test_a_second_backup_into_a_folder_being_written_waits_its_turn(
         _refused(_run(*args, tmp=tmp_path), "Another backup is writing in", "wait until it has finished")
     assert (backup / "manifest.json").read_text() == before
     assert _run(*args, tmp=tmp_path).returncode == 0
+
+
+@pytest.mark.slow
+def test_a_bucket_that_does_not_exist_is_said_so(
+    backup: Path, db_url: str, empty_database: str, tmp_path: Path, seaweed
+):
+    env = {**seaweed.environ(), "MASSICOT_DATA": str(tmp_path / "cli-data")}
+    nowhere = "s3://no-such-bucket-here/pages"
+    restored = massicot("office", "restore", str(backup), "--db", empty_database, "--store", nowhere, env=env)
+    _refused(restored, "no-such-bucket-here", "cannot be read", "that it exists")
+    assert _no_tables(empty_database)
+    made = massicot("office", "backup", str(tmp_path / "other"), "--db", db_url, "--store", nowhere, env=env)
+    _refused(made, "no-such-bucket-here", "cannot be read")
