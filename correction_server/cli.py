@@ -13,6 +13,7 @@ import typer
 
 from correction_server.audit.cli import app as audit_app
 from correction_server.auth import cli as auth_cli
+from correction_server.backup import cli as backup_cli
 from correction_server.candidate_space import cli as candidate_cli
 from correction_server.closing import cli as closing_cli
 from correction_server.closing import jury_cli
@@ -36,6 +37,7 @@ for area in (
     closing_cli,
     candidate_cli,
     jury_cli,
+    backup_cli,
 ):
     office_app.add_typer(area.app)
 

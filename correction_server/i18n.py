@@ -31,6 +31,7 @@ def pick_language(cookie_value: str | None, accept_language: str | None) -> str:
 def register_words() -> None:
     """Every area's words into the catalogue; the application and the command line call it once."""
     from correction_server.auth import words as auth_words
+    from correction_server.backup import words as backup_words
     from correction_server.candidate_space import words as candidate_words
     from correction_server.closing import jury_words
     from correction_server.closing import words as closing_words
@@ -57,6 +58,7 @@ def register_words() -> None:
         jury_words,
         harmonisation_words,
         office_words,
+        backup_words,
     ):
         # add_messages takes the same words twice without complaint: registering again is harmless.
         add_messages(fr=area.FR, en=area.EN)
