@@ -110,6 +110,13 @@ def register_server_commands(app: typer.Typer) -> None:
             None, "--store", help="Folder of the page images (or their display images)."
         ),
         concurrency: int = typer.Option(2, "--concurrency", min=1, help="Jobs this worker runs at once."),
+        nice: int = typer.Option(
+            10,
+            "--nice",
+            min=0,
+            max=19,
+            help="Lower priority (0-19) so that a server on the same host answers first.",
+        ),
     ) -> None:
         """Run the queued background jobs (display images, the office's long actions) until stopped."""
         from correction_server.jobs.queue import conninfo
@@ -122,4 +129,4 @@ def register_server_commands(app: typer.Typer) -> None:
         upgrade_database(settings.database_url)
         settings.store_path.mkdir(parents=True, exist_ok=True)
         typer.echo(f"Massicot worker: {concurrency} job(s) at once; Ctrl-C stops it.", err=True)
-        run_worker(settings, concurrency)
+        run_worker(settings, concurrency, nice=nice)

@@ -7,6 +7,8 @@ image got (`upload_offset`) and continues from there.
 
 from __future__ import annotations
 
+import io
+
 from correction_server.auth.tokens import Principal
 from correction_server.intake.announced import Announced, AnnouncedLots
 from correction_server.intake.page_checks import check_stored
@@ -66,7 +68,10 @@ class ChunkUploads:
         except StoreError as exc:
             raise Invalid(f"{label}: {exc}") from None
         if result.complete:
-            self._check(announced, sha256, drop=True)
+            # The whole image in this one chunk (the usual case): checked from memory, not read
+            # back from the store (a GET of the whole object from a bucket).
+            whole = data if offset == 0 and len(data) == total else None
+            self._check(announced, sha256, drop=True, received=whole)
         return ChunkReceipt(offset=result.offset, complete=result.complete)
 
     def check_images(self, announced: Announced) -> None:
@@ -76,10 +81,17 @@ class ChunkUploads:
         for sha256 in announced.pages_by_hash:
             self._check(announced, sha256, drop=False, media_type=media_types[sha256])
 
-    def _check(self, announced: Announced, sha256: str, drop: bool, media_type: str | None = None) -> None:
+    def _check(
+        self,
+        announced: Announced,
+        sha256: str,
+        drop: bool,
+        media_type: str | None = None,
+        received: bytes | None = None,
+    ) -> None:
         media_type = media_type or announced.media_types[sha256]
         try:
-            with self.store.open(sha256) as stream:
+            with io.BytesIO(received) if received is not None else self.store.open(sha256) as stream:
                 check_stored(stream, media_type, announced.pages_by_hash[sha256])
         except Invalid:
             if drop:
