@@ -302,6 +302,7 @@ def build(url: str, correctors: int) -> list[dict]:
 class Stats:
     def __init__(self) -> None:
         self.latencies: list[float] = []
+        self.finished_at: list[float] = []  # time.monotonic() of each answer, beside its latency
         self.by_kind: dict[str, list[float]] = {}
         self.errors = 0
         self.error_samples: list[str] = []
@@ -316,6 +317,7 @@ class Stats:
         """Every request counts: its latency, and an error unless the answer is one of `expected`."""
         elapsed = (time.perf_counter() - started) * 1000
         self.latencies.append(elapsed)
+        self.finished_at.append(time.monotonic())
         self.by_kind.setdefault(kind, []).append(elapsed)
         if response is not None:
             worker = response.headers.get("x-massicot-worker")

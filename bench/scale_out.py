@@ -111,10 +111,13 @@ def durable(deployment: LocalDeployment) -> None:
     admin.dispose()
 
 
-def kill_one_server_midway(deployment: LocalDeployment, after: float, events: list[str]) -> threading.Thread:
+def kill_one_server_midway(
+    deployment: LocalDeployment, after: float, events: list[str], killed_at: list[float]
+) -> threading.Thread:
     def work() -> None:
         time.sleep(after)
         victim = deployment.servers[0]
+        killed_at.append(time.monotonic())
         victim.kill()
         events.append(f"server process on port {victim.port} killed {after:.0f} s into the run")
         time.sleep(10)
@@ -180,6 +183,17 @@ def backup_and_restore(deployment: LocalDeployment, folder: Path, stats) -> str:
     return "ok"
 
 
+def by_phase(stats, killed: float, window: float = 20.0) -> str:
+    """p95 of the answers before the kill, in the `window` s after it (the restart included), after."""
+    phases: dict[str, list[float]] = {"before": [], "kill window": [], "after": []}
+    for latency, at in zip(stats.latencies, stats.finished_at, strict=True):
+        name = "before" if at < killed else "kill window" if at < killed + window else "after"
+        phases[name].append(latency)
+    return "by phase: " + ", ".join(
+        f"{name} n={len(values)} p95_ms={percentile(values, 95):.0f}" for name, values in phases.items()
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--correctors", type=int, default=1000)
@@ -215,7 +229,8 @@ def main() -> None:
         baseline = run_clients(deployment.url, people[:1], 5.0, False, args.seed)
         base_p95 = describe("baseline (1 corrector alone through nginx, no pauses)", baseline)
         events: list[str] = []
-        killer = kill_one_server_midway(deployment, args.seconds / 2, events)
+        killed_at: list[float] = []
+        killer = kill_one_server_midway(deployment, args.seconds / 2, events, killed_at)
         run = run_clients(deployment.url, people[1:], args.seconds, True, args.seed, resend=True)
         killer.join(30)
         stats = run.stats
@@ -223,6 +238,8 @@ def main() -> None:
         p95, p99 = percentile(stats.latencies, 95), percentile(stats.latencies, 99)
         describe("load", run, f" p95/baseline={p95 / base_p95 if base_p95 else float('nan'):.1f}")
         print("during the run: " + "; ".join(events), flush=True)
+        if killed_at:
+            print(by_phase(stats, killed_at[0]), flush=True)
         for sample in stats.error_samples:
             print(f"error sample: {sample}", flush=True)
         for server in deployment.servers:
