@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from correction_server.coordination.people import display_name
@@ -156,6 +157,6 @@ def shown_progress(session: Session, paper_id: int) -> Progress:
     )
 
 
-def _progress_apart(bind, paper_id: int) -> Progress:
+def _progress_apart(bind: Engine | Connection, paper_id: int) -> Progress:
     with Session(bind=bind) as session:
         return paper_progress(session, paper_id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import distinct, func, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from correction_server.closing.reconcile import reconcile
@@ -190,6 +191,6 @@ def session_glance(session: Session, now: datetime, lang: str) -> list[PaperGlan
     ]
 
 
-def _glance_apart(bind, paper_id: int, now: datetime, lang: str) -> PaperGlance:
+def _glance_apart(bind: Engine | Connection, paper_id: int, now: datetime, lang: str) -> PaperGlance:
     with Session(bind=bind) as session:
         return paper_glance(session, session.get(Paper, paper_id), now, lang)
