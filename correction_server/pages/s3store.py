@@ -169,20 +169,21 @@ class S3Store:
         return sha
 
     def append_chunk(self, sha256: str, offset: int, data: bytes, total: int) -> ChunkResult:
-        size = self.size(sha256)
-        if size is not None:
-            return ChunkResult(offset=size, complete=True)
         if offset + len(data) > total:
             raise StoreError(
                 f"the chunk ends at byte {offset + len(data)}, beyond the announced size {total}"
             )
         if offset == 0 and len(data) == total:
-            # The usual case: the whole image in one chunk, hashed from memory.
-            # Whole and verified: taken even if an earlier try left chunks, which go now.
+            # The usual case: the whole image in one chunk, hashed from memory. Whole and verified:
+            # taken even if an earlier try left chunks, which go now; and without a HEAD first
+            # (written again, the same bytes under the same name change nothing).
             self._verify(sha256, data, [])
             self._put_object(sha256, data)
             self._delete_keys([k for _, _, k in self._chunks(sha256)])
             return ChunkResult(offset=total, complete=True)
+        size = self.size(sha256)
+        if size is not None:
+            return ChunkResult(offset=size, complete=True)
         held_chunks = self._contiguous(self._chunks(sha256))
         held = sum(size for _, size, _ in held_chunks)
         if held != offset:
