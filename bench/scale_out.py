@@ -42,6 +42,7 @@ from pathlib import Path
 from marking_load import (
     COPIES_PER_LOT,
     DISTINCT_DRAWINGS,
+    SECRET,
     build,
     derivative_paths,
     describe,
@@ -61,7 +62,6 @@ from deploy.up_local import LocalDeployment, up_local
 from testkit.push_setup import SealedLot
 
 STATIONS = 4
-SECRET = "bench-secret"  # the one marking_load's logins are minted with
 
 
 def push(deployment: LocalDeployment, token: str, lot: SealedLot) -> subprocess.Popen:
