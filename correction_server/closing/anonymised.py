@@ -50,12 +50,9 @@ def _statistics(marks: list[tuple[str, float]]) -> PaperStatistics:
 
 
 def anonymised_rows(session: Session, paper_id: int) -> tuple[list[list[str]], PaperStatistics]:
-    named = export_rows(session, paper_id)  # the gates, and the very marks of the named export
-    centre_of_copy = {
-        cid: line.copy_centre_uai or line.centre_uai
-        for line in paper_lines(session, paper_id)
-        for cid in line.copy_ids
-    }
+    lines = paper_lines(session, paper_id)
+    named = export_rows(session, paper_id, lines)  # the gates, and the very marks of the named export
+    centre_of_copy = {cid: line.copy_centre_uai or line.centre_uai for line in lines for cid in line.copy_ids}
     rows, marks = [], []
     for row in named:
         copy_ids, mark, status, procedure = row[5], row[6], row[7], row[13]

@@ -53,11 +53,13 @@ class Export:
     rows: int
 
 
-def export_rows(session: Session, paper_id: int) -> list[list[str]]:
+def export_rows(session: Session, paper_id: int, lines: list[Line] | None = None) -> list[list[str]]:
     """The table for the jury, refused before the harmonisation meeting and while a copy is
-    neither marked nor declared missing."""
+    neither marked nor declared missing. `lines`: the paper's lines, if already read."""
     ensure_harmonised(session, paper_id)
-    recon = reconcile(session, paper_id)
+    # Read once for both the reconciliation and the table: half a million lines take seconds.
+    lines = paper_lines(session, paper_id) if lines is None else lines
+    recon = reconcile(session, paper_id, lines)
     if recon.blockers:
         first = [
             Phrase("closing.err.blocker", {"who": d.registration or d.copy_id, "problem": d.says})
@@ -71,7 +73,7 @@ def export_rows(session: Session, paper_id: int) -> list[list[str]]:
             more=" …" if len(recon.blockers) > 5 else "",
         )
     rows = []
-    for line in paper_lines(session, paper_id):
+    for line in lines:
         if line.candidate_id is None:
             continue
         mark, status = line_mark(line)

@@ -60,14 +60,15 @@ class Reconciliation:
         return [d for d in self.differences if d.blocking]
 
 
-def reconcile(session: Session, paper_id: int) -> Reconciliation:
+def reconcile(session: Session, paper_id: int, lines: list[Line] | None = None) -> Reconciliation:
+    """`lines`: the paper's lines when the caller has read them already (the exports)."""
     paper = session.get(Paper, paper_id)
     if paper is None:
         raise ClosingRefused("closing.err.no_paper", paper_id=paper_id)
     names = {c.uai: c.name for c in session.scalars(select(Centre))}
     counts: dict[str, CentreCounts] = {}
     diffs: list[Difference] = []
-    for line in paper_lines(session, paper_id):
+    for line in paper_lines(session, paper_id) if lines is None else lines:
         c = counts.setdefault(line.centre_uai, CentreCounts(line.centre_uai, names.get(line.centre_uai, "")))
         _count(c, line)
         copy = ", ".join(line.copy_ids)
