@@ -6,5 +6,5 @@ parts that do not. Nothing in it is secret or names a host, a bucket or a person
 public, so that nginx and the operators' probes reach it without a login.
 
 May import correction_server.settings, pages (the store's interface), deps, and the job queue's
-`queue_depth` when that package is installed; no area imports it.
+`queue_depth`; no area imports it.
 """

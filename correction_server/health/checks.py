@@ -7,7 +7,6 @@ bounds the threads such a part can hold.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -17,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from correction_server.jobs import queue_depth
 from correction_server.pages.objects import ObjectStore
 from correction_server.settings import Settings
 
@@ -57,7 +57,7 @@ class Health:
 def check(settings: Settings, session_factory: sessionmaker[Session], store: ObjectStore) -> Health:
     database = _pool.submit(database_answers, session_factory)
     stored = _pool.submit(store.reachable, DEADLINE)
-    depth = _pool.submit(queue_depth, settings)
+    depth = _pool.submit(queue_depth, settings, session_factory)
     jobs_fine, depth_value = True, None
     try:
         depth_value = depth.result(timeout=DEADLINE)
@@ -88,12 +88,3 @@ def database_answers(session_factory: sessionmaker[Session]) -> bool:
             session.execute(text(f"SET LOCAL statement_timeout = {int(DEADLINE * 1000)}"))
         return session.execute(text("SELECT 1")).scalar_one() == 1
 
-
-def queue_depth(settings: Settings) -> int | None:
-    """Jobs waiting, from the job queue's own package when this installation has it, else None."""
-    try:
-        jobs = importlib.import_module("correction_server.jobs")
-    except ImportError:
-        return None
-    depth = getattr(jobs, "queue_depth", None)
-    return None if depth is None else depth(settings)

@@ -7,8 +7,9 @@ PostgreSQL) the jobs run inside the server process, as they always did; with
 run by `massicot worker`, on any host, each job once however many workers run, retried with
 backoff when it fails, and still there after a restart.
 
-May import: settings, db, pages (rendering, store), office (actions, console_work). No area
-imports this package: the application hands its runner to the routes through `deps.ServerParts`.
+May import: settings, db, pages (rendering, store), office (actions, console_work). Only the
+health check imports it (`queue_depth`): the application hands its runner to the routes through
+`deps.ServerParts`.
 """
 
 from correction_server.jobs.depth import queue_depth
