@@ -9,7 +9,6 @@ page. `QueuedJobs` (`MASSICOT_JOBS=queue`): both go into the PostgreSQL queue, f
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any, Protocol
 
@@ -21,8 +20,6 @@ from correction_server.office.console_work import WorkContext
 from correction_server.pages.images import PageLook
 from correction_server.pages.objects import ObjectStore
 from correction_server.settings import Settings
-
-log = logging.getLogger(__name__)
 
 # Pages per rendering job: a job of a few seconds, so that a lot of 2,000 pages spreads over
 # every worker and a failed job re-renders little.
@@ -43,24 +40,18 @@ class Jobs(Protocol):
 
 class InProcessJobs:
     def __init__(
-        self,
-        settings: Settings,
-        session_factory: sessionmaker[Session],
-        store: ObjectStore,
-        renderer: bool = True,
+        self, settings: Settings, session_factory: sessionmaker[Session], store: ObjectStore
     ) -> None:
         self.context = WorkContext(session_factory, store, settings)
-        self._with_renderer = renderer
         self.renderer = None
 
     def start(self) -> None:
-        if self._with_renderer:
-            from correction_server.pages.rendering import BackgroundRenderer
+        from correction_server.pages.rendering import BackgroundRenderer
 
-            settings = self.context.settings
-            self.renderer = BackgroundRenderer(
-                settings.store_path, self.context.session_factory, store_url=settings.store_url
-            ).start()
+        settings = self.context.settings
+        self.renderer = BackgroundRenderer(
+            settings.store_path, self.context.session_factory, store_url=settings.store_url
+        ).start()
 
     def stop(self) -> None:
         renderer, self.renderer = self.renderer, None

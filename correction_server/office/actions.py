@@ -6,8 +6,8 @@ progress until it is done.
 `start_job` records the action and hands its id to `submit`, the ONE seam where work leaves the
 request: the server's job runner (`correction_server.jobs`) runs it in a thread of the server, or
 queues it for `massicot worker` (procrastinate, on PostgreSQL), the work named by its kind and
-JSON parameters (`console_work.build`). `start` runs a work function in a thread (the command
-line, tests). A second click while the same kind
+JSON parameters (`console_work.build`). `start` runs a work function of its own in a thread of
+this process (the tests' slow actions). A second click while the same kind
 of action on the same target is queued or running finds the first one (the unique
 `running_key`), whichever process it came to.
 
@@ -80,8 +80,8 @@ def start(
     by_name: str,
     lang: str = i18n.DEFAULT_LANGUAGE,
 ) -> Started:
-    """Record the action and run its work in a thread of this process (the command line, tests);
-    or find the same action already queued or running."""
+    """Record the action and run `work` in a thread of this process (the tests' own work
+    functions); or find the same action already queued or running."""
     return start_job(
         factory,
         kind,
